@@ -1,0 +1,48 @@
+# Two entry points: `make demo` runs trisite on the reference design, `make test` runs every check.
+# Both work on a fresh Debian 12 machine as root (they install what they need).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install system-deps lint typecheck layers unit bench clean
+
+demo: install
+	$(BIN)/trisite demo
+
+test: install lint typecheck layers unit
+
+install: $(VENV)/.installed
+
+# python3-venv is not part of a minimal Debian 12; install it when we can (root) and must.
+system-deps:
+	@if ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null; \
+	  else echo "python3 lacks venv/ensurepip: install python3-venv" >&2; exit 1; fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml | system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+lint:
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck:
+	$(BIN)/mypy src
+
+layers:
+	$(BIN)/lint-imports
+
+unit:
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/validate_scale.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build src/*.egg-info

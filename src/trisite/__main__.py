@@ -1,0 +1,3 @@
+from trisite.cli.app import main
+
+main()

@@ -1,0 +1,156 @@
+"""The `trisite` command: a thin shell over the library. Errors become lines and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+import trisite
+from trisite.drivers.secrets import unresolved
+from trisite.errors import TrisiteError
+from trisite.model import Design, LoadedDesign, load_design
+from trisite.report.summary import Table, layer_table, site_table
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    help="Model, verify, render, deploy and prove a multi-site platform from one design file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DesignArg = Annotated[Path, typer.Argument(help="the design file (YAML)", show_default=False)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"trisite {trisite.__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """trisite: one design file in, a verified, deployed and proven platform out."""
+
+
+def _load(path: Path) -> LoadedDesign:
+    try:
+        return load_design(path)
+    except TrisiteError as exc:
+        for line in str(exc).splitlines():
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@app.command()
+def validate(
+    design: DesignArg,
+    secrets: Annotated[
+        bool, typer.Option("--secrets", help="also check every secret can be read now")
+    ] = False,
+) -> None:
+    """Check a design: syntax, types, references, addresses. Exit 0 when valid, 1 when not."""
+    loaded = _load(design)
+    if secrets:
+        problems = unresolved(loaded.design.secrets, loaded.base_dir)
+        for line in problems:
+            err.print(f"{design}: {line}", markup=False, highlight=False, soft_wrap=True)
+        if problems:
+            raise typer.Exit(EXIT_INVALID)
+    d = loaded.design
+    counts = ", ".join(
+        _count(len(items), word)
+        for items, word in (
+            (d.sites, "site"),
+            (d.firewalls, "firewall"),
+            (d.switches, "switch"),
+            (d.servers, "server"),
+            (d.vms, "VM"),
+        )
+    )
+    out.print(f"{design}: valid: {d.platform.name}, {counts}", highlight=False)
+
+
+def _count(n: int, word: str) -> str:
+    plural = word + ("es" if word.endswith("ch") else "s")
+    return f"{n} {word if n == 1 else plural}"
+
+
+def _print_table(table: Table) -> None:
+    rich = RichTable(title=table.title, title_justify="left", header_style="bold")
+    for column in table.columns:
+        rich.add_column(column)
+    for row in table.rows:
+        rich.add_row(*row)
+    out.print(rich)
+
+
+def _show(design: Design) -> None:
+    out.print(
+        f"[bold]{design.platform.name}[/bold] ({design.platform.domain}, AS{design.platform.asn}), "
+        f"availability target {design.platform.availability_target} %"
+    )
+    _print_table(site_table(design))
+    _print_table(layer_table(design))
+
+
+@app.command()
+def show(design: DesignArg) -> None:
+    """Summarise a design per site and per layer."""
+    _show(_load(design).design)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write to this file")] = None,
+) -> None:
+    """Print the JSON Schema of design files (for editor completion and checks)."""
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Design.model_json_schema()}
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def reference_design() -> Path:
+    """The bundled three-site design: from the working directory, else from the source tree."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        candidate = root / "examples" / "three-sites" / "design.yaml"
+        if candidate.is_file():
+            return candidate
+    err.print(
+        "cannot find examples/three-sites/design.yaml; run from the trisite source tree or pass --design"
+    )
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def demo(
+    design: Annotated[
+        Path | None, typer.Option("--design", help="design to use instead of the reference")
+    ] = None,
+) -> None:
+    """Run the main job on the reference design (today: validate and summarise it)."""
+    path = design or reference_design()
+    loaded = _load(path)
+    out.print(f"[green]valid[/green]: {path}")
+    _show(loaded.design)
+
+
+def main() -> None:
+    app()

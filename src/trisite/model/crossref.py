@@ -46,11 +46,11 @@ class Checks:
             self.r.add(path, f"'{name}' is a {kind}, not a {what}")
         return False
 
-    def in_set(self, path: PathKey, name: str, known: Iterable[str], what: str) -> bool:
+    def in_set(self, path: PathKey, name: str, known: Iterable[str], what: str, where: str = "") -> bool:
         pool = set(known)
         if name in pool:
             return True
-        self.r.add(path, f"unknown {what} '{name}'", suggest(name, pool))
+        self.r.add(path, f"unknown {what} '{name}'{where}", suggest(name, pool))
         return False
 
     def site(self, path: PathKey, name: str) -> bool:
@@ -60,9 +60,11 @@ class Checks:
         if not self.site((*path, "site"), site):
             return
         if rack is not None:
-            self.in_set((*path, "rack"), rack, self.ix.racks[site], f"rack of site {site}")
+            self.in_set((*path, "rack"), rack, self.ix.racks[site], "rack", f" in site {site}")
         for i, feed in enumerate(feeds):
-            self.in_set((*path, "power_feeds", i), feed, self.ix.feeds[site], f"power feed of site {site}")
+            self.in_set(
+                (*path, "power_feeds", i), feed, self.ix.feeds[site], "power feed", f" in site {site}"
+            )
 
     def secret(self, path: PathKey, name: str | None) -> None:
         if name is not None:
@@ -138,10 +140,7 @@ def check_names(c: Checks) -> None:
         for j, rack in enumerate(site.racks):
             for k, feed in enumerate(rack.power_feeds):
                 c.in_set(
-                    ("sites", i, "racks", j, "power_feeds", k),
-                    feed,
-                    c.ix.feeds[site.name],
-                    f"power feed of site {site.name}",
+                    ("sites", i, "racks", j, "power_feeds", k), feed, c.ix.feeds[site.name], "power feed"
                 )
 
 
@@ -214,7 +213,7 @@ def _address(c: Checks, path: PathKey, addr: Address, ports: dict[str, int], sit
     c.own_ip((*path, "ip"), addr.ip)
     if c.ip_in((*path, "ip"), addr.ip, addr.network, (*path, "network")):
         net = c.ix.networks[addr.network]
-        if site is not None and site not in net.sites:
+        if site in c.ix.sites and site not in net.sites:
             c.r.add(
                 (*path, "network"),
                 f"network {addr.network} does not reach site {site}",
@@ -324,4 +323,5 @@ def _endpoint(c: Checks, path: PathKey, endpoint: str, used: dict[str, PathKey])
         c.r.add(path, f"port {endpoint} is already cabled", f"first at line {c.r.line_of(used[endpoint])}")
         return None
     used[endpoint] = path
-    return c.ix.site_of(device)
+    site = c.ix.site_of(device)
+    return site if site in c.ix.sites else None  # an unknown site is reported on the device

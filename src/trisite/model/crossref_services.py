@@ -103,7 +103,7 @@ def check_openstack(c: Checks) -> None:
         if (
             reg.keystone_from is not None
             and c.in_set(
-                (*path, "keystone_from"), reg.keystone_from, set(regions) - {reg.name}, "other region"
+                (*path, "keystone_from"), reg.keystone_from, set(regions) - {reg.name}, "region"
             )
             and regions[reg.keystone_from].keystone_from is not None
         ):

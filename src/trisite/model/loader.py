@@ -98,9 +98,20 @@ def _read_with_includes(path: Path, source: SourceMap, stack: list[Path]) -> Any
         )
     for i, name in enumerate(includes):
         target = path.parent / name
+        loc = source.locate((INCLUDE_KEY, i))
         if target.resolve() in [*stack, path.resolve()]:
-            loc = source.locate((INCLUDE_KEY, i))
             raise DesignError([Problem(loc, f"include[{i}]", f"{name} includes itself (directly or not)")])
+        if not target.is_file():
+            raise DesignError(
+                [
+                    Problem(
+                        loc,
+                        f"include[{i}]",
+                        f"no such file {target}",
+                        "paths are relative to the including file",
+                    )
+                ]
+            )
         sub = SourceMap()
         included = _read_with_includes(target, sub, [*stack, path.resolve()])
         if not isinstance(included, dict):
@@ -209,16 +220,17 @@ def _pydantic_problems(report: ProblemReport, exc: ValidationError) -> None:
         elif kind == "missing" and rest:
             report.add(path, f"missing required field '{rest[0]}'")
         else:
-            report.add(path, _message(err["msg"], kind, rest))
+            report.add(path, _message(err["msg"], kind))
 
 
-def _message(msg: str, kind: str, rest: tuple[int | str, ...]) -> str:
+def _message(msg: str, kind: str) -> str:
     msg = re.sub(r"^(Value|Assertion) error, ", "", msg)
     if kind == "string_pattern_mismatch" and "a-z0-9" in msg:
         return "not a valid name: lower-case letters, digits and '-', at most 63 characters"
-    if rest and kind not in ("missing",) and any(isinstance(p, str) and "[" in p for p in rest):
-        return msg  # union branch names are noise
-    return msg[0].lower() + msg[1:] if msg[:1].isupper() and not msg[:2].isupper() else msg
+    ip_kind = re.match(r"^ip_v[46]_(address|network|interface)$", kind)
+    if ip_kind:  # IPv4 | IPv6 unions fail once per branch; say it once for both
+        return f"not a valid IP {ip_kind.group(1)}"
+    return msg[0].lower() + msg[1:] if msg[:1].isupper() and not msg[1:2].isupper() else msg
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

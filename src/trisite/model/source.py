@@ -23,6 +23,7 @@ PathKey = tuple[str | int, ...]
 MAX_NODES = 2_000_000  # a design of 10,000 servers stays far below; alias bombs do not
 MAX_BYTES = 64 * 1024 * 1024
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
 
 
 @dataclass
@@ -64,6 +65,15 @@ class _Builder:
                 self.file,
                 f"more than {MAX_NODES} values (an alias bomb?)",
                 hint="expand fewer aliases or split the design",
+            )
+        if isinstance(node, MappingNode | SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise DesignError.single(
+                self.file,
+                f"unsupported YAML tag {node.tag}",
+                path=format_path(path, None),
+                hint="designs hold plain mappings, lists and scalars",
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
             )
         if isinstance(node, MappingNode):
             return self._mapping(node, path)

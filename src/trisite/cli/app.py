@@ -82,7 +82,7 @@ def validate(
             (d.vms, "VM"),
         )
     )
-    out.print(f"{design}: valid: {d.platform.name}, {counts}", highlight=False)
+    out.print(f"{design}: valid: {d.platform.name}, {counts}", highlight=False, soft_wrap=True)
 
 
 def _count(n: int, word: str) -> str:

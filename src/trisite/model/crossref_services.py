@@ -102,9 +102,7 @@ def check_openstack(c: Checks) -> None:
             placed(c, (*path, field), getattr(reg, field), "openstack", vms=True)
         if (
             reg.keystone_from is not None
-            and c.in_set(
-                (*path, "keystone_from"), reg.keystone_from, set(regions) - {reg.name}, "region"
-            )
+            and c.in_set((*path, "keystone_from"), reg.keystone_from, set(regions) - {reg.name}, "region")
             and regions[reg.keystone_from].keystone_from is not None
         ):
             c.r.add(

@@ -138,6 +138,11 @@ def _problem_text(exc: yaml.YAMLError) -> str:
     return f"{context}: {problem}" if context else str(problem)
 
 
+def _tab_at(text: str, line: int, column: int) -> bool:
+    lines = text.splitlines()
+    return 0 < line <= len(lines) and "\t" in lines[line - 1][:column]
+
+
 def _read_text(path: Path) -> str:
     if not path.is_file():
         raise DesignError.single(
@@ -171,8 +176,9 @@ def read_yaml(path: Path, source: SourceMap, root: PathKey = ()) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        hint = "YAML indents with spaces, not tabs" if _tab_at(text, line, column) else ""
         raise DesignError.single(
-            file, f"invalid YAML: {_problem_text(exc)}", line=line, column=column
+            file, f"invalid YAML: {_problem_text(exc)}", line=line, column=column, hint=hint
         ) from None
     except yaml.YAMLError as exc:
         raise DesignError.single(file, f"invalid YAML: {_problem_text(exc)}") from None

@@ -72,7 +72,9 @@ def _dump(cases: list[dict[str, Any]]) -> str:
     blocks = []
     for case in cases:
         lines = [f"- id: {case['id']}"]
-        lines += [f"  {key}: {json.dumps(case[key])}" for key in ("raw", "raw_hex", "base", "file") if key in case]
+        lines += [
+            f"  {key}: {json.dumps(case[key])}" for key in ("raw", "raw_hex", "base", "file") if key in case
+        ]
         if "replace" in case:
             lines.append(f"  replace: {json.dumps(case['replace'])}")
         lines.append("  expect:" + ("" if case["expect"] else " []"))

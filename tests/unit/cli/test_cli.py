@@ -1,0 +1,72 @@
+"""The command line: exit codes, one-line errors, and the summaries users read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import EXAMPLES
+from trisite.cli.app import app
+
+runner = CliRunner()
+REFERENCE = str(EXAMPLES / "three-sites" / "design.yaml")
+
+
+def test_validate_ok() -> None:
+    result = runner.invoke(app, ["validate", REFERENCE])
+    assert result.exit_code == 0, result.output
+    assert "valid: trisite-ref, 3 sites, 8 firewalls, 6 switches, 21 servers, 12 VMs" in result.output
+
+
+def test_validate_invalid_design_exits_1_with_one_line_per_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("platform: {name: x, domain: example.net, asn: 65000, colour: red}\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert f"{bad}:1:54: platform.colour: unknown field 'colour'" in lines[-1]
+    assert "Traceback" not in result.output
+
+
+def test_usage_error_exits_2() -> None:
+    assert runner.invoke(app, ["validate"]).exit_code == 2
+    assert runner.invoke(app, ["validate", REFERENCE, "--no-such-option"]).exit_code == 2
+
+
+def test_validate_secrets_reports_unset_variables(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("TRISITE_BMC_PASSWORD", raising=False)
+    result = runner.invoke(app, ["validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml")])
+    assert result.exit_code == 1
+    assert "secret 'bmc-admin': environment variable TRISITE_BMC_PASSWORD is not set" in result.stderr
+    monkeypatch.setenv("TRISITE_BMC_PASSWORD", "not-printed")
+    result = runner.invoke(app, ["validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml")])
+    assert result.exit_code == 0 and "not-printed" not in result.output
+
+
+def test_show_has_site_and_layer_tables() -> None:
+    result = runner.invoke(app, ["show", REFERENCE], terminal_width=200)
+    assert result.exit_code == 0
+    for text in ("dc1", "dc3", "op-south", "MONs 1/1/1", "Keystone from region-a", "Kubernetes core"):
+        assert text in result.output
+
+
+def test_schema_is_json_schema_of_the_design(tmp_path: Path) -> None:
+    target = tmp_path / "schema.json"
+    assert runner.invoke(app, ["schema", "-o", str(target)]).exit_code == 0
+    schema = json.loads(target.read_text(encoding="utf-8"))
+    assert schema["title"] == "Design"
+    assert {"platform", "sites", "firewalls", "ceph"} <= set(schema["properties"])
+
+
+def test_version_and_help() -> None:
+    assert runner.invoke(app, ["--version"]).output.startswith("trisite ")
+    for command in ("validate", "show", "schema", "demo"):
+        assert runner.invoke(app, [command, "--help"]).exit_code == 0
+
+
+def test_demo_runs_on_the_reference_design() -> None:
+    result = runner.invoke(app, ["demo"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "trisite-ref" in result.output and "Layers" in result.output

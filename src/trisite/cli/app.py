@@ -123,8 +123,12 @@ def schema(
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"{output}: cannot write: {exc.strerror}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 def reference_design() -> Path:
@@ -153,4 +157,8 @@ def demo(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from trisite.model.design import Design
-from trisite.model.devices import Firewall, Server, Station, Switch, Vm
+from trisite.model.devices import Firewall, Server, Station, Switch, Vm, VmSpec
 from trisite.model.index import Index
 from trisite.model.network import Address
 from trisite.model.report import ProblemReport
@@ -244,7 +244,7 @@ def check_devices(c: Checks) -> None:
     for i, fw in enumerate(d.firewalls):
         c.place(("firewalls", i), fw.site, fw.rack, fw.power_feeds)
         if fw.vm is not None:
-            _vm_placement(c, ("firewalls", i, "vm"), fw.vm.cluster, fw.vm.preferred_host)
+            _vm_placement(c, ("firewalls", i, "vm"), fw.vm)
         c.r.unique(((("firewalls", i, "nics", j, "name"), n.name) for j, n in enumerate(fw.nics)), "NIC")
     for i, sw in enumerate(d.switches):
         c.place(("switches", i), sw.site, sw.rack, sw.power_feeds)
@@ -263,11 +263,12 @@ def check_devices(c: Checks) -> None:
         c.r.unique(((("servers", i, "nics", j, "name"), n.name) for j, n in enumerate(server.nics)), "NIC")
         c.r.unique(((("servers", i, "disks", j, "name"), k.name) for j, k in enumerate(server.disks)), "disk")
     for i, vm in enumerate(d.vms):
-        _vm_placement(c, ("vms", i, "placement"), vm.placement.cluster, vm.placement.preferred_host)
-        c.in_set(("vms", i, "storage_domain"), vm.storage_domain, c.ix.storage_domains, "storage domain")
+        _vm_placement(c, ("vms", i), vm)
 
 
-def _vm_placement(c: Checks, path: PathKey, cluster: str, preferred: str | None) -> None:
+def _vm_placement(c: Checks, path: PathKey, vm: VmSpec) -> None:
+    c.in_set((*path, "storage_domain"), vm.storage_domain, c.ix.storage_domains, "storage domain")
+    cluster, preferred = vm.cluster, vm.preferred_host
     if not c.in_set((*path, "cluster"), cluster, c.ix.ovirt_clusters, "oVirt cluster"):
         return
     if preferred is not None and preferred not in c.ix.ovirt_clusters[cluster]:

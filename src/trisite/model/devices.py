@@ -10,11 +10,16 @@ from trisite.model.network import Address, Nic
 from trisite.model.types import Endpoint, IPAddress, Mbps, Name, Strict, expand_port_names
 
 
-class VmPlacement(Strict):
-    """Where a virtual machine runs: an oVirt cluster, optionally a preferred host."""
+class VmSpec(Strict):
+    """A virtual machine on oVirt: where it runs and what it needs. HA VMs restart on another host."""
 
-    cluster: Name
+    cluster: Name = Field(description="oVirt cluster")
     preferred_host: Name | None = None
+    storage_domain: Name
+    ha: bool = True
+    priority: Literal["low", "medium", "high"] = "medium"
+    vcpus: int = Field(default=4, gt=0)
+    memory_gb: int = Field(default=16, gt=0)
 
 
 class Firewall(Strict):
@@ -26,7 +31,7 @@ class Firewall(Strict):
     platform: Literal["opnsense", "linux"]
     rack: Name | None = None
     power_feeds: list[Name] = []
-    vm: VmPlacement | None = None
+    vm: VmSpec | None = None
     nics: list[Nic] = Field(min_length=1)
     addresses: list[Address] = []
     model: str = ""
@@ -128,16 +133,10 @@ class Cable(Strict):
     label: str = ""
 
 
-class Vm(Strict):
+class Vm(VmSpec):
     """A virtual machine of the platform (OpenStack controllers, Kubernetes nodes, ...)."""
 
     name: Name
-    placement: VmPlacement
-    ha: bool = True
-    priority: Literal["low", "medium", "high"] = "medium"
-    vcpus: int = Field(default=4, gt=0)
-    memory_gb: int = Field(default=16, gt=0)
-    storage_domain: Name
     roles: list[Role] = []
     nics: list[Nic] = [Nic(name="eth0", speed=10_000)]
     addresses: list[Address] = []

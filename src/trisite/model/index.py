@@ -100,7 +100,7 @@ class Index:
         if host is None:
             return None
         if isinstance(host, Vm):
-            preferred = host.placement.preferred_host
+            preferred = host.preferred_host
             return self.site_of(preferred) if preferred and preferred != name else None
         if isinstance(host, Firewall) and host.vm is not None:
             preferred = host.vm.preferred_host

@@ -39,7 +39,14 @@ class Problem:
             if self.path
             else f"{self.location}: {self.message}"
         )
-        return f"{text} ({self.hint})" if self.hint else text
+        return _printable(f"{text} ({self.hint})" if self.hint else text)
+
+
+def _printable(text: str) -> str:
+    """One line, whatever the design contained: control and separator characters are escaped."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class TrisiteError(Exception):

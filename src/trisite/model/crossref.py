@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from trisite.model.design import Design
 from trisite.model.devices import Firewall, Server, Station, Switch, Vm, VmSpec
@@ -203,13 +203,13 @@ def _check_overlaps(c: Checks) -> None:
 
 def _host_addresses(c: Checks, section: str, hosts: Sequence[Firewall | Switch | Server | Vm]) -> None:
     for i, host in enumerate(hosts):
-        ports = c.ix.ports(host)
+        ports = c.ix.interfaces(host) if not isinstance(host, Switch) else c.ix.ports(host)
         site = c.ix.site_of(host.name)
         for j, addr in enumerate(host.addresses):
             _address(c, (section, i, "addresses", j), addr, ports, site if not isinstance(host, Vm) else None)
 
 
-def _address(c: Checks, path: PathKey, addr: Address, ports: dict[str, int], site: str | None) -> None:
+def _address(c: Checks, path: PathKey, addr: Address, ports: Mapping[str, object], site: str | None) -> None:
     c.own_ip((*path, "ip"), addr.ip)
     if c.ip_in((*path, "ip"), addr.ip, addr.network, (*path, "network")):
         net = c.ix.networks[addr.network]
@@ -220,7 +220,7 @@ def _address(c: Checks, path: PathKey, addr: Address, ports: dict[str, int], sit
                 f"add {site} to its sites or pick a network of {site}",
             )
     if addr.nic is not None and ports and addr.nic not in ports:
-        c.r.add((*path, "nic"), f"no NIC '{addr.nic}' on this device", suggest(addr.nic, ports))
+        c.r.add((*path, "nic"), f"no NIC or bond '{addr.nic}' on this device", suggest(addr.nic, ports))
 
 
 def check_addresses(c: Checks) -> None:
@@ -246,6 +246,7 @@ def check_devices(c: Checks) -> None:
         if fw.vm is not None:
             _vm_placement(c, ("firewalls", i, "vm"), fw.vm)
         c.r.unique(((("firewalls", i, "nics", j, "name"), n.name) for j, n in enumerate(fw.nics)), "NIC")
+        _check_bonds(c, ("firewalls", i), fw)
     for i, sw in enumerate(d.switches):
         c.place(("switches", i), sw.site, sw.rack, sw.power_feeds)
         seen: set[str] = set()
@@ -261,9 +262,25 @@ def check_devices(c: Checks) -> None:
     for i, server in enumerate(d.servers):
         c.place(("servers", i), server.site, server.rack, server.power_feeds)
         c.r.unique(((("servers", i, "nics", j, "name"), n.name) for j, n in enumerate(server.nics)), "NIC")
+        _check_bonds(c, ("servers", i), server)
         c.r.unique(((("servers", i, "disks", j, "name"), k.name) for j, k in enumerate(server.disks)), "disk")
     for i, vm in enumerate(d.vms):
         _vm_placement(c, ("vms", i), vm)
+
+
+def _check_bonds(c: Checks, path: PathKey, host: Server | Firewall) -> None:
+    nics = {n.name for n in host.nics}
+    used: dict[str, str] = {}
+    for j, bond in enumerate(host.bonds):
+        if bond.name in nics:
+            c.r.add((*path, "bonds", j, "name"), f"bond '{bond.name}' has the name of a NIC")
+        for k, member in enumerate(bond.members):
+            mpath: PathKey = (*path, "bonds", j, "members", k)
+            if member not in nics:
+                c.r.add(mpath, f"no NIC '{member}' on this device", suggest(member, nics))
+            elif member in used:
+                c.r.add(mpath, f"NIC {member} is already in bond {used[member]}")
+            used.setdefault(member, bond.name)
 
 
 def _vm_placement(c: Checks, path: PathKey, vm: VmSpec) -> None:

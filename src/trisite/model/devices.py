@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from trisite.model.network import Address, Nic
+from trisite.model.network import Address, Bond, Nic
 from trisite.model.types import Endpoint, IPAddress, Mbps, Name, Strict, expand_port_names
 
 
@@ -33,6 +33,7 @@ class Firewall(Strict):
     power_feeds: list[Name] = []
     vm: VmSpec | None = None
     nics: list[Nic] = Field(min_length=1)
+    bonds: list[Bond] = []
     addresses: list[Address] = []
     model: str = ""
 
@@ -115,6 +116,7 @@ class Server(Strict):
     roles: list[Role] = Field(min_length=1)
     bmc: Bmc
     nics: list[Nic] = Field(min_length=1)
+    bonds: list[Bond] = []
     disks: list[Disk] = []
     disk_controller: DiskController = DiskController()
     bios: Bios = Bios()

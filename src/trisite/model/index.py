@@ -89,6 +89,20 @@ class Index:
     def nics(self, host: Host) -> list[Nic]:
         return [] if isinstance(host, Switch | Station) else list(host.nics)
 
+    def interfaces(self, host: Host) -> dict[str, list[str]]:
+        """Interface name -> the NICs under it (a NIC is its own interface; a bond has its members)."""
+        found = {nic.name: [nic.name] for nic in self.nics(host)}
+        for bond in getattr(host, "bonds", []):
+            found[bond.name] = list(bond.members)
+        return found
+
+    def carrier_nics(self, host: Host, address: Address) -> list[str]:
+        """The physical NICs that carry an address (its interface's members; default: the first NIC)."""
+        nics = self.nics(host)
+        if address.nic is None:
+            return [nics[0].name] if nics else []
+        return self.interfaces(host).get(address.nic, [])
+
     def addresses(self, host: Host) -> list[Address]:
         if isinstance(host, Station):
             return [Address(network=host.network, ip=host.address)]

@@ -69,12 +69,20 @@ class Nic(Strict):
     mtu: int = Field(default=1500, ge=576, le=9216)
 
 
+class Bond(Strict):
+    """NICs aggregated into one interface; active-backup needs no switch support (no MLAG)."""
+
+    name: PortName
+    members: list[PortName] = Field(min_length=2)
+    mode: Literal["active-backup", "802.3ad", "balance-xor"] = "active-backup"
+
+
 class Address(Strict):
     """An address of a device on a network, carried by one of its NICs."""
 
     network: Name
     ip: IPAddress
-    nic: PortName | None = Field(default=None, description="the NIC carrying it (default: the first NIC)")
+    nic: PortName | None = Field(default=None, description="the NIC or bond carrying it (default: the first NIC)")
 
 
 class HaMember(Strict):

@@ -82,7 +82,9 @@ class Address(Strict):
 
     network: Name
     ip: IPAddress
-    nic: PortName | None = Field(default=None, description="the NIC or bond carrying it (default: the first NIC)")
+    nic: PortName | None = Field(
+        default=None, description="the NIC or bond carrying it (default: the first NIC)"
+    )
 
 
 class HaMember(Strict):

@@ -194,6 +194,7 @@ ComponentClass = Literal[
     "server",
     "disk",
     "switch",
+    "cable",
     "firewall",
     "power-feed",
     "man-link",

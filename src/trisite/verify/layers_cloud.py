@@ -1,0 +1,156 @@
+"""OpenStack (Kolla: Galera and RabbitMQ quorum on the controllers, HAProxy behind a keepalived VIP,
+Keystone possibly shared) and Kubernetes (etcd quorum, API behind a VIP, workloads on workers)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from trisite.model.services import KubernetesCluster, OpenStackRegion
+from trisite.verify import timers
+from trisite.verify.layers_network import base_presence, moved
+from trisite.verify.service import (
+    INF,
+    Context,
+    Presence,
+    ServiceSpec,
+    ServiceState,
+    k_of_n,
+    majority,
+    state,
+    union,
+)
+
+if TYPE_CHECKING:
+    from trisite.verify.twin import Twin
+
+
+def services(twin: Twin) -> list[ServiceSpec]:
+    found: list[ServiceSpec] = []
+    for region in twin.design.openstack:
+        found += [
+            _openstack_api(twin, region),
+            _pool_of_hosts(
+                twin,
+                f"openstack/{region.name}/compute",
+                "cloud",
+                region.computes,
+                network=region.internal_network,
+                detect=0.0,
+            ),
+        ]
+    for cluster in twin.design.kubernetes:
+        found += [
+            _kubernetes_api(twin, cluster),
+            _pool_of_hosts(
+                twin,
+                f"kubernetes/{cluster.name}/workloads",
+                "containers",
+                cluster.workers or cluster.control_plane,
+                network=cluster.api_network,
+                detect=timers.K8S_NODE_MONITOR_GRACE_S,
+            ),
+        ]
+    return found
+
+
+def _needs(twin: Twin) -> tuple[str, ...]:
+    return tuple(f"placement/{o.name}" for o in twin.design.ovirt)
+
+
+def keepalived_outage(presences: list[Presence], base: list[Presence | None], advert_s: float) -> float:
+    """A VIP over ordered members (first = highest priority), moved by keepalived's master-down interval."""
+    best = INF
+    for rank, (presence, before) in enumerate(zip(presences, base, strict=True)):
+        for delay in presence.values():
+            if rank == 0 and presence == before:
+                return 0.0
+            priority = 255 - rank
+            failover = 3 * advert_s + (256 - priority) * advert_s / 256
+            best = min(best, delay if rank == 0 else max(delay, failover))
+    return best
+
+
+def quorum_outage(
+    twin: Twin, ctx: Context, hosts: list[str], network: str, detect: float
+) -> tuple[float, int]:
+    """When a majority of `hosts` is back together (plus detection when a member changed), and how many."""
+    presences = [twin.presence(ctx, h, network) for h in hosts]
+    t, part = k_of_n(presences, majority(len(hosts)))
+    if part is None:
+        return INF, 0
+    changed = any(moved(twin, h, network, p, part) for h, p in zip(hosts, presences, strict=True))
+    return max(t, detect if changed else 0.0), sum(part in p for p in presences)
+
+
+def _openstack_api(twin: Twin, region: OpenStackRegion) -> ServiceSpec:
+    net = region.internal_network
+    deps = union(twin.host_deps(h) for h in region.controllers) | twin.topology.network_components(net)
+    needs = _needs(twin) + ((f"openstack/{region.keystone_from}/api",) if region.keystone_from else ())
+
+    def evaluate(ctx: Context) -> ServiceState:
+        galera, together = quorum_outage(twin, ctx, region.controllers, net, timers.GALERA_SUSPECT_S)
+        if galera == INF:
+            return ServiceState(
+                "down", INF, f"Galera/RabbitMQ: no majority of {len(region.controllers)} controllers"
+            )
+        presences = [twin.presence(ctx, h, net) for h in region.controllers]
+        vip = keepalived_outage(
+            presences,
+            [base_presence(twin, h, net) for h in region.controllers],
+            timers.KOLLA_KEEPALIVED_ADVERT_S,
+        )
+        keystone = ctx.results[f"openstack/{region.keystone_from}/api"] if region.keystone_from else None
+        if keystone is not None and keystone.status == "down":
+            return ServiceState("down", INF, f"Keystone of {region.keystone_from} is down")
+        outage = max(galera, vip, keystone.outage_s if keystone else 0.0)
+        degraded = together < len(region.controllers) or (
+            keystone is not None and keystone.status == "degraded"
+        )
+        return state(
+            outage, degraded=degraded, detail=f"{together}/{len(region.controllers)} controllers in quorum"
+        )
+
+    return ServiceSpec(f"openstack/{region.name}/api", "cloud", deps, needs, evaluate)
+
+
+def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
+    net = cluster.api_network
+    hosts = sorted({*cluster.etcd, *cluster.control_plane})
+    deps = union(twin.host_deps(h) for h in hosts) | twin.topology.network_components(net)
+
+    def evaluate(ctx: Context) -> ServiceState:
+        etcd, together = quorum_outage(twin, ctx, cluster.etcd, net, timers.ETCD_ELECTION_S)
+        if etcd == INF:
+            return ServiceState("down", INF, f"etcd: no majority of {len(cluster.etcd)} members")
+        presences = [twin.presence(ctx, h, net) for h in cluster.control_plane]
+        vip = keepalived_outage(
+            presences,
+            [base_presence(twin, h, net) for h in cluster.control_plane],
+            timers.KOLLA_KEEPALIVED_ADVERT_S,
+        )
+        if vip == INF:
+            return ServiceState("down", INF, "no control-plane node holds the API address")
+        return state(
+            max(etcd, vip),
+            degraded=together < len(cluster.etcd),
+            detail=f"{together}/{len(cluster.etcd)} etcd members",
+        )
+
+    return ServiceSpec(f"kubernetes/{cluster.name}/api", "containers", deps, _needs(twin), evaluate)
+
+
+def _pool_of_hosts(
+    twin: Twin, name: str, layer: str, hosts: list[str], *, network: str, detect: float
+) -> ServiceSpec:
+    """Capacity spread over interchangeable hosts: down only when none is left."""
+    deps = union(twin.host_deps(h) for h in hosts) | twin.topology.network_components(network)
+
+    def evaluate(ctx: Context) -> ServiceState:
+        presences = [twin.presence(ctx, h, network) for h in hosts]
+        up = sum(bool(p) for p in presences)
+        if not up:
+            return ServiceState("down", INF, "no host left")
+        changed = any(moved(twin, h, network, p) for h, p in zip(hosts, presences, strict=True))
+        return state(detect if changed else 0.0, degraded=up < len(hosts), detail=f"{up}/{len(hosts)} hosts")
+
+    return ServiceSpec(name, layer, deps, _needs(twin), evaluate)

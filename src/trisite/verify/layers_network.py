@@ -1,0 +1,242 @@
+"""Network semantics: CARP/VRRP virtual addresses, BGP sessions, internet reach of public prefixes,
+and routing between sites over the MAN transit networks."""
+
+from __future__ import annotations
+
+from collections import deque
+from ipaddress import ip_address
+from typing import TYPE_CHECKING
+
+from trisite.model.network import HaGroup
+from trisite.model.site import Uplink
+from trisite.verify import timers
+from trisite.verify.service import INF, Context, Presence, ServiceSpec, ServiceState, state, union
+
+if TYPE_CHECKING:
+    from trisite.verify.twin import Twin
+
+
+def services(twin: Twin) -> list[ServiceSpec]:
+    d = twin.design
+    found = [_vip(twin, g) for g in d.ha_groups]
+    found += [_bgp(twin, u) for u in d.uplinks]
+    found += [_internet(twin, p.name) for p in d.public_prefixes]
+    sites = [s.name for s in d.sites]
+    if d.routing.transit_networks:
+        found.append(_site_graph(twin))
+        found += [_route(twin, a, b) for i, a in enumerate(sites) for b in sites[i + 1 :]]
+    return found
+
+
+def base_fact(twin: Twin, key: str) -> object:
+    """A fact of the all-up scenario (None while the all-up scenario itself is computed)."""
+    base = getattr(twin, "base_context", None)
+    return None if base is None else base.extra.get(key)
+
+
+# -- CARP / VRRP ------------------------------------------------------------------------------------------------
+def failover_s(group: HaGroup, priority: int) -> float:
+    """Master-down interval: 3 adverts plus a skew that favours higher priorities (RFC 5798 6.1)."""
+    advert = group.advert_interval_ms / 1000
+    return timers.VRRP_DOWN_INTERVALS * advert + (256 - priority) * advert / 256
+
+
+def vip_outage(
+    members: list[tuple[str, int, Presence]], master: str, failover: dict[str, float]
+) -> tuple[float, int]:
+    """Earliest time a member holds the address in some part, and in how many parts members remain."""
+    parts: dict[str, float] = {}
+    for name, _, presence in members:
+        for part, delay in presence.items():
+            takeover = delay if name == master else max(delay, failover[name])
+            parts[part] = min(parts.get(part, INF), takeover)
+    return (min(parts.values()) if parts else INF), len(parts)
+
+
+def _vip(twin: Twin, group: HaGroup) -> ServiceSpec:
+    master = max(group.members, key=lambda m: (m.priority, m.device)).device
+    failover = {m.device: failover_s(group, m.priority) for m in group.members}
+    deps = union(twin.host_deps(m.device) for m in group.members) | twin.topology.network_components(
+        group.network
+    )
+
+    def evaluate(ctx: Context) -> ServiceState:
+        members = [(m.device, m.priority, twin.presence(ctx, m.device, group.network)) for m in group.members]
+        outage, parts = vip_outage(members, master, failover)
+        present = sum(bool(p) for _, _, p in members)
+        detail = f"{present}/{len(members)} members" + (
+            f", held in {parts} separated parts" if parts > 1 else ""
+        )
+        return state(outage, degraded=parts > 1 or present < len(members), detail=detail)
+
+    return ServiceSpec(f"vip/{group.name}", "network", deps, _vm_needs(twin, group), evaluate)
+
+
+def _vm_needs(twin: Twin, group: HaGroup) -> tuple[str, ...]:
+    virtual = {f.name for f in twin.design.firewalls if f.vm} | {v.name for v in twin.design.vms}
+    if not any(m.device in virtual for m in group.members):
+        return ()
+    return tuple(f"placement/{o.name}" for o in twin.design.ovirt)
+
+
+def base_presence(twin: Twin, host: str, network: str) -> Presence | None:
+    base = getattr(twin, "base_context", None)
+    return None if base is None else twin.presence(base, host, network)
+
+
+def moved(twin: Twin, host: str, network: str, presence: Presence, part: str | None = None) -> bool:
+    """Whether a failure took a host away from a network (or from `part` of it) even for a moment.
+
+    Part names follow the surviving nodes, so a host that stays connected is not 'moved' when a part is
+    renamed; never true in the all-up case."""
+    before = base_presence(twin, host, network)
+    if not before or 0.0 not in before.values():
+        return False
+    if part is None:
+        return 0.0 not in presence.values()
+    return presence.get(part) != 0.0
+
+
+# -- BGP ----------------------------------------------------------------------------------------------------------
+def detection_s(uplink: Uplink) -> float:
+    """A dead session is noticed after BFD's interval x multiplier, else after the hold time."""
+    bfd = uplink.bgp.bfd
+    return bfd.interval_ms * bfd.multiplier / 1000 if bfd else float(uplink.bgp.hold_time_s)
+
+
+def _bgp(twin: Twin, uplink: Uplink) -> ServiceSpec:
+    own = frozenset({f"uplink:{uplink.name}", f"operator:{uplink.operator}"})
+    deps = (
+        own
+        | union(twin.host_deps(f) for f in uplink.firewalls)
+        | twin.topology.network_components(uplink.network)
+    )
+    handoff = uplink.handoff.split(":")[0] if uplink.handoff else None
+
+    def evaluate(ctx: Context) -> ServiceState:
+        sessions: frozenset[str] = frozenset()
+        if not own & ctx.failed:
+            parts = ctx.physical.parts(uplink.network)
+            where = parts.get(handoff) if handoff else None
+            sessions = frozenset(
+                f
+                for f in uplink.firewalls
+                if (p := twin.presence(ctx, f, uplink.network)) and (where is None or where in p)
+            )
+        ctx.extra[f"bgp:{uplink.name}"] = sessions
+        before = base_fact(twin, f"bgp:{uplink.name}")
+        lost = (before - sessions) if isinstance(before, frozenset) else frozenset()
+        if not sessions:
+            return ServiceState("down", INF, "no BGP session")
+        outage = detection_s(uplink) if lost else 0.0
+        return state(outage, degraded=bool(lost), detail=f"sessions from {', '.join(sorted(sessions))}")
+
+    return ServiceSpec(f"bgp/{uplink.name}", "network", deps, (), evaluate)
+
+
+def _internet(twin: Twin, prefix_name: str) -> ServiceSpec:
+    prefix = next(p for p in twin.design.public_prefixes if p.name == prefix_name)
+    prepend = {a.site: a.prepend for a in prefix.announce}
+    uplinks = {s: [u for u in twin.design.uplinks if u.site == s] for s in prepend}
+    needs = tuple(f"bgp/{u.name}" for ups in uplinks.values() for u in ups)
+
+    def site_outage(ctx: Context, site: str) -> float:
+        return min((ctx.results[f"bgp/{u.name}"].outage_s for u in uplinks[site]), default=INF)
+
+    def evaluate(ctx: Context) -> ServiceState:
+        outage = {s: site_outage(ctx, s) for s in prepend}
+        alive = sorted(s for s, o in outage.items() if o < INF)
+        ctx.extra[f"entry:{prefix_name}"] = frozenset(alive)
+        if not alive:
+            return ServiceState("down", INF, "announced from no site with a working line")
+        before = base_fact(twin, f"entry:{prefix_name}")
+        entry = before if isinstance(before, frozenset) else frozenset(alive)
+        best = min(prepend[s] for s in entry) if entry else 0
+        preferred = {s for s in entry if prepend[s] == best}
+        lost = preferred - set(alive)
+        switch = max((max(detection_s(u) for u in uplinks[s]) for s in lost), default=0.0) + (
+            timers.BGP_PROPAGATION_S if lost else 0.0
+        )
+        candidates = [outage[s] if s in preferred else max(outage[s], switch) for s in alive]
+        degraded = len(alive) < len(entry)
+        return state(min(candidates), degraded=degraded, detail=f"entering at {', '.join(alive)}")
+
+    return ServiceSpec(f"internet/{prefix_name}", "network", frozenset(), needs, evaluate)
+
+
+def prefix_of(twin: Twin, ip: str) -> str | None:
+    address = ip_address(ip)
+    for prefix in twin.design.public_prefixes:
+        if address.version == prefix.prefix.version and address in prefix.prefix:
+            return prefix.name
+    return None
+
+
+# -- routing between sites ---------------------------------------------------------------------------------------
+def ospf_detection_s(twin: Twin) -> float:
+    routing = twin.design.routing
+    if routing.ospf.bfd or routing.protocol == "ibgp":
+        return routing.bfd_interval_ms * routing.bfd_multiplier / 1000
+    return float(routing.ospf.dead_s)
+
+
+def _site_graph(twin: Twin) -> ServiceSpec:
+    """Which firewalls of which sites are adjacent over each transit network (hidden, read by routes)."""
+    transit = twin.design.routing.transit_networks
+    firewalls = [f for f in twin.design.firewalls if any(a.network in transit for a in f.addresses)]
+    deps = union(twin.host_deps(f.name) for f in firewalls) | union(
+        twin.topology.network_components(n) for n in transit
+    )
+
+    def evaluate(ctx: Context) -> ServiceState:
+        edges: dict[tuple[str, str], set[str]] = {}
+        for network in transit:
+            by_part: dict[str, list[tuple[str, str]]] = {}
+            for fw in firewalls:
+                for part in twin.presence(ctx, fw.name, network):
+                    by_part.setdefault(part, []).append(
+                        (twin.topology.ix.site_of(fw.name) or fw.site, fw.name)
+                    )
+            for members in by_part.values():
+                for site_a, fw_a in members:
+                    for site_b, fw_b in members:
+                        if site_a < site_b:
+                            edges.setdefault((site_a, site_b), set()).update({fw_a, fw_b})
+        ctx.extra["site-graph"] = edges
+        return ServiceState("up", 0.0, f"{len(edges)} adjacencies")
+
+    return ServiceSpec("routing/adjacency", "network", deps, (), evaluate, hidden=True)
+
+
+def connected(edges: dict[tuple[str, str], set[str]], start: str) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        site = queue.popleft()
+        for a, b in edges:
+            for here, there in ((a, b), (b, a)):
+                if here == site and there not in seen:
+                    seen.add(there)
+                    queue.append(there)
+    return seen
+
+
+def _route(twin: Twin, a: str, b: str) -> ServiceSpec:
+    detect = ospf_detection_s(twin)
+
+    def evaluate(ctx: Context) -> ServiceState:
+        if {f"site:{a}", f"site:{b}"} & ctx.failed:
+            return ServiceState("down", INF, "a site is lost")
+        edges = ctx.extra.get("site-graph")
+        assert isinstance(edges, dict)
+        if b not in connected(edges, a):
+            return ServiceState("down", INF, f"no path between {a} and {b}")
+        before = base_fact(twin, "site-graph")
+        direct_before = before.get((a, b), set()) if isinstance(before, dict) else set()
+        lost = direct_before - edges.get((a, b), set())
+        via = "direct" if (a, b) in edges else "through another site"
+        return state(detect if lost else 0.0, degraded=bool(lost), detail=via)
+
+    return ServiceSpec(
+        f"route/{a}-{b}", "network", frozenset({f"site:{a}", f"site:{b}"}), ("routing/adjacency",), evaluate
+    )

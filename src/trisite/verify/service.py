@@ -1,0 +1,103 @@
+"""How a service's state is described and computed from its members' presence.
+
+A member's *presence* on a network is a map part -> seconds until it is (back) there: 0 when the failure
+did not touch it, a delay when it comes back (a VM restarted elsewhere), absent when it is gone. Quorum and
+"any one of" services are then k-of-n questions asked per connected part, which is how a MAN cut is analysed
+as a split and not as a loss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from trisite.verify.state import Part, PhysicalState
+
+INF = math.inf
+Presence = dict[Part, float]
+Status = Literal["up", "degraded", "down"]
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    status: Status
+    outage_s: float  # predicted interruption when the failure happens; INF = until repaired
+    detail: str = ""
+
+    @property
+    def finite_outage(self) -> float | None:
+        return None if math.isinf(self.outage_s) else round(self.outage_s, 3)
+
+
+UP = ServiceState("up", 0.0)
+
+
+def state(outage: float, *, degraded: bool, detail: str) -> ServiceState:
+    if math.isinf(outage):
+        return ServiceState("down", INF, detail)
+    return ServiceState("degraded" if degraded else "up", outage, detail)
+
+
+def k_of_n(presences: Iterable[Presence], k: int) -> tuple[float, Part | None]:
+    """Earliest time at which `k` members are together in one part, and that part."""
+    by_part: dict[Part, list[float]] = {}
+    for presence in presences:
+        for part, delay in presence.items():
+            by_part.setdefault(part, []).append(delay)
+    best: tuple[float, Part | None] = (INF, None)
+    for part, delays in sorted(by_part.items()):
+        if len(delays) >= k:
+            t = sorted(delays)[k - 1]
+            if t < best[0]:
+                best = (t, part)
+    return best
+
+
+def majority(n: int) -> int:
+    return n // 2 + 1
+
+
+def touched(presence: Presence, base: Presence) -> bool:
+    return presence != base
+
+
+@dataclass
+class Context:
+    """One scenario: the physical state plus the states and presences computed so far."""
+
+    physical: PhysicalState
+    results: dict[str, ServiceState] = field(default_factory=dict)
+    presence: dict[tuple[str, str], Presence] = field(default_factory=dict)  # (host, network) -> presence
+    extra: dict[str, object] = field(default_factory=dict)  # layer-private facts (VM placement, ...)
+
+    @property
+    def failed(self) -> frozenset[str]:
+        return self.physical.failed
+
+
+Evaluate = Callable[[Context], ServiceState]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service the twin evaluates: its name, layer, what can change it, and how to compute it."""
+
+    name: str
+    layer: str
+    deps: frozenset[str]
+    needs: tuple[str, ...]
+    evaluate: Evaluate
+    hidden: bool = False  # an intermediate result (VM placement), not shown to users
+
+
+def union(items: Iterable[frozenset[str]]) -> frozenset[str]:
+    found: set[str] = set()
+    for item in items:
+        found |= item
+    return frozenset(found)
+
+
+def lookup(mapping: Mapping[str, ServiceState], name: str) -> ServiceState:
+    return mapping.get(name, ServiceState("down", INF, f"{name} not evaluated"))

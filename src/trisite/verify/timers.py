@@ -1,0 +1,44 @@
+"""Upstream defaults the failure semantics rely on, each with where it comes from.
+
+Designs can override the ones they configure (BGP, BFD, VRRP/CARP, OSPF, Kubernetes eviction); the rest are
+the software's defaults. Estimates that depend on the site (boot times) are marked as such: measure them with
+`trisite prove` and feed the figures back.
+"""
+
+from __future__ import annotations
+
+# --- network -----------------------------------------------------------------------------------------------
+# VRRPv3 (RFC 5798 6.1): Master_Down_Interval = 3 x Advertisement_Interval + Skew_Time,
+# Skew_Time = ((256 - Priority) x Advertisement_Interval) / 256. CARP uses advbase/advskew the same way.
+VRRP_DOWN_INTERVALS = 3
+# Kolla-Ansible's keepalived template advertises every second (advert_int 1) on the API network.
+KOLLA_KEEPALIVED_ADVERT_S = 1.0
+# How long the rest of the internet takes to prefer the next announcing site once our session is gone.
+# Lab-measured ~0.1 s between two FRR routers; real transit convergence can take longer (estimate).
+BGP_PROPAGATION_S = 0.5
+
+# --- Ceph (ceph.conf defaults) --------------------------------------------------------------------------------
+CEPH_OSD_HEARTBEAT_GRACE_S = 20.0  # osd_heartbeat_grace: I/O to PGs on a dead OSD stalls this long
+CEPH_DOWN_OUT_S = 600.0  # mon_osd_down_out_interval: re-replication starts after this (risk window)
+CEPH_MON_ELECTION_S = 5.0  # mon_election_timeout: a new leader is elected within this
+
+# --- databases and queues -------------------------------------------------------------------------------------
+GALERA_SUSPECT_S = 5.0  # evs.suspect_timeout PT5S: writes stall until a silent node is evicted
+RABBITMQ_NET_TICK_S = (
+    60.0  # net_ticktime: a silent node is declared down after 45-75 s (quorum queues re-elect)
+)
+ETCD_ELECTION_S = 1.0  # --election-timeout 1000 ms: a new leader after the old one goes silent
+
+# --- Kubernetes (kube-controller-manager defaults) --------------------------------------------------------------
+K8S_NODE_MONITOR_GRACE_S = 40.0  # --node-monitor-grace-period: node NotReady, its endpoints removed
+
+# --- oVirt (estimates: depend on fencing through the BMC and on boot times) -------------------------------------
+OVIRT_HOST_FENCE_S = 60.0  # host non-responsive, then fenced through its BMC before VMs restart
+OVIRT_VM_BOOT_S = 60.0  # an HA VM boots on another host
+OVIRT_ENGINE_RESTART_S = 300.0  # ovirt-ha-agent notices the engine VM is gone and starts it elsewhere
+
+# --- DNS failover (PowerDNS LUA records) --------------------------------------------------------------------------
+DNS_CHECK_FAILURES = 1  # ifportup marks a target down after one failed check
+
+HOUR_S = 3600.0
+YEAR_S = 365.0 * 24 * HOUR_S

@@ -123,6 +123,9 @@ class Server(Strict):
     addresses: list[Address] = []
     cpu_cores: int = Field(default=32, gt=0)
     memory_gb: int = Field(default=256, gt=0)
+    os: str | None = Field(
+        default=None, description="operating system, e.g. debian-12 (default: versions.os)"
+    )
     model: str = ""
 
 

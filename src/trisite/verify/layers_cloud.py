@@ -110,7 +110,15 @@ def _openstack_api(twin: Twin, region: OpenStackRegion) -> ServiceSpec:
             outage, degraded=degraded, detail=f"{together}/{len(region.controllers)} controllers in quorum"
         )
 
-    return ServiceSpec(f"openstack/{region.name}/api", "cloud", deps, needs, evaluate)
+    return ServiceSpec(
+        f"openstack/{region.name}/api",
+        "cloud",
+        deps,
+        needs,
+        evaluate,
+        members=tuple(region.controllers),
+        quorum=majority(len(region.controllers)),
+    )
 
 
 def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
@@ -136,7 +144,15 @@ def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
             detail=f"{together}/{len(cluster.etcd)} etcd members",
         )
 
-    return ServiceSpec(f"kubernetes/{cluster.name}/api", "containers", deps, _needs(twin), evaluate)
+    return ServiceSpec(
+        f"kubernetes/{cluster.name}/api",
+        "containers",
+        deps,
+        _needs(twin),
+        evaluate,
+        members=tuple(cluster.etcd),
+        quorum=majority(len(cluster.etcd)),
+    )
 
 
 def _pool_of_hosts(
@@ -153,4 +169,4 @@ def _pool_of_hosts(
         changed = any(moved(twin, h, network, p) for h, p in zip(hosts, presences, strict=True))
         return state(detect if changed else 0.0, degraded=up < len(hosts), detail=f"{up}/{len(hosts)} hosts")
 
-    return ServiceSpec(name, layer, deps, _needs(twin), evaluate)
+    return ServiceSpec(name, layer, deps, _needs(twin), evaluate, members=tuple(hosts))

@@ -69,7 +69,10 @@ def _vip(twin: Twin, group: HaGroup) -> ServiceSpec:
         )
         return state(outage, degraded=parts > 1 or present < len(members), detail=detail)
 
-    return ServiceSpec(f"vip/{group.name}", "network", deps, _vm_needs(twin, group), evaluate)
+    members = tuple(m.device for m in group.members)
+    return ServiceSpec(
+        f"vip/{group.name}", "network", deps, _vm_needs(twin, group), evaluate, members=members
+    )
 
 
 def _vm_needs(twin: Twin, group: HaGroup) -> tuple[str, ...]:

@@ -93,7 +93,7 @@ def _any_of(twin: Twin, name: str, hosts: list[str]) -> ServiceSpec:
             return ServiceState("down", INF, "no instance left")
         return state(0.0, degraded=len(up) < len(hosts), detail=f"{len(up)}/{len(hosts)} running")
 
-    return ServiceSpec(name, "operations", deps, _needs(twin), evaluate)
+    return ServiceSpec(name, "operations", deps, _needs(twin), evaluate, members=tuple(hosts))
 
 
 def _host_up(twin: Twin, ctx: Context, host: str) -> bool:
@@ -114,7 +114,9 @@ def _dns_zone(twin: Twin, zone: DnsZone) -> ServiceSpec:
             0.0, degraded=len(up) < len(zone.servers), detail=f"{len(up)}/{len(zone.servers)} servers"
         )
 
-    return ServiceSpec(f"dns/{zone.name}", "operations", deps, _needs(twin), evaluate)
+    return ServiceSpec(
+        f"dns/{zone.name}", "operations", deps, _needs(twin), evaluate, members=tuple(zone.servers)
+    )
 
 
 def _dns_failover(twin: Twin, zone: DnsZone, record: DnsRecord) -> ServiceSpec:

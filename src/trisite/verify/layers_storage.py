@@ -56,7 +56,15 @@ def _mons(twin: Twin, cluster: CephCluster) -> ServiceSpec:
             detail=f"{in_quorum}/{len(cluster.mons)} MONs in quorum",
         )
 
-    return ServiceSpec(f"ceph/{cluster.name}/mons", "storage", deps, (), evaluate)
+    return ServiceSpec(
+        f"ceph/{cluster.name}/mons",
+        "storage",
+        deps,
+        (),
+        evaluate,
+        members=tuple(cluster.mons),
+        quorum=majority(len(cluster.mons)),
+    )
 
 
 def _pool(twin: Twin, cluster: CephCluster, pool: CephPool) -> ServiceSpec:

@@ -137,7 +137,12 @@ def _engine(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
 
     needs = ((storage,) if storage else ()) + _routing(twin)
     return ServiceSpec(
-        f"ovirt/{ovirt.name}/engine", "virtualization", _engine_deps(twin, ovirt), needs, evaluate
+        f"ovirt/{ovirt.name}/engine",
+        "virtualization",
+        _engine_deps(twin, ovirt),
+        needs,
+        evaluate,
+        members=tuple(ovirt.engine.hosts),
     )
 
 
@@ -221,6 +226,7 @@ def _vm(twin: Twin, ovirt: Ovirt, guest: GuestVm) -> ServiceSpec:
         vm_dependencies(twin)[guest.name],
         (f"placement/{ovirt.name}",),
         evaluate,
+        members=(guest.name,),
     )
 
 
@@ -233,4 +239,6 @@ def _cluster(twin: Twin, ovirt: Ovirt, name: str, hosts: list[str]) -> ServiceSp
             return ServiceState("down", INF, "no host up")
         return state(0.0, degraded=len(up) < len(hosts), detail=f"{len(up)}/{len(hosts)} hosts up")
 
-    return ServiceSpec(f"ovirt/{ovirt.name}/cluster/{name}", "virtualization", deps, (), evaluate)
+    return ServiceSpec(
+        f"ovirt/{ovirt.name}/cluster/{name}", "virtualization", deps, (), evaluate, members=tuple(hosts)
+    )

@@ -90,6 +90,8 @@ class ServiceSpec:
     needs: tuple[str, ...]
     evaluate: Evaluate
     hidden: bool = False  # an intermediate result (VM placement), not shown to users
+    members: tuple[str, ...] = ()  # the hosts or VMs it runs on (to tell a site's own services)
+    quorum: int = 0  # when > 0: the service needs `quorum` of `members` (a k-of-n service)
 
 
 def union(items: Iterable[frozenset[str]]) -> frozenset[str]:

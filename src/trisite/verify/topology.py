@@ -40,6 +40,7 @@ class Topology:
     edges: list[Edge] = field(init=False)
     nic_attachment: dict[tuple[str, str], Attachment] = field(init=False)  # (host, nic) -> where it plugs
     network_sites: dict[str, frozenset[str]] = field(init=False)
+    _by_host: dict[str, list[Attachment]] = field(init=False)
 
     def __post_init__(self) -> None:
         d = self.design
@@ -61,6 +62,9 @@ class Topology:
             self._link(cable.a, cable.b, cable_id(cable.a, cable.b))
         for man in d.man_links:
             self._link(man.a, man.b, f"man:{man.name}")
+        self._by_host = defaultdict(list)
+        for (host, _), attachment in sorted(self.nic_attachment.items()):
+            self._by_host[host].append(attachment)
 
     def _is_switch(self, device: str) -> bool:
         return isinstance(self.ix.hosts.get(device), Switch)
@@ -90,7 +94,7 @@ class Topology:
     def host_components(self, host: str) -> frozenset[str]:
         """What a physical host's presence depends on: itself, its site, its feeds, its cables."""
         site, feeds = self.power[host]
-        cables = {a.cable for (h, _), a in self.nic_attachment.items() if h == host}
+        cables = {a.cable for a in self._by_host.get(host, [])}
         return frozenset({self.device_component[host], f"site:{site}", *feeds, *cables})
 
     def network_components(self, network: str) -> frozenset[str]:
@@ -118,7 +122,7 @@ class Topology:
 
     def uplinks(self, host: str) -> list[Attachment]:
         """Every cabled NIC of a host: what a hypervisor offers its VMs."""
-        return [att for (h, _), att in sorted(self.nic_attachment.items()) if h == host]
+        return list(self._by_host.get(host, []))
 
     def hosts_on(self) -> dict[str, list[str]]:
         """Network -> physical hosts with an address on it."""

@@ -8,7 +8,7 @@ the N-2 sweep of a 2,000-server design tractable.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from trisite.errors import VerifyError
 from trisite.model import Design
@@ -138,9 +138,7 @@ def _ordered(specs: list[ServiceSpec]) -> list[ServiceSpec]:
             if need in by_name:
                 deps |= visit(by_name[need])
         visiting.discard(spec.name)
-        done[spec.name] = ServiceSpec(
-            spec.name, spec.layer, frozenset(deps), spec.needs, spec.evaluate, spec.hidden
-        )
+        done[spec.name] = replace(spec, deps=frozenset(deps))
         return done[spec.name].deps
 
     for spec in specs:

@@ -1,0 +1,157 @@
+"""`verify`: findings, sweeps and availability of a design, in one report with a stable JSON form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from trisite.model import Design
+from trisite.model.source import SourceMap
+from trisite.verify import rules_design, rules_flows, rules_sweep, rules_versions, sweep
+from trisite.verify.availability import DISASTERS, ServiceAvailability, analytic
+from trisite.verify.findings import Finding
+from trisite.verify.reliability import budget_s
+from trisite.verify.sweep import Scenario
+from trisite.verify.twin import Twin
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    design: Design
+    findings: list[Finding]
+    components: int
+    classes: int
+    singles: list[Scenario]
+    sites: list[Scenario]
+    man: list[Scenario]
+    doubles: list[Scenario]
+    doubles_evaluated: int
+    doubles_represented: int
+    availability: list[ServiceAvailability]
+    with_disasters: list[ServiceAvailability]
+    seconds: float
+
+    @property
+    def budget_s(self) -> float:
+        return budget_s(self.design)
+
+    @property
+    def meets_target(self) -> bool:
+        return all(a.downtime_s <= self.budget_s for a in self.availability if a.counts_for_verdict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+
+def verify(
+    design: Design, *, today: dt.date, source: SourceMap | None = None, double: bool = True
+) -> VerifyReport:
+    """Everything verify knows about a design. `today` dates the end-of-life checks (no clock inside)."""
+    started = time.perf_counter()
+    twin = Twin(design)
+    groups = sweep.classes(twin)
+    singles = sweep.single(twin, groups)
+    doubles, evaluated = sweep.double(twin, groups) if double else ([], 0)
+    site_scenarios = sweep.sites(twin)
+    availability = analytic(twin, singles, doubles, exclude=DISASTERS)
+    with_disasters = analytic(twin, singles, doubles)
+    findings = [
+        *rules_design.check(design, twin.topology),
+        *rules_flows.check(design),
+        *rules_versions.check(design, today),
+        *rules_sweep.spof(singles),
+        *rules_sweep.site_loss(twin, site_scenarios),
+        *rules_sweep.verdict(twin, availability),
+    ]
+    if source is not None:
+        findings = [_located(f, source) for f in findings]
+    represented = sum(w for _, w in sweep.pairs(groups)) if double else 0
+    return VerifyReport(
+        design,
+        sorted(findings, key=Finding.sort_key),
+        len(twin.components),
+        len(groups),
+        singles,
+        site_scenarios,
+        sweep.man_cuts(twin),
+        doubles,
+        evaluated,
+        represented,
+        availability,
+        with_disasters,
+        time.perf_counter() - started,
+    )
+
+
+def _located(finding: Finding, source: SourceMap) -> Finding:
+    if not finding.path:
+        return finding
+    return Finding(
+        finding.rule,
+        finding.severity,
+        finding.subject,
+        finding.message,
+        finding.hint,
+        finding.path,
+        str(source.locate(finding.path)),
+    )
+
+
+def _scenario(sc: Scenario) -> dict[str, Any]:
+    return {
+        "failed": list(sc.failed),
+        "represents": sc.weight,
+        "services": {
+            n: {"status": s.status, "outage_s": s.finite_outage, "detail": s.detail}
+            for n, s in sorted(sc.changes.items())
+        },
+    }
+
+
+def to_dict(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "design": report.design.platform.name,
+        "target_percent": report.design.platform.availability_target,
+        "budget_s": round(report.budget_s, 1),
+        "meets_target": report.meets_target,
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "subject": f.subject,
+                "message": f.message,
+                "hint": f.hint,
+                "where": f.where,
+            }
+            for f in report.findings
+        ],
+        "sweeps": {
+            "components": report.components,
+            "classes": report.classes,
+            "single": [_scenario(s) for s in report.singles if s.changes],
+            "sites": [_scenario(s) for s in report.sites],
+            "man_cuts": [_scenario(s) for s in report.man],
+            "double": {
+                "evaluated": report.doubles_evaluated,
+                "represented": report.doubles_represented,
+                "with_services_down": [_scenario(s) for s in report.doubles],
+            },
+        },
+        "availability": [
+            {
+                "service": a.service,
+                "downtime_s": round(a.downtime_s, 3),
+                "structural_s": round(a.structural_s, 3),
+                "transient_s": round(a.transient_s, 3),
+                "percent": round(a.percent, 6),
+                "counts_for_verdict": a.counts_for_verdict,
+                "with_disasters_s": round(d.downtime_s, 3),
+            }
+            for a, d in zip(report.availability, report.with_disasters, strict=True)
+        ],
+    }

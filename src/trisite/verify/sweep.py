@@ -1,0 +1,129 @@
+"""Failure sweeps: every single failure (N-1), every pair (N-2), every site loss, every set of MAN cuts.
+
+Interchangeable components (same kind, place, power, switches and service memberships, and no VM or role
+that is theirs alone) fail the same way: each class is evaluated once and counted as many times as it has
+members, which is what keeps N-2 tractable on thousands of servers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Literal
+
+from trisite.verify.components import Component
+from trisite.verify.service import ServiceState
+from trisite.verify.twin import Twin
+
+Kind = Literal["n-1", "n-2", "site", "man"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    kind: Kind
+    failed: tuple[str, ...]
+    weight: int  # how many equivalent scenarios this one stands for
+    changes: dict[str, ServiceState] = field(compare=False)
+
+    @property
+    def down(self) -> list[str]:
+        return sorted(n for n, s in self.changes.items() if s.status == "down")
+
+
+class _Signer:
+    """Components with equal signatures are interchangeable for every service of the twin."""
+
+    def __init__(self, twin: Twin) -> None:
+        from trisite.verify.layers_virt import guests  # noqa: PLC0415 - avoids a module cycle at import time
+
+        self.twin = twin
+        servers = {s.name for s in twin.design.servers}
+        self.cable_end = {
+            att.cable: (host, att.node)
+            for (host, _), att in twin.topology.nic_attachment.items()
+            if host in servers
+        }
+        self.homes: dict[str, tuple[str, ...]] = defaultdict(tuple)
+        for g in guests(twin):
+            if g.spec.preferred_host:
+                self.homes[g.spec.preferred_host] += (g.name,)
+        self.engines = {o.engine.hosts[0] for o in twin.design.ovirt}
+
+    def __call__(self, c: Component) -> tuple[object, ...]:
+        services = frozenset(self.twin.by_component.get(c.id, ()))
+        if c.kind == "server":
+            topo = self.twin.topology
+            host = topo.ix.hosts[c.name]
+            switches = frozenset(a.node for a in topo.uplinks(c.name))
+            return (
+                "server",
+                c.site,
+                getattr(host, "rack", ""),
+                topo.power[c.name][1],
+                switches,
+                services,
+                self.homes[c.name],
+                c.name in self.engines,
+            )
+        if c.kind == "cable" and c.id in self.cable_end:
+            server, node = self.cable_end[c.id]
+            return ("cable", self(Component(f"server:{server}", "server", c.site)), node, services)
+
+        return (c.id,)
+
+
+def classes(twin: Twin) -> list[list[Component]]:
+    sign = _Signer(twin)
+    groups: dict[tuple[object, ...], list[Component]] = defaultdict(list)
+    for c in twin.components:
+        groups[sign(c)].append(c)
+    return sorted(groups.values(), key=lambda g: g[0].id)
+
+
+def _changes(twin: Twin, failed: frozenset[str]) -> dict[str, ServiceState]:
+    outcome = twin.evaluate(failed)
+    hidden = {s.name for s in twin.specs if s.hidden}
+    return {n: s for n, s in outcome.services.items() if n not in hidden and s != twin.base.services[n]}
+
+
+def single(twin: Twin, groups: list[list[Component]]) -> list[Scenario]:
+    return [Scenario("n-1", (g[0].id,), len(g), _changes(twin, frozenset({g[0].id}))) for g in groups]
+
+
+def pairs(groups: list[list[Component]]) -> Iterator[tuple[tuple[str, str], int]]:
+    """Representative pairs of components with the number of real pairs each stands for."""
+    for i, first in enumerate(groups):
+        if len(first) > 1:
+            yield (first[0].id, first[1].id), len(first) * (len(first) - 1) // 2
+        for second in groups[i + 1 :]:
+            yield (first[0].id, second[0].id), len(first) * len(second)
+
+
+def double(twin: Twin, groups: list[list[Component]], keep: bool = True) -> tuple[list[Scenario], int]:
+    """N-2: scenarios that take a service down (others are counted, not kept), and the number evaluated."""
+    kept: list[Scenario] = []
+    count = 0
+    for failed, weight in pairs(groups):
+        count += 1
+        changes = _changes(twin, frozenset(failed))
+        if keep and any(s.status == "down" for s in changes.values()):
+            kept.append(Scenario("n-2", failed, weight, changes))
+    return kept, count
+
+
+def sites(twin: Twin) -> list[Scenario]:
+    return [
+        Scenario("site", (f"site:{s.name}",), 1, _changes(twin, frozenset({f"site:{s.name}"})))
+        for s in twin.design.sites
+    ]
+
+
+def man_cuts(twin: Twin) -> list[Scenario]:
+    links = [f"man:{m.name}" for m in twin.design.man_links]
+    found = []
+    for size in range(1, len(links) + 1):
+        for cut in combinations(links, size):
+            found.append(Scenario("man", cut, 1, _changes(twin, frozenset(cut))))
+    return found

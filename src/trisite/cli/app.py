@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,10 @@ from trisite.drivers.secrets import unresolved
 from trisite.errors import TrisiteError
 from trisite.model import Design, LoadedDesign, load_design
 from trisite.report.summary import Table, layer_table, site_table
+from trisite.report.verify_report import headline, tables, to_json, to_markdown
+from trisite.verify.findings import at_least
+from trisite.verify.run import verify
+
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -129,6 +135,50 @@ def schema(
     except OSError as exc:
         err.print(f"{output}: cannot write: {exc.strerror}", markup=False, highlight=False)
         raise typer.Exit(EXIT_INVALID) from None
+
+
+class Format(str, Enum):
+    rich = "rich"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    critical = "critical"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+@app.command("verify")
+def verify_command(
+    design: DesignArg,
+    output_format: Annotated[Format, typer.Option("--format", help="rich (terminal), json or markdown")] = Format.rich,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="exit 1 when a finding at or above this exists")] = (
+        FailOn.critical
+    ),
+    double: Annotated[bool, typer.Option("--double/--no-double", help="also sweep every pair of failures")] = True,
+    today: Annotated[str | None, typer.Option("--today", help="date for end-of-life checks (YYYY-MM-DD)")] = None,
+) -> None:
+    """Verify a design: single points of failure, site losses, MAN cuts, N-2, quorum, timers, availability."""
+    loaded = _load(design)
+    try:
+        when = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        err.print(f"--today: '{today}' is not a date (YYYY-MM-DD)")
+        raise typer.Exit(EXIT_USAGE) from None
+    report = verify(loaded.design, today=when, source=loaded.source, double=double)
+    if output_format is Format.json:
+        sys.stdout.write(to_json(report))
+    elif output_format is Format.markdown:
+        sys.stdout.write(to_markdown(report))
+    else:
+        out.print(headline(report), highlight=False)
+        for table in tables(report):
+            if table.rows:
+                _print_table(table)
+    if fail_on is not FailOn.never and at_least(report.findings, fail_on.value):
+        raise typer.Exit(EXIT_INVALID)
 
 
 def reference_design() -> Path:

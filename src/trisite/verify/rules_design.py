@@ -8,7 +8,6 @@ from trisite.model import Design, Index
 from trisite.model.devices import Firewall, Server
 from trisite.model.types import format_speed, split_endpoint
 from trisite.verify.findings import Finding, Severity
-
 from trisite.verify.reliability import budget_s, failures_per_year, rates
 from trisite.verify.topology import Topology
 

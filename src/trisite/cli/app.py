@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +19,8 @@ from trisite.errors import TrisiteError
 from trisite.model import Design, LoadedDesign, load_design
 from trisite.report.summary import Table, layer_table, site_table
 from trisite.report.verify_report import headline, tables, to_json, to_markdown
-from trisite.verify.findings import at_least
+from trisite.verify.findings import Severity, at_least
 from trisite.verify.run import verify
-
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -137,13 +136,13 @@ def schema(
         raise typer.Exit(EXIT_INVALID) from None
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     rich = "rich"
     json = "json"
     markdown = "markdown"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     critical = "critical"
     warning = "warning"
     info = "info"
@@ -153,12 +152,18 @@ class FailOn(str, Enum):
 @app.command("verify")
 def verify_command(
     design: DesignArg,
-    output_format: Annotated[Format, typer.Option("--format", help="rich (terminal), json or markdown")] = Format.rich,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="exit 1 when a finding at or above this exists")] = (
-        FailOn.critical
-    ),
-    double: Annotated[bool, typer.Option("--double/--no-double", help="also sweep every pair of failures")] = True,
-    today: Annotated[str | None, typer.Option("--today", help="date for end-of-life checks (YYYY-MM-DD)")] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="rich (terminal), json or markdown")
+    ] = Format.rich,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="exit 1 when a finding at or above this exists")
+    ] = (FailOn.critical),
+    double: Annotated[
+        bool, typer.Option("--double/--no-double", help="also sweep every pair of failures")
+    ] = True,
+    today: Annotated[
+        str | None, typer.Option("--today", help="date for end-of-life checks (YYYY-MM-DD)")
+    ] = None,
 ) -> None:
     """Verify a design: single points of failure, site losses, MAN cuts, N-2, quorum, timers, availability."""
     loaded = _load(design)
@@ -177,7 +182,12 @@ def verify_command(
         for table in tables(report):
             if table.rows:
                 _print_table(table)
-    if fail_on is not FailOn.never and at_least(report.findings, fail_on.value):
+    threshold: dict[FailOn, Severity] = {
+        FailOn.critical: "critical",
+        FailOn.warning: "warning",
+        FailOn.info: "info",
+    }
+    if fail_on in threshold and at_least(report.findings, threshold[fail_on]):
         raise typer.Exit(EXIT_INVALID)
 
 

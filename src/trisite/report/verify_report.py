@@ -14,14 +14,18 @@ TOP_DOUBLES = 15
 
 def headline(report: VerifyReport) -> str:
     d = report.design.platform
-    worst = max((a for a in report.availability if a.counts_for_verdict), key=lambda a: a.downtime_s, default=None)
+    worst = max(
+        (a for a in report.availability if a.counts_for_verdict), key=lambda a: a.downtime_s, default=None
+    )
     verdict = "meets" if report.meets_target else "MISSES"
     figure = f"; worst service {worst.service}: {worst.downtime_s:.0f} s a year" if worst else ""
     counts = {s: sum(f.severity == s for f in report.findings) for s in ("critical", "warning", "info")}
-    return (f"{d.name}: {verdict} the {d.availability_target} % target ({report.budget_s:.0f} s a year){figure}. "
-            f"Findings: {counts['critical']} critical, {counts['warning']} warning, {counts['info']} info. "
-            f"{report.components} components in {report.classes} classes; "
-            f"{report.doubles_evaluated} double failures evaluated for {report.doubles_represented}.")
+    return (
+        f"{d.name}: {verdict} the {d.availability_target} % target ({report.budget_s:.0f} s a year){figure}. "
+        f"Findings: {counts['critical']} critical, {counts['warning']} warning, {counts['info']} info. "
+        f"{report.components} components in {report.classes} classes; "
+        f"{report.doubles_evaluated} double failures evaluated for {report.doubles_represented}."
+    )
 
 
 def _outage(state: ServiceState) -> str:
@@ -30,10 +34,14 @@ def _outage(state: ServiceState) -> str:
 
 def _effects(sc: Scenario, limit: int = 6) -> tuple[str, str]:
     down = sc.down
-    hit = sorted(((n, s) for n, s in sc.changes.items() if s.status != "down" and s.outage_s > 0),
-                 key=lambda x: -x[1].outage_s)
+    hit = sorted(
+        ((n, s) for n, s in sc.changes.items() if s.status != "down" and s.outage_s > 0),
+        key=lambda x: -x[1].outage_s,
+    )
     shown_down = ", ".join(down[:limit]) + (f" (+{len(down) - limit})" if len(down) > limit else "")
-    shown_hit = ", ".join(f"{n} {_outage(s)}" for n, s in hit[:limit]) + (f" (+{len(hit) - limit})" if len(hit) > limit else "")
+    shown_hit = ", ".join(f"{n} {_outage(s)}" for n, s in hit[:limit]) + (
+        f" (+{len(hit) - limit})" if len(hit) > limit else ""
+    )
     return shown_down or "-", shown_hit or "-"
 
 
@@ -55,13 +63,25 @@ def scenario_table(title: str, scenarios: list[Scenario]) -> Table:
 
 def availability_table(report: VerifyReport) -> Table:
     rows = tuple(
-        (a.service, f"{a.downtime_s:.1f}", f"{a.structural_s:.1f}", f"{a.transient_s:.1f}", f"{a.percent:.5f}",
-         f"{d.downtime_s:.0f}", "yes" if a.downtime_s <= report.budget_s else "NO")
-        for a, d in sorted(zip(report.availability, report.with_disasters, strict=True), key=lambda x: -x[0].downtime_s)
+        (
+            a.service,
+            f"{a.downtime_s:.1f}",
+            f"{a.structural_s:.1f}",
+            f"{a.transient_s:.1f}",
+            f"{a.percent:.5f}",
+            f"{d.downtime_s:.0f}",
+            "yes" if a.downtime_s <= report.budget_s else "NO",
+        )
+        for a, d in sorted(
+            zip(report.availability, report.with_disasters, strict=True), key=lambda x: -x[0].downtime_s
+        )
         if a.counts_for_verdict
     )
-    return Table(f"Availability (budget {report.budget_s:.0f} s a year; site disasters shown apart)",
-                 ("service", "downtime s/yr", "repairs", "failovers", "percent", "with site disasters", "meets"), rows)
+    return Table(
+        f"Availability (budget {report.budget_s:.0f} s a year; site disasters shown apart)",
+        ("service", "downtime s/yr", "repairs", "failovers", "percent", "with site disasters", "meets"),
+        rows,
+    )
 
 
 def tables(report: VerifyReport) -> list[Table]:
@@ -71,8 +91,11 @@ def tables(report: VerifyReport) -> list[Table]:
         scenario_table("Site losses", report.sites),
         scenario_table("MAN cuts", report.man),
         scenario_table("Single failures (N-1)", report.singles),
-        scenario_table(f"Double failures that take services down (N-2, {len(report.doubles)} of "
-                       f"{report.doubles_evaluated}; worst {TOP_DOUBLES})", doubles),
+        scenario_table(
+            f"Double failures that take services down (N-2, {len(report.doubles)} of "
+            f"{report.doubles_evaluated}; worst {TOP_DOUBLES})",
+            doubles,
+        ),
         availability_table(report),
     ]
 

@@ -40,8 +40,9 @@ def test_enough_flaws() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_flaw_is_found(case: dict[str, Any], tmp_path: Path, reference: set[tuple[str, str, str]],
-                       update_golden: bool) -> None:
+def test_flaw_is_found(
+    case: dict[str, Any], tmp_path: Path, reference: set[tuple[str, str, str]], update_golden: bool
+) -> None:
     folder = tmp_path / "design"
     shutil.copytree(EXAMPLES / "three-sites", folder)
     edited = folder / case["file"]
@@ -65,7 +66,11 @@ def test_case_file_is_current(update_golden: bool) -> None:
         header = CASES_FILE.read_text(encoding="utf-8").split("\n- id:", 1)[0]
         blocks = []
         for c in CASES:
-            lines = [f"- id: {c['id']}", f"  file: {json.dumps(c['file'])}", f"  replace: {json.dumps(c['replace'])}"]
+            lines = [
+                f"- id: {c['id']}",
+                f"  file: {json.dumps(c['file'])}",
+                f"  replace: {json.dumps(c['replace'])}",
+            ]
             lines.append("  expect:" + ("" if c["expect"] else " []"))
             lines += [f"    - {json.dumps(e)}" for e in c["expect"]]
             blocks.append("\n".join(lines))

@@ -1,0 +1,71 @@
+"""`trisite verify`: output formats with a stable JSON schema, and the --fail-on exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import EXAMPLES
+from trisite.cli.app import app
+
+runner = CliRunner()
+REFERENCE = str(EXAMPLES / "three-sites" / "design.yaml")
+ARGS = ["verify", REFERENCE, "--today", "2026-11-25", "--no-double"]
+
+
+def test_json_schema_is_stable() -> None:
+    result = runner.invoke(app, [*ARGS, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {
+        "schema",
+        "design",
+        "target_percent",
+        "budget_s",
+        "meets_target",
+        "findings",
+        "sweeps",
+        "availability",
+    }
+    assert doc["schema"] == 1 and doc["meets_target"] is True
+    assert set(doc["sweeps"]) == {"components", "classes", "single", "sites", "man_cuts", "double"}
+    site = doc["sweeps"]["sites"][0]
+    assert site["failed"] == ["site:dc1"]
+    assert site["services"]["internet/public"]["status"] == "degraded"
+    assert {"service", "downtime_s", "percent", "counts_for_verdict"} <= set(doc["availability"][0])
+
+
+def test_markdown_report() -> None:
+
+    result = runner.invoke(app, [*ARGS, "--format", "markdown"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# Verification of trisite-ref")
+    assert "## Site losses" in result.stdout and "| site:dc2 |" in result.stdout
+
+
+def test_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
+    flawed = tmp_path / "design"
+    flawed.mkdir()
+    for f in (EXAMPLES / "three-sites").iterdir():
+        (flawed / f.name).write_text(
+            f.read_text(encoding="utf-8").replace('kubernetes: "1.36.1"', 'kubernetes: "1.31.4"'),
+            encoding="utf-8",
+        )
+    path = str(flawed / "design.yaml")
+    assert runner.invoke(app, ["verify", path, "--today", "2026-11-25", "--no-double"]).exit_code == 1
+    assert (
+        runner.invoke(
+            app, ["verify", path, "--today", "2026-11-25", "--no-double", "--fail-on", "never"]
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["verify", path, "--today", "yesterday"]).exit_code == 2
+
+
+def test_rich_view_says_what_survives() -> None:
+    result = runner.invoke(app, ARGS, terminal_width=200)
+    assert result.exit_code == 0
+    assert "meets the 99.999 % target" in result.output
+    assert "Site losses" in result.output and "Single failures (N-1)" in result.output

@@ -1,0 +1,115 @@
+"""The twin's answers for the seed's failover scenarios on the reference design, from the documented timers."""
+
+from __future__ import annotations
+
+import pytest
+
+from designgen import generate
+from tests.conftest import EXAMPLES
+from trisite.errors import VerifyError
+from trisite.model import load_design
+from trisite.model.design import Design
+from trisite.verify import sweep, timers
+from trisite.verify.twin import Twin
+
+
+@pytest.fixture(scope="module")
+def twin() -> Twin:
+    return Twin(load_design(EXAMPLES / "three-sites" / "design.yaml").design)
+
+
+def states(twin: Twin, *failed: str) -> dict[str, tuple[str, float | None]]:
+    outcome = twin.evaluate(frozenset(failed))
+    return {n: (s.status, s.finite_outage) for n, s in outcome.services.items()}
+
+
+def test_all_up_is_clean(twin: Twin) -> None:
+    assert {s.status for s in twin.base.services.values()} == {"up"}
+    assert all(s.outage_s == 0 for s in twin.base.services.values())
+
+
+def test_internet_line_lost_moves_traffic_after_bfd(twin: Twin) -> None:
+    got = states(twin, "uplink:dc1-transit")
+    bfd = 0.1 * 3
+    assert got["bgp/dc1-transit"] == ("down", None)
+    assert got["internet/public"] == ("degraded", round(bfd + timers.BGP_PROPAGATION_S, 3))
+    assert got["public/region-a-api"][0] != "down"
+
+
+def test_firewall_pair_of_site_1_lost(twin: Twin) -> None:
+    got = states(twin, "firewall:dc1-fw1", "firewall:dc1-fw2")
+    assert got["vip/dc1-mgmt-gw"] == ("down", None)
+    assert got["internet/public"][0] == "degraded"
+    # The DMZ gateway moves to dc2-fw1 (priority 200): 3 adverts of 1 s plus (256-200)/256 s of skew.
+    assert got["vip/dmz-gw"] == ("degraded", round(3 + 56 / 256, 3))
+    assert got["dns/example.net"][0] == "up"
+
+
+def test_single_firewall_loss_is_a_carp_failover(twin: Twin) -> None:
+    got = states(twin, "firewall:dc1-fw1")
+    assert got["vip/dc1-mgmt-gw"] == ("degraded", round(3 + 156 / 256, 3))
+    assert got["bgp/dc1-transit"] == ("degraded", 0.3)
+    assert got["internet/public"] == ("up", 0.0)
+
+
+def test_man_link_cut_reroutes_through_the_third_site(twin: Twin) -> None:
+    outcome = twin.evaluate(frozenset({"man:man-12"}))
+    route = outcome.services["route/dc1-dc2"]
+    assert (route.status, route.finite_outage, route.detail) == ("degraded", 0.3, "through another site")
+
+
+def test_two_man_cuts_isolate_a_site_as_a_split(twin: Twin) -> None:
+    outcome = twin.evaluate(frozenset({"man:man-12", "man:man-13"}))
+    mons = outcome.services["ceph/main/mons"]
+    assert mons.status == "degraded" and mons.detail == "2/3 MONs in quorum"
+    assert "separated parts" in outcome.services["vip/dmz-gw"].detail
+    # ra-ctl1 (dc1) restarts on the majority side: Galera only waits for the suspect timeout.
+    api = outcome.services["openstack/region-a/api"]
+    assert (api.status, api.finite_outage) == ("up", timers.GALERA_SUSPECT_S)
+
+    # The engine ran on dc1-virt1, cut from the Ceph quorum: it restarts on the majority side.
+    assert outcome.services["ovirt/virt/engine"].finite_outage == timers.OVIRT_ENGINE_RESTART_S
+
+
+def test_ceph_node_loss_costs_the_heartbeat_grace(twin: Twin) -> None:
+    got = states(twin, "server:dc2-ceph1")
+    assert got["ceph/main/mons"] == ("degraded", timers.CEPH_MON_ELECTION_S)
+    assert got["ceph/main/pool/volumes"] == ("degraded", timers.CEPH_OSD_HEARTBEAT_GRACE_S)
+
+
+def test_ovirt_node_loss_restarts_its_vms(twin: Twin) -> None:
+    outcome = twin.evaluate(frozenset({"server:dc2-virt1"}))
+    vm = outcome.services["vm/ra-ctl2"]
+    assert vm.status == "degraded"
+    assert vm.finite_outage == timers.OVIRT_HOST_FENCE_S + timers.OVIRT_VM_BOOT_S
+    assert outcome.services["openstack/region-a/api"].finite_outage == timers.GALERA_SUSPECT_S
+
+
+def test_site_loss_keeps_every_quorum(twin: Twin) -> None:
+    for site in ("dc1", "dc2", "dc3"):
+        got = states(twin, f"site:{site}")
+        for service in ("ceph/main/mons", "openstack/region-a/api", "kubernetes/core/api", "internet/public"):
+            assert got[service][0] != "down", (site, service)
+
+
+def test_impacted_only_evaluation_matches_a_full_recompute(twin: Twin) -> None:
+    for component in twin.components:
+        failed = frozenset({component.id})
+        assert twin.evaluate(failed).services == twin.evaluate_all(failed).services, component.id
+
+
+def test_unknown_component_is_refused(twin: Twin) -> None:
+    with pytest.raises(VerifyError, match="unknown component"):
+        twin.evaluate(frozenset({"server:nope"}))
+
+
+def test_interchangeable_components_fail_alike() -> None:
+    twin = Twin(Design.model_validate(generate(90)))
+    groups = [g for g in sweep.classes(twin) if len(g) > 1]
+    assert groups, "the generated design has interchangeable servers"
+    for group in groups[:20]:
+        shapes = []
+        for member in group[:3]:
+            outcome = twin.evaluate(frozenset({member.id}))
+            shapes.append(sorted((n, s.status, s.outage_s) for n, s in outcome.services.items()))
+        assert all(shape == shapes[0] for shape in shapes), group[0].id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -172,7 +174,9 @@ def verify_command(
     except ValueError:
         err.print(f"--today: '{today}' is not a date (YYYY-MM-DD)")
         raise typer.Exit(EXIT_USAGE) from None
-    report = verify(loaded.design, today=when, source=loaded.source, double=double)
+    report = verify(
+        loaded.design, today=when, source=loaded.source, double=double, workers=os.cpu_count() or 1
+    )
     if output_format is Format.json:
         sys.stdout.write(to_json(report))
     elif output_format is Format.markdown:

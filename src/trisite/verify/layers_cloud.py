@@ -11,6 +11,7 @@ from trisite.verify.layers_network import base_presence, moved
 from trisite.verify.service import (
     INF,
     Context,
+    MemberIndex,
     Presence,
     ServiceSpec,
     ServiceState,
@@ -158,15 +159,20 @@ def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
 def _pool_of_hosts(
     twin: Twin, name: str, layer: str, hosts: list[str], *, network: str, detect: float
 ) -> ServiceSpec:
-    """Capacity spread over interchangeable hosts: down only when none is left."""
-    deps = union(twin.host_deps(h) for h in hosts) | twin.topology.network_components(network)
+    """Capacity spread over interchangeable hosts: down only when none is left.
+
+    Only the members a failure can touch are looked at again, which keeps a pool of a thousand computes
+    cheap in the N-2 sweep."""
+    direct = {h: twin.direct_deps(h) for h in hosts}
+    index = MemberIndex(direct)
 
     def evaluate(ctx: Context) -> ServiceState:
-        presences = [twin.presence(ctx, h, network) for h in hosts]
-        up = sum(bool(p) for p in presences)
-        if not up:
+        hit = index.hit(ctx.failed)
+        present = twin.pool_presence(ctx, name, hosts, hit, lambda h: bool(twin.presence(ctx, h, network)))
+        if not present:
             return ServiceState("down", INF, "no host left")
-        changed = any(moved(twin, h, network, p) for h, p in zip(hosts, presences, strict=True))
+        changed = any(moved(twin, h, network, twin.presence(ctx, h, network)) for h in hit)
+        up = len(present)
         return state(detect if changed else 0.0, degraded=up < len(hosts), detail=f"{up}/{len(hosts)} hosts")
 
-    return ServiceSpec(name, layer, deps, _needs(twin), evaluate, members=tuple(hosts))
+    return ServiceSpec(name, layer, union(direct.values()), _needs(twin), evaluate, members=tuple(hosts))

@@ -10,7 +10,7 @@ from trisite.model.devices import Server, VmSpec
 from trisite.model.services import Ovirt, StorageDomain
 from trisite.verify import timers
 from trisite.verify.layers_storage import reaches_storage
-from trisite.verify.service import INF, Context, ServiceSpec, ServiceState, state, union
+from trisite.verify.service import INF, Context, MemberIndex, ServiceSpec, ServiceState, state, union
 
 if TYPE_CHECKING:
     from trisite.verify.twin import Twin
@@ -154,10 +154,30 @@ def _placement(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
     memory = {h: _memory(twin, h) for hosts in cluster_hosts.values() for h in hosts}
     deps = union(vm_dependencies(twin)[g.name] for g in mine)
     needs = (f"ovirt/{ovirt.name}/engine", *sorted({s for s in storages.values() if s}), *_routing(twin))
+    homes_index = MemberIndex(
+        {g.name: twin.direct_deps(_home(g, cluster_hosts)) | {f"vm:{g.name}"} for g in mine}
+    )
+    watched = (*needs, *(f"ceph-quorum:{c.name}" for c in twin.design.ceph), "site-graph")
+
+    def unchanged(ctx: Context) -> bool:
+        """No VM's home is touched and nothing a restart depends on moved: the all-up placement stands."""
+        base = getattr(twin, "base_context", None)
+        if base is None or homes_index.hit(ctx.failed):
+            return False
+        return all(
+            ctx.results.get(n) == base.results.get(n) and ctx.extra.get(n) == base.extra.get(n)
+            for n in watched
+        )
 
     def evaluate(ctx: Context) -> ServiceState:
+        if unchanged(ctx):
+            for g in mine:
+                ctx.extra[f"vm:{g.name}"] = twin.base_context.extra[f"vm:{g.name}"]
+            return twin.base.services[f"placement/{ovirt.name}"]
+
         free = dict(memory)
-        homes = {g.name: g.spec.preferred_host or cluster_hosts[g.spec.cluster][0] for g in mine}
+        homes = {g.name: _home(g, cluster_hosts) for g in mine}
+
         for g in mine:
             free[homes[g.name]] = free.get(homes[g.name], 0) - g.spec.memory_gb
         engine = ctx.extra.get(f"engine:{ovirt.name}", INF)
@@ -171,6 +191,10 @@ def _placement(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
         return ServiceState("up", 0.0, f"{moved} VMs restarted elsewhere")
 
     return ServiceSpec(f"placement/{ovirt.name}", "virtualization", deps, needs, evaluate, hidden=True)
+
+
+def _home(guest: GuestVm, cluster_hosts: dict[str, list[str]]) -> str:
+    return guest.spec.preferred_host or cluster_hosts[guest.spec.cluster][0]
 
 
 def _memory(twin: Twin, host: str) -> int:
@@ -231,10 +255,13 @@ def _vm(twin: Twin, ovirt: Ovirt, guest: GuestVm) -> ServiceSpec:
 
 
 def _cluster(twin: Twin, ovirt: Ovirt, name: str, hosts: list[str]) -> ServiceSpec:
-    deps = union(twin.topology.host_components(h) for h in hosts)
+    direct = {h: twin.direct_deps(h) for h in hosts}
+    index = MemberIndex(direct)
+    service = f"ovirt/{ovirt.name}/cluster/{name}"
+    deps = union(direct.values())
 
     def evaluate(ctx: Context) -> ServiceState:
-        up = [h for h in hosts if _up(ctx, h)]
+        up = twin.pool_presence(ctx, service, hosts, index.hit(ctx.failed), lambda h: _up(ctx, h))
         if not up:
             return ServiceState("down", INF, "no host up")
         return state(0.0, degraded=len(up) < len(hosts), detail=f"{len(up)}/{len(hosts)} hosts up")

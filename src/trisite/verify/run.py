@@ -48,14 +48,15 @@ class VerifyReport:
 
 
 def verify(
-    design: Design, *, today: dt.date, source: SourceMap | None = None, double: bool = True
+    design: Design, *, today: dt.date, source: SourceMap | None = None, double: bool = True, workers: int = 1
 ) -> VerifyReport:
     """Everything verify knows about a design. `today` dates the end-of-life checks (no clock inside)."""
     started = time.perf_counter()
     twin = Twin(design)
     groups = sweep.classes(twin)
     singles = sweep.single(twin, groups)
-    doubles, evaluated = sweep.double(twin, groups) if double else ([], 0)
+    doubles, evaluated = sweep.double(twin, groups, workers) if double else ([], 0)
+
     site_scenarios = sweep.sites(twin)
     availability = analytic(twin, singles, doubles, exclude=DISASTERS)
     with_disasters = analytic(twin, singles, doubles)

@@ -94,7 +94,24 @@ class ServiceSpec:
     quorum: int = 0  # when > 0: the service needs `quorum` of `members` (a k-of-n service)
 
 
+class MemberIndex:
+    """Which members a failed component can touch, so that large pools are re-evaluated member by member."""
+
+    def __init__(self, deps: Mapping[str, frozenset[str]]) -> None:
+        self.by_component: dict[str, set[str]] = {}
+        for member, components in deps.items():
+            for component in components:
+                self.by_component.setdefault(component, set()).add(member)
+
+    def hit(self, failed: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for component in failed:
+            found |= self.by_component.get(component, set())
+        return found
+
+
 def union(items: Iterable[frozenset[str]]) -> frozenset[str]:
+
     found: set[str] = set()
     for item in items:
         found |= item

@@ -36,10 +36,20 @@ class PhysicalState:
         return self.powered(node)
 
     def parts(self, network: str) -> dict[str, Part]:
-        """Up node -> its part of the network's layer-2 graph (union-find over up edges)."""
+        """Up node -> its part of the network's layer-2 graph (union-find over up edges).
+
+        Shared across scenarios through the topology: most failures do not touch a network's switches."""
         cached = self._parts.get(network)
         if cached is not None:
             return cached
+        key = (network, self.failed & self.topo.network_components(network))
+        shared = self.topo.parts_cache.get(key)
+        if shared is None:
+            shared = self.topo.parts_cache[key] = self._compute_parts(network)
+        self._parts[network] = shared
+        return shared
+
+    def _compute_parts(self, network: str) -> dict[str, Part]:
         nodes = [n for n in self.topo.network_nodes(network) if self.node_up(n)]
         parent = {n: n for n in nodes}
 
@@ -55,9 +65,7 @@ class PhysicalState:
             ra, rb = root(edge.a), root(edge.b)
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
-        result = {n: root(n) for n in nodes}
-        self._parts[network] = result
-        return result
+        return {n: root(n) for n in nodes}
 
     def host_parts(self, host: str, network: str) -> frozenset[Part]:
         """The parts of `network` a powered physical host reaches through its up cables."""

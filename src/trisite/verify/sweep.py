@@ -7,7 +7,9 @@ members, which is what keeps N-2 tractable on thousands of servers.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections import defaultdict
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -101,16 +103,41 @@ def pairs(groups: list[list[Component]]) -> Iterator[tuple[tuple[str, str], int]
             yield (first[0].id, second[0].id), len(first) * len(second)
 
 
-def double(twin: Twin, groups: list[list[Component]], keep: bool = True) -> tuple[list[Scenario], int]:
-    """N-2: scenarios that take a service down (others are counted, not kept), and the number evaluated."""
+def double(twin: Twin, groups: list[list[Component]], workers: int = 1) -> tuple[list[Scenario], int]:
+    """N-2: the scenarios that take a service down (the others are only counted), and how many were run.
+
+    With `workers` > 1 the pairs are shared among forked processes (the twin is pure: same answers)."""
+    todo = list(pairs(groups))
+    if workers <= 1 or len(todo) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        return _double_chunk(twin, todo), len(todo)
+    global _FORKED_TWIN  # noqa: PLW0603 - handed to forked workers without pickling closures
+    _FORKED_TWIN = twin
+    size = -(-len(todo) // (workers * 4))
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_forked_chunk, chunks)
+    finally:
+        _FORKED_TWIN = None
+    return [sc for chunk in results for sc in chunk], len(todo)
+
+
+PARALLEL_FROM = 5000
+_FORKED_TWIN: Twin | None = None
+
+
+def _forked_chunk(chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:
+    assert _FORKED_TWIN is not None
+    return _double_chunk(_FORKED_TWIN, chunk)
+
+
+def _double_chunk(twin: Twin, chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:
     kept: list[Scenario] = []
-    count = 0
-    for failed, weight in pairs(groups):
-        count += 1
+    for failed, weight in chunk:
         changes = _changes(twin, frozenset(failed))
-        if keep and any(s.status == "down" for s in changes.values()):
+        if any(s.status == "down" for s in changes.values()):
             kept.append(Scenario("n-2", failed, weight, changes))
-    return kept, count
+    return kept
 
 
 def sites(twin: Twin) -> list[Scenario]:

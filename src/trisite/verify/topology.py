@@ -41,6 +41,11 @@ class Topology:
     nic_attachment: dict[tuple[str, str], Attachment] = field(init=False)  # (host, nic) -> where it plugs
     network_sites: dict[str, frozenset[str]] = field(init=False)
     _by_host: dict[str, list[Attachment]] = field(init=False)
+    _attachments: dict[tuple[str, str], list[Attachment]] = field(init=False, default_factory=dict)
+    _network_components: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
+
+    # Layer-2 parts per (network, failed components of that network): filled by PhysicalState.parts.
+    parts_cache: dict[tuple[str, frozenset[str]], dict[str, str]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         d = self.design
@@ -97,8 +102,23 @@ class Topology:
         cables = {a.cable for a in self._by_host.get(host, [])}
         return frozenset({self.device_component[host], f"site:{site}", *feeds, *cables})
 
+    def direct_components(self, host: str) -> frozenset[str]:
+        """What decides whether a host is on the network at all: itself and the switches it plugs into."""
+        found = set(self.host_components(host))
+        for attachment in self._by_host.get(host, []):
+            if attachment.node in self.power:
+                site, feeds = self.power[attachment.node]
+                found |= {self.device_component[attachment.node], f"site:{site}", *feeds}
+        return frozenset(found)
+
     def network_components(self, network: str) -> frozenset[str]:
         """What a network's layer-2 reach depends on: its switches (and their power) and links."""
+        cached = self._network_components.get(network)
+        if cached is None:
+            cached = self._network_components[network] = self._find_network_components(network)
+        return cached
+
+    def _find_network_components(self, network: str) -> frozenset[str]:
         found: set[str] = set()
         for node in self.network_nodes(network):
             if node in self.power:
@@ -109,6 +129,13 @@ class Topology:
 
     def attachments(self, host: str, network: str) -> list[Attachment]:
         """Where a physical host's address on `network` plugs in (empty when not cabled)."""
+        key = (host, network)
+        cached = self._attachments.get(key)
+        if cached is None:
+            cached = self._attachments[key] = self._find_attachments(host, network)
+        return cached
+
+    def _find_attachments(self, host: str, network: str) -> list[Attachment]:
         device = self.ix.hosts[host]
         found: list[Attachment] = []
         for address in self.ix.addresses(device):

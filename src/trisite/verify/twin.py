@@ -8,6 +8,7 @@ the N-2 sweep of a 2,000-server design tractable.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from trisite.errors import VerifyError
@@ -72,6 +73,27 @@ class Twin:
         if host in self.topology.power:
             return self.topology.host_components(host)
         return frozenset()
+
+    def direct_deps(self, host: str) -> frozenset[str]:
+        """What decides whether a host is on its networks at all (its own parts and its switches)."""
+        if host in self.topology.power:
+            return self.topology.direct_components(host)
+        return self.host_deps(host)
+
+    def pool_presence(
+        self, ctx: Context, service: str, hosts: list[str], hit: set[str], present: Callable[[str], bool]
+    ) -> frozenset[str]:
+        """The members of a pool that are there: all of them checked in the all-up case, then only `hit`."""
+        key = f"present:{service}"
+        base = getattr(self, "base_context", None)
+        if base is None:
+            found = frozenset(h for h in hosts if present(h))
+        else:
+            before = base.extra[key]
+            assert isinstance(before, frozenset)
+            found = (before - hit) | frozenset(h for h in hit if present(h))
+        ctx.extra[key] = found
+        return found
 
     @property
     def _vm_deps(self) -> dict[str, frozenset[str]]:

@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from designgen import generate  # noqa: E402
-
-from trisite.model.design import Design  # noqa: E402
-from trisite.verify import sweep  # noqa: E402
-from trisite.verify.twin import Twin  # noqa: E402
+from designgen import generate
+from trisite.model.design import Design
+from trisite.verify import sweep
+from trisite.verify.twin import Twin
 
 SAMPLE = 30
 
@@ -44,8 +43,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print(
-        f"{'servers':>8} {'components':>10} {'classes':>8} {'N-1 s':>7} {'pairs':>8} {'N-2 s':>7} "
-        f"{'total s':>8} {'naive s (est.)':>15} {'ratio':>10}"
+        f"{'servers':>8} {'components':>10} {'classes':>8} {'N-1 s':>7} {'pairs':>8} {'N-2 1 core':>11} "
+        f"{'N-2 s':>7} {'total s':>8} {'naive s (est.)':>15} {'ratio':>10}"
     )
     for size in args.sizes:
         design = Design.model_validate(generate(size))
@@ -55,12 +54,16 @@ def main() -> None:
         sweep.single(twin, groups)
         n1 = time.perf_counter() - started
         started = time.perf_counter()
-        _, pairs = sweep.double(twin, groups, args.workers)
+        serial, pairs = sweep.double(twin, groups, 1)
+        n2_serial = time.perf_counter() - started
+        started = time.perf_counter()
+        parallel, _ = sweep.double(twin, groups, args.workers)
         n2 = time.perf_counter() - started
+        assert [s.failed for s in serial] == [s.failed for s in parallel], "workers must not change answers"
         naive, _ = naive_seconds(design, twin)
         print(
-            f"{len(design.servers):>8} {len(twin.components):>10} {len(groups):>8} {n1:>7.2f} {pairs:>8} {n2:>7.2f} "
-            f"{n1 + n2:>8.2f} {naive:>15.0f} {naive / (n1 + n2):>10.0f}"
+            f"{len(design.servers):>8} {len(twin.components):>10} {len(groups):>8} {n1:>7.2f} {pairs:>8} "
+            f"{n2_serial:>11.2f} {n2:>7.2f} {n1 + n2:>8.2f} {naive:>15.0f} {naive / (n1 + n2):>10.0f}"
         )
 
 

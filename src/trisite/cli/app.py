@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-
 import sys
 from enum import StrEnum
 from pathlib import Path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections import defaultdict
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations

@@ -32,8 +32,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# Logs and pipes get a readable width instead of Rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+
 
 DesignArg = Annotated[Path, typer.Argument(help="the design file (YAML)", show_default=False)]
 
@@ -212,11 +214,17 @@ def demo(
         Path | None, typer.Option("--design", help="design to use instead of the reference")
     ] = None,
 ) -> None:
-    """Run the main job on the reference design (today: validate and summarise it)."""
+    """Run the main job on the reference design: validate, summarise, and verify it."""
     path = design or reference_design()
     loaded = _load(path)
     out.print(f"[green]valid[/green]: {path}")
     _show(loaded.design)
+    report = verify(loaded.design, today=dt.date.today(), source=loaded.source, workers=os.cpu_count() or 1)
+    out.print(headline(report), highlight=False)
+    for table in tables(report):
+        if table.rows and table.title.startswith(("Findings", "Site losses", "Availability")):
+            _print_table(table)
+
 
 
 def main() -> None:

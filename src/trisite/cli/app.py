@@ -226,7 +226,6 @@ def demo(
             _print_table(table)
 
 
-
 def main() -> None:
     try:
         app()

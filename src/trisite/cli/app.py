@@ -153,7 +153,7 @@ class FailOn(StrEnum):
 
 
 @app.command("verify")
-def verify_command(
+def verify_command(  # noqa: PLR0917 - Typer maps each option to a parameter
     design: DesignArg,
     output_format: Annotated[
         Format, typer.Option("--format", help="rich (terminal), json or markdown")
@@ -167,6 +167,9 @@ def verify_command(
     today: Annotated[
         str | None, typer.Option("--today", help="date for end-of-life checks (YYYY-MM-DD)")
     ] = None,
+    monte_carlo: Annotated[
+        int, typer.Option("--monte-carlo", help="also simulate this many random failure states (seeded)")
+    ] = 0,
 ) -> None:
     """Verify a design: single points of failure, site losses, MAN cuts, N-2, quorum, timers, availability."""
     loaded = _load(design)
@@ -176,8 +179,14 @@ def verify_command(
         err.print(f"--today: '{today}' is not a date (YYYY-MM-DD)")
         raise typer.Exit(EXIT_USAGE) from None
     report = verify(
-        loaded.design, today=when, source=loaded.source, double=double, workers=os.cpu_count() or 1
+        loaded.design,
+        today=when,
+        source=loaded.source,
+        double=double,
+        workers=os.cpu_count() or 1,
+        monte_carlo_samples=monte_carlo,
     )
+
     if output_format is Format.json:
         sys.stdout.write(to_json(report))
     elif output_format is Format.markdown:

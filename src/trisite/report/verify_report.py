@@ -8,6 +8,7 @@ from trisite.report.summary import Table
 from trisite.verify.run import VerifyReport, to_dict
 from trisite.verify.service import ServiceState
 from trisite.verify.sweep import Scenario
+from trisite.verify.timers import YEAR_S
 
 TOP_DOUBLES = 15
 
@@ -62,26 +63,40 @@ def scenario_table(title: str, scenarios: list[Scenario]) -> Table:
 
 
 def availability_table(report: VerifyReport) -> Table:
-    rows = tuple(
-        (
-            a.service,
-            f"{a.downtime_s:.1f}",
-            f"{a.structural_s:.1f}",
-            f"{a.transient_s:.1f}",
-            f"{a.percent:.5f}",
-            f"{d.downtime_s:.0f}",
-            "yes" if a.downtime_s <= report.budget_s else "NO",
-        )
-        for a, d in sorted(
-            zip(report.availability, report.with_disasters, strict=True), key=lambda x: -x[0].downtime_s
-        )
-        if a.counts_for_verdict
+    simulated = bool(report.monte_carlo)
+    rows = []
+    pairs = sorted(
+        zip(report.availability, report.with_disasters, strict=True), key=lambda x: -x[0].downtime_s
     )
-    return Table(
-        f"Availability (budget {report.budget_s:.0f} s a year; site disasters shown apart)",
-        ("service", "downtime s/yr", "repairs", "failovers", "percent", "with site disasters", "meets"),
-        rows,
+    for a, d in pairs:
+        if not a.counts_for_verdict:
+            continue
+        mc = (f"{report.monte_carlo.get(a.service, 0.0) * YEAR_S:.0f}",) if simulated else ()
+        meets = "yes" if a.downtime_s <= report.budget_s else "NO"
+        rows.append(
+            (
+                a.service,
+                f"{a.downtime_s:.1f}",
+                f"{a.structural_s:.1f}",
+                f"{a.transient_s:.1f}",
+                f"{a.percent:.5f}",
+                f"{d.downtime_s:.0f}",
+                *mc,
+                meets,
+            )
+        )
+    columns = (
+        "service",
+        "downtime s/yr",
+        "repairs",
+        "failovers",
+        "percent",
+        "with site disasters",
+        *(("repairs with disasters, Monte Carlo",) if simulated else ()),
+        "meets",
     )
+    title = f"Availability (budget {report.budget_s:.0f} s a year; site disasters shown apart)"
+    return Table(title, columns, tuple(rows))
 
 
 def tables(report: VerifyReport) -> list[Table]:

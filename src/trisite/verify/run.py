@@ -10,10 +10,11 @@ from typing import Any
 from trisite.model import Design
 from trisite.model.source import SourceMap
 from trisite.verify import rules_design, rules_flows, rules_sweep, rules_versions, sweep
-from trisite.verify.availability import DISASTERS, ServiceAvailability, analytic
+from trisite.verify.availability import DISASTERS, ServiceAvailability, analytic, monte_carlo
 from trisite.verify.findings import Finding
 from trisite.verify.reliability import budget_s
 from trisite.verify.sweep import Scenario
+from trisite.verify.timers import YEAR_S
 from trisite.verify.twin import Twin
 
 SCHEMA_VERSION = 1
@@ -33,6 +34,9 @@ class VerifyReport:
     doubles_represented: int
     availability: list[ServiceAvailability]
     with_disasters: list[ServiceAvailability]
+    monte_carlo: dict[
+        str, float
+    ]  # service -> simulated P(down), site disasters included (empty when not run)
     seconds: float
 
     @property
@@ -48,7 +52,13 @@ class VerifyReport:
 
 
 def verify(
-    design: Design, *, today: dt.date, source: SourceMap | None = None, double: bool = True, workers: int = 1
+    design: Design,
+    *,
+    today: dt.date,
+    source: SourceMap | None = None,
+    double: bool = True,
+    workers: int = 1,
+    monte_carlo_samples: int = 0,
 ) -> VerifyReport:
     """Everything verify knows about a design. `today` dates the end-of-life checks (no clock inside)."""
     started = time.perf_counter()
@@ -56,10 +66,17 @@ def verify(
     groups = sweep.classes(twin)
     singles = sweep.single(twin, groups)
     doubles, evaluated = sweep.double(twin, groups, workers) if double else ([], 0)
-
     site_scenarios = sweep.sites(twin)
     availability = analytic(twin, singles, doubles, exclude=DISASTERS)
     with_disasters = analytic(twin, singles, doubles)
+    simulated = (
+        monte_carlo(
+            twin, [a.service for a in availability if a.counts_for_verdict], monte_carlo_samples, seed=1
+        )
+        if monte_carlo_samples
+        else {}
+    )
+
     findings = [
         *rules_design.check(design, twin.topology),
         *rules_flows.check(design),
@@ -84,6 +101,7 @@ def verify(
         represented,
         availability,
         with_disasters,
+        simulated,
         time.perf_counter() - started,
     )
 
@@ -152,6 +170,11 @@ def to_dict(report: VerifyReport) -> dict[str, Any]:
                 "percent": round(a.percent, 6),
                 "counts_for_verdict": a.counts_for_verdict,
                 "with_disasters_s": round(d.downtime_s, 3),
+                "monte_carlo_down_s": (
+                    round(report.monte_carlo[a.service] * YEAR_S, 1)
+                    if a.service in report.monte_carlo
+                    else None
+                ),
             }
             for a, d in zip(report.availability, report.with_disasters, strict=True)
         ],

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import sys
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +16,11 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 import trisite
+from trisite.drivers.files import write_tree
 from trisite.drivers.secrets import unresolved
 from trisite.errors import TrisiteError
 from trisite.model import Design, LoadedDesign, load_design
+from trisite.render import render
 from trisite.report.summary import Table, layer_table, site_table
 from trisite.report.verify_report import headline, tables, to_json, to_markdown
 from trisite.verify.findings import Severity, at_least
@@ -203,6 +206,26 @@ def verify_command(  # noqa: PLR0917 - Typer maps each option to a parameter
     }
     if fail_on in threshold and at_least(report.findings, threshold[fail_on]):
         raise typer.Exit(EXIT_INVALID)
+
+
+@app.command("render")
+def render_command(
+    design: DesignArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="directory to write the tree into")] = Path(
+        "out"
+    ),
+) -> None:
+    """Render the configuration of every component into OUTPUT/SITE/DEVICE/... and OUTPUT/platform/..."""
+    loaded = _load(design)
+    try:
+        artifacts = render(loaded.design)
+        write_tree(output, artifacts)
+    except TrisiteError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    counts = Counter(a.component for a in artifacts)
+    summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
+    out.print(f"{output}: {len(artifacts)} artifacts ({summary})", highlight=False, soft_wrap=True)
 
 
 def reference_design() -> Path:

@@ -53,7 +53,8 @@ class Switch(Strict):
     site: Name
     rack: Name
     role: Literal["leaf", "spine", "tor", "core", "oob"] = "tor"
-    os: Literal["sonic", "linux"] = "sonic"
+    os: Literal["cumulus", "sonic", "linux"] = "cumulus"
+
     power_feeds: list[Name] = Field(min_length=1)
     ports: dict[str, Mbps] = Field(min_length=1)
     addresses: list[Address] = []

@@ -1,1 +1,25 @@
-"""render stage."""
+"""render stage: the real configuration of every component, from the design, as artifacts."""
+
+from __future__ import annotations
+
+from trisite.errors import RenderError
+from trisite.model import Design, Index
+from trisite.render import cephadm, frr, ha, inventory, monitoring, nftables, redfish, switches
+from trisite.render.artifact import Apply, Artifact
+
+RENDERERS = (frr, ha, nftables, switches, redfish, cephadm, monitoring, inventory)
+
+__all__ = ["RENDERERS", "Apply", "Artifact", "render"]
+
+
+def render(design: Design) -> list[Artifact]:
+    """Every artifact of the design, sorted by path; pure and deterministic."""
+    ix = Index(design)
+    found: list[Artifact] = []
+    for renderer in RENDERERS:
+        found.extend(renderer.render(design, ix))
+    paths = [a.path for a in found]
+    if len(paths) != len(set(paths)):
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        raise RenderError(f"two artifacts claim {twice[0]}")
+    return sorted(found, key=lambda a: a.path)

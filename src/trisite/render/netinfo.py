@@ -1,0 +1,68 @@
+"""Interface names and addresses of a device, as every renderer must name them the same way.
+
+An address sits on its NIC or bond; when that interface carries several networks, each network with a VLAN
+gets a sub-interface `IFACE.VLAN` (the lab creates exactly these names).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from ipaddress import IPv4Interface, IPv6Interface, ip_interface
+
+from trisite.model import Index
+from trisite.model.devices import Firewall, Server, Switch
+from trisite.model.network import Network
+
+IPInterface = IPv4Interface | IPv6Interface
+
+
+@dataclass(frozen=True, order=True)
+class Iface:
+    name: str
+    network: str
+    address: IPInterface
+    parent: str
+    vlan: int | None
+
+
+def interfaces(ix: Index, device: str) -> list[Iface]:
+    host = ix.hosts[device]
+    if isinstance(host, Switch):
+        return []
+    nics = ix.nics(host)
+    default = nics[0].name if nics else "eth0"
+    carriers = Counter(a.nic or default for a in ix.addresses(host))
+    found = []
+    for address in ix.addresses(host):
+        parent = address.nic or default
+        net: Network = ix.networks[address.network]
+        tagged = carriers[parent] > 1 and net.vlan is not None
+        name = f"{parent}.{net.vlan}" if tagged else parent
+        found.append(
+            Iface(
+                name,
+                net.name,
+                ip_interface(f"{address.ip}/{net.prefix.prefixlen}"),
+                parent,
+                net.vlan if tagged else None,
+            )
+        )
+    return sorted(found)
+
+
+def on_network(ix: Index, device: str, network: str) -> Iface | None:
+    return next((i for i in interfaces(ix, device) if i.network == network), None)
+
+
+def physical_firewalls(ix: Index) -> list[Firewall]:
+    return [f for f in ix.design.firewalls if f.kind == "physical"]
+
+
+def routed_hosts(ix: Index) -> list[Firewall]:
+    """Every firewall, physical or virtual: each routes and filters for its networks."""
+    return list(ix.design.firewalls)
+
+
+def servers(ix: Index) -> list[Server]:
+    return list(ix.design.servers)

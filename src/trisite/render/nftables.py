@@ -1,0 +1,205 @@
+"""nftables rulesets generated from the flow matrix: default deny, stateful, drops logged.
+
+Endpoints become named sets of prefixes (zones, groups) or inline addresses (networks, hosts); the internet
+is "not one of our prefixes". Bootstrap flows go in a separate file that fills the `bootstrap` chain, which the
+last deployment step flushes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
+from trisite.model import Design, Index
+from trisite.model.devices import Firewall
+from trisite.model.network import Flow
+from trisite.render.artifact import Apply, Artifact
+from trisite.render.engine import header, template
+from trisite.render.netinfo import interfaces
+
+Prefix = IPv4Network | IPv6Network
+L4 = {
+    "icmp": "icmp",
+    "icmpv6": "ipv6-icmp",
+    "esp": "esp",
+    "ah": "ah",
+    "gre": "gre",
+    "vrrp": "112",
+    "carp": "112",
+    "ospf": "89",
+}
+
+
+class Matrix:
+    """Turns flow endpoints into address elements, once per design."""
+
+    def __init__(self, design: Design, ix: Index) -> None:
+        self.design = design
+        self.ix = ix
+        self.outside = {n.zone for u in design.uplinks for n in design.networks if n.name == u.network}
+        self.internal = sorted({n.prefix for n in design.networks if n.zone not in self.outside}, key=_key)
+
+    def elements(self, name: str) -> list[Prefix] | None:
+        """The prefixes an endpoint stands for; None means 'the internet' (anything not internal)."""
+        kind = self.ix.kinds.get(name)
+        if kind == "zone":
+            if name in self.outside:
+                return None
+            return sorted({n.prefix for n in self.design.networks if n.zone == name}, key=_key)
+        if kind == "network":
+            return [self.ix.networks[name].prefix]
+        if kind == "group":
+            group = next(g for g in self.design.groups if g.name == name)
+            return sorted({p for m in group.members for p in self.elements(m) or []}, key=_key)
+        host = self.ix.hosts[name]
+        return sorted({ip_network(a.ip) for a in self.ix.addresses(host)}, key=_key)
+
+
+def _key(p: Prefix) -> tuple[int, int, int]:
+    return (p.version, int(p.network_address), p.prefixlen)
+
+
+def _set_name(name: str) -> str:
+    return "ep_" + name.replace("-", "_")
+
+
+def _match(side: str, name: str, elements: list[Prefix] | None, family: int) -> str:
+    proto = "ip" if family == 4 else "ip6"
+    addr = "saddr" if side == "source" else "daddr"
+    if elements is None:
+        return f"{proto} {addr} != @internal_v{family}"
+    return f"{proto} {addr} @{_set_name(name)}_v{family}"
+
+
+def _l4(flow: Flow) -> str:
+    if flow.protocol in ("tcp", "udp"):
+        ports = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in flow.ports)
+        return f"{flow.protocol} dport {{ {ports} }}"
+    if flow.protocol == "any":
+        return ""
+    return f"meta l4proto {L4[flow.protocol]}"
+
+
+def rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
+    found = []
+    for flow in flows:
+        src, dst = matrix.elements(flow.source), matrix.elements(flow.destination)
+        for family in (4, 6):
+            if (flow.protocol == "icmp" and family == 6) or (flow.protocol == "icmpv6" and family == 4):
+                continue
+            if not _has(src, family, matrix) or not _has(dst, family, matrix):
+                continue
+            parts = [
+                _match("source", flow.source, src, family),
+                _match("destination", flow.destination, dst, family),
+                _l4(flow),
+                "ct state new",
+            ]
+            log = f' log prefix "trisite {flow.name}: "' if flow.log else ""
+            found.append(" ".join(p for p in parts if p) + f'{log} counter accept comment "{flow.name}"')
+    return found
+
+
+def _has(elements: list[Prefix] | None, family: int, matrix: Matrix) -> bool:
+    if elements is None:
+        return any(p.version == family for p in matrix.internal) or family == 4
+    return any(p.version == family for p in elements)
+
+
+def sets(matrix: Matrix, flows: Sequence[Flow]) -> list[dict[str, object]]:
+    found: dict[str, dict[str, object]] = {}
+    for family in (4, 6):
+        internal = [str(p) for p in matrix.internal if p.version == family]
+        if internal or family == 4:
+            found[f"internal_v{family}"] = {
+                "name": f"internal_v{family}",
+                "type": f"ipv{family}_addr",
+                "elements": internal or ["0.0.0.0/32"],
+            }
+        for flow in flows:
+            for name in (flow.source, flow.destination):
+                elements = matrix.elements(name)
+                if elements and any(p.version == family for p in elements):
+                    set_name = f"{_set_name(name)}_v{family}"
+                    found[set_name] = {
+                        "name": set_name,
+                        "type": f"ipv{family}_addr",
+                        "elements": [str(p) for p in elements if p.version == family],
+                    }
+    return sorted(found.values(), key=lambda s: str(s["name"]))
+
+
+def _input_rules(design: Design, ix: Index, fw: Firewall) -> list[str]:
+    """What the firewall itself must answer: ICMP, routing and HA protocols, its operators' BGP."""
+    ifaces = interfaces(ix, fw.name)
+    found = ['meta l4proto { icmp, ipv6-icmp } accept comment "ping and path MTU discovery"']
+    for up in design.uplinks:
+        if fw.name in up.firewalls:
+            found.append(
+                f'ip saddr {up.bgp.peer_address} tcp dport 179 accept comment "BGP from {up.operator}"'
+            )
+            if up.bgp.bfd:
+                found.append(
+                    f'ip saddr {up.bgp.peer_address} udp dport {{ 3784, 3785 }} accept comment "BFD from {up.operator}"'
+                )
+    transit = sorted(i.name for i in ifaces if i.network in design.routing.transit_networks)
+    if transit:
+        names = ", ".join(f'"{n}"' for n in transit)
+        found.append(f'iifname {{ {names} }} meta l4proto 89 accept comment "OSPF between sites"')
+        found.append(f'iifname {{ {names} }} udp dport {{ 3784, 3785 }} accept comment "BFD between sites"')
+    groups = [g for g in design.ha_groups if any(m.device == fw.name for m in g.members)]
+    if groups:
+        found.append('meta l4proto 112 accept comment "VRRP and CARP advertisements"')
+    return found
+
+
+def render(design: Design, ix: Index) -> list[Artifact]:
+    matrix = Matrix(design, ix)
+    found = []
+    for fw in design.firewalls:
+        site = ix.site_of(fw.name) or fw.site
+        content = template(
+            "nftables.nft.j2",
+            header=header("nftables"),
+            hostname=fw.name,
+            sets=sets(matrix, [*design.flows, *design.bootstrap.flows]),
+            input_rules=_input_rules(design, ix, fw),
+            forward_rules=rules(matrix, design.flows),
+        )
+        found.append(
+            Artifact(
+                f"{site}/{fw.name}/nftables/nftables.nft",
+                content,
+                "nftables",
+                fw.name,
+                site,
+                Apply("file", "/etc/nftables.conf", "0640", "nft -f /etc/nftables.conf"),
+            )
+        )
+        boot = (
+            "\n".join(
+                [
+                    f"# {header('nftables, bootstrap')}",
+                    "# Removed at the end of the deployment:",
+                    "#   nft flush chain inet trisite bootstrap",
+                    *(f"add rule inet trisite bootstrap {r}" for r in rules(matrix, design.bootstrap.flows)),
+                ]
+            )
+            + "\n"
+        )
+        found.append(
+            Artifact(
+                f"{site}/{fw.name}/nftables/bootstrap.nft",
+                boot,
+                "nftables",
+                fw.name,
+                site,
+                Apply(
+                    "file",
+                    "/etc/nftables.d/trisite-bootstrap.nft",
+                    "0640",
+                    "nft -f /etc/nftables.d/trisite-bootstrap.nft",
+                ),
+            )
+        )
+    return found

@@ -43,7 +43,6 @@ def _host_networks(design: Design, ix: Index, host: str, nic: str) -> set[str]:
     return found
 
 
-
 def plan(design: Design, ix: Index, switch: Switch) -> list[PortPlan]:
     peers: dict[str, str] = {}
     kinds: dict[str, str] = {}

@@ -61,13 +61,13 @@ def _prometheus(design: Design) -> dict[str, Any]:
     assert m is not None
     jobs: list[dict[str, Any]] = []
     for job in ("node", "frr", "ceph"):
-        jobs.append({"job_name": job, "file_sd_configs": [{"files": [f"targets/*/{job}.json"]}]})
+        jobs.append({"job_name": job, "file_sd_configs": [{"files": [f"targets/{job}/*.json"]}]})
     jobs.append(
         {
             "job_name": "bmc",
             "metrics_path": "/probe",
             "params": {"module": ["http_2xx_insecure"]},
-            "file_sd_configs": [{"files": ["targets/*/bmc.json"]}],
+            "file_sd_configs": [{"files": ["targets/bmc/*.json"]}],
             "relabel_configs": _probe_relabel(),
         }
     )
@@ -258,7 +258,7 @@ def render(design: Design, ix: Index) -> list[Artifact]:
                 "prometheus",
                 "",
                 site,
-                Apply("file", f"/etc/prometheus/targets/{site}/{job}.json"),
+                Apply("file", f"/etc/prometheus/targets/{job}/{site}.json"),
             )
         )
     return found

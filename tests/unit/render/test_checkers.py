@@ -1,0 +1,187 @@
+"""The components' own tools accept what trisite renders: nft, keepalived, FRR's vtysh, promtool, amtool,
+ansible-inventory, Ceph's spec classes, sh. A missing tool skips its test, unless TRISITE_REQUIRE_TOOLS=1
+(CI sets it, and .ci/run installs the tools)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import EXAMPLES
+from trisite.model import Index, load_design
+from trisite.render import render
+from trisite.render.artifact import Artifact
+from trisite.render.netinfo import interfaces
+
+CEPH_CHECK = """
+import sys, yaml
+from ceph.deployment.service_spec import ServiceSpec
+from ceph.deployment.hostspec import HostSpec
+for path in sys.argv[1:]:
+    for doc in yaml.safe_load_all(open(path)):
+        if doc.get("service_type") == "host":
+            HostSpec.from_json(doc)
+        else:
+            ServiceSpec.from_json(doc).validate()
+"""
+
+
+def tool(name: str, path: str | None = None) -> str:
+    found = path if path and Path(path).exists() else shutil.which(name)
+    if found is None:
+        if os.environ.get("TRISITE_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"{name} is required (TRISITE_REQUIRE_TOOLS=1) but not installed")
+        pytest.skip(f"{name} not installed")
+    return found
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Artifact]]:
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+    artifacts = render(design)
+    root = tmp_path_factory.mktemp("rendered")
+    for a in artifacts:
+        (root / a.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / a.path).write_text(a.content, encoding="utf-8")
+    return root, artifacts
+
+
+def of(tree: tuple[Path, list[Artifact]], component: str, suffix: str = "") -> list[Path]:
+    root, artifacts = tree
+    found = [root / a.path for a in artifacts if a.component == component and a.path.endswith(suffix)]
+    assert found, f"no {component} artifact"
+    return found
+
+
+def test_frr_parses(tree: tuple[Path, list[Artifact]]) -> None:
+    vtysh = tool("vtysh")
+    for path in of(tree, "frr"):
+        result = run(vtysh, "--dryrun", "-f", str(path))
+        assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
+
+
+def test_nftables_checks(tree: tuple[Path, list[Artifact]]) -> None:
+    nft = tool("nft")
+    for path in of(tree, "nftables", "nftables.nft"):
+        combined = path.with_name("combined.nft")
+        combined.write_text(path.read_text() + path.with_name("bootstrap.nft").read_text(), encoding="utf-8")
+        result = run(nft, "-c", "-f", str(combined))
+        assert result.returncode == 0, f"{path}: {result.stderr}"
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    """A scratch network namespace, so that keepalived -t finds the interfaces it is given."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace")
+    name = f"trisite-check-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)
+
+
+def test_keepalived_checks(tree: tuple[Path, list[Artifact]], namespace: str) -> None:
+    keepalived = tool("keepalived")
+    ix = Index(load_design(EXAMPLES / "three-sites" / "design.yaml").design)
+    for path in of(tree, "keepalived"):
+        device = path.parts[-3]
+        for i, iface in enumerate(sorted({i.name for i in interfaces(ix, device)})):
+            subprocess.run(
+                [
+                    "ip",
+                    "-n",
+                    namespace,
+                    "link",
+                    "add",
+                    iface,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    f"p{i}{device[-4:]}",
+                ],
+                check=False,
+                capture_output=True,
+            )
+        result = run("ip", "netns", "exec", namespace, keepalived, "-t", "-f", str(path))
+        assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
+
+
+def test_prometheus_config_and_rules(tree: tuple[Path, list[Artifact]], tmp_path: Path) -> None:
+    promtool = tool("promtool")
+    root, _ = tree
+    etc = tmp_path / "prometheus"
+    shutil.copytree(root / "platform" / "monitoring", etc)
+    for site in ("dc1", "dc2", "dc3"):
+        for target in (root / site / "monitoring" / "targets").iterdir():
+            (etc / "targets" / target.stem).mkdir(parents=True, exist_ok=True)
+            shutil.copy(target, etc / "targets" / target.stem / f"{site}.json")
+    result = run(promtool, "check", "config", str(etc / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(promtool, "check", "rules", str(etc / "rules" / "trisite.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10 rules found" in result.stdout
+
+
+def test_alertmanager_config(tree: tuple[Path, list[Artifact]]) -> None:
+    amtool = tool("amtool")
+    (path,) = of(tree, "alertmanager")
+    result = run(amtool, "check-config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ansible_inventory_lists_every_host(tree: tuple[Path, list[Artifact]]) -> None:
+    inventory = tool("ansible-inventory")
+    args = [inventory]
+    for path in of(tree, "inventory"):
+        args += ["-i", str(path)]
+    result = subprocess.run(
+        [*args, "--list"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "ANSIBLE_INVENTORY_UNPARSED_WARNING": "True"},
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    hosts = {h for group in listed.values() if isinstance(group, dict) for h in group.get("hosts", [])}
+    assert {"dc1-fw1", "dc3-sw2", "dc2-ceph1", "ra-ctl1", "vfw2"} <= hosts
+    assert "dc2-ceph1" in listed["role_ceph"]["hosts"] and "dc2-ceph1" in listed["site_dc2"]["hosts"]
+
+
+def test_cephadm_specs_pass_cephs_own_classes(tree: tuple[Path, list[Artifact]]) -> None:
+    python = tool("python3 with ceph", "/usr/bin/python3")
+    if run(python, "-c", "import ceph.deployment.service_spec").returncode != 0:
+        tool("python3-ceph-common (ceph.deployment)", "/nonexistent")
+    paths = [str(p) for p in of(tree, "cephadm", ".yaml")]
+    result = run(python, "-c", CEPH_CHECK, *paths)
+    assert result.returncode == 0, result.stderr
+
+
+def test_scripts_parse(tree: tuple[Path, list[Artifact]]) -> None:
+    sh = tool("sh")
+    for path in [*of(tree, "cephadm", ".sh"), *of(tree, "ucarp", "vip-up"), *of(tree, "ucarp", "vip-down")]:
+        assert run(sh, "-n", str(path)).returncode == 0, path
+
+
+def test_structured_files_parse(tree: tuple[Path, list[Artifact]]) -> None:
+    for path in of(tree, "switch", "startup.yaml"):
+        (doc,) = yaml.safe_load(path.read_text())
+        assert doc["set"]["system"]["hostname"] == path.parts[-3]
+    for path in of(tree, "redfish"):
+        assert json.loads(path.read_text())["operations"]

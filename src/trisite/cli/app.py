@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 import trisite
@@ -106,7 +107,7 @@ def _print_table(table: Table) -> None:
     for column in table.columns:
         rich.add_column(column)
     for row in table.rows:
-        rich.add_row(*row)
+        rich.add_row(*(escape(cell) for cell in row))  # design names in [brackets] are not Rich markup
     out.print(rich)
 
 

@@ -94,6 +94,14 @@ def check_ovirt(c: Checks) -> None:
                 _ceph_pool(c, ("ovirt", i, "storage_domains", j), sd.ceph_cluster, sd.pool)
 
 
+def _on_network(c: Checks, path: PathKey, hosts: Sequence[str], network: str, why: str) -> None:
+    """Each host holds an address on `network` (where a service's VIP or traffic lives)."""
+    for j, name in enumerate(hosts):
+        host = c.ix.hosts.get(name)
+        if host is not None and not any(a.network == network for a in c.ix.addresses(host)):
+            c.r.add((*path, j), f"{name} has no address on {network}", why)
+
+
 def check_openstack(c: Checks) -> None:
     regions = {r.name: r for r in c.d.openstack}
     for i, reg in enumerate(c.d.openstack):
@@ -115,6 +123,15 @@ def check_openstack(c: Checks) -> None:
                 c.own_ip((*path, f"{net}_vip"), vip)
         if reg.ceph_cluster is not None:
             c.in_set((*path, "ceph_cluster"), reg.ceph_cluster, {cl.name for cl in c.d.ceph}, "Ceph cluster")
+        for net in (reg.internal_network, reg.external_network):
+            if net in c.ix.networks:
+                _on_network(
+                    c,
+                    (*path, "controllers"),
+                    reg.controllers,
+                    net,
+                    "controllers hold the API VIPs: give each an address there",
+                )
 
 
 def check_kubernetes(c: Checks) -> None:
@@ -124,6 +141,13 @@ def check_kubernetes(c: Checks) -> None:
             placed(c, (*path, field), getattr(k, field), "kubernetes", vms=True)
         if c.ip_in((*path, "api_vip"), k.api_vip, k.api_network, (*path, "api_network")):
             c.own_ip((*path, "api_vip"), k.api_vip)
+            _on_network(
+                c,
+                (*path, "control_plane"),
+                k.control_plane,
+                k.api_network,
+                "control-plane nodes hold the API VIP: give each an address there",
+            )
 
 
 def check_operations(c: Checks) -> None:

@@ -144,7 +144,9 @@ class Vm(VmSpec):
 
     name: Name
     roles: list[Role] = []
+    os: str | None = Field(default=None, description="operating system (default: versions.os)")
     nics: list[Nic] = [Nic(name="eth0", speed=10_000)]
+
     addresses: list[Address] = []
 
 

@@ -4,10 +4,40 @@ from __future__ import annotations
 
 from trisite.errors import RenderError
 from trisite.model import Design, Index
-from trisite.render import cephadm, frr, ha, inventory, monitoring, nftables, redfish, switches
+from trisite.render import (
+    backups,
+    cephadm,
+    dns,
+    frr,
+    ha,
+    inventory,
+    kayobe,
+    kubespray,
+    monitoring,
+    nftables,
+    ovirt,
+    redfish,
+    switches,
+    vpn,
+)
 from trisite.render.artifact import Apply, Artifact
 
-RENDERERS = (frr, ha, nftables, switches, redfish, cephadm, monitoring, inventory)
+RENDERERS = (
+    frr,
+    ha,
+    nftables,
+    switches,
+    redfish,
+    cephadm,
+    ovirt,
+    kayobe,
+    kubespray,
+    vpn,
+    dns,
+    backups,
+    monitoring,
+    inventory,
+)
 
 __all__ = ["RENDERERS", "Apply", "Artifact", "render"]
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from trisite.model import Design
+from trisite.model.devices import Server, Vm
 from trisite.verify.findings import Finding
 
 SOON_DAYS = 180
@@ -58,9 +59,10 @@ def _versions(design: Design) -> list[tuple[str, str, str, tuple[str | int, ...]
                 )
             )
     found.append(("os", v.os, "versions.os", ("versions", "os")))
-    for i, s in enumerate(design.servers):
-        if s.os and s.os != v.os:
-            found.append(("os", s.os, f"servers[{s.name}].os", ("servers", i, "os")))
+    for section in ("servers", "vms"):
+        for i, host in enumerate(getattr(design, section)):
+            if host.os and host.os != v.os:
+                found.append(("os", host.os, f"{section}[{host.name}].os", (section, i, "os")))
     return found
 
 
@@ -114,25 +116,25 @@ def check(design: Design, today: dt.date) -> list[Finding]:
 def _compatibility(design: Design) -> list[Finding]:
     found: list[Finding] = []
     pinned = {k: str(v) for k, v in design.versions.model_dump().items() if v}
+    hosts: list[Server | Vm] = [*design.servers, *design.vms]
     for rule in facts()["compatible"]:
         if not all(pinned.get(k, "").startswith(str(v)) for k, v in rule["when"].items()):
             continue
         accepted = rule["require"]["os"]
-        wrong = [
-            s
-            for s in design.servers
-            if rule["role"] in s.roles and (s.os or design.versions.os) not in accepted
-        ]
-        if wrong:
-            found.append(
-                Finding(
-                    "VERSION-INCOMPATIBLE",
-                    "critical",
-                    f"{rule['id']}",
-                    f"{rule['why']}: {', '.join(s.name for s in wrong[:4])}"
-                    f"{' and others' if len(wrong) > 4 else ''} run {wrong[0].os or design.versions.os}",
-                    f"use one of {', '.join(accepted)} (source: {rule['source']})",
-                    ("servers", design.servers.index(wrong[0]), "os"),
-                )
+        wrong = [h for h in hosts if rule["role"] in h.roles and (h.os or design.versions.os) not in accepted]
+        if not wrong:
+            continue
+        first = wrong[0]
+        section = "servers" if first in design.servers else "vms"
+        names = ", ".join(h.name for h in wrong[:4]) + (" and others" if len(wrong) > 4 else "")
+        found.append(
+            Finding(
+                "VERSION-INCOMPATIBLE",
+                "critical",
+                rule["id"],
+                f"{rule['why']}: {names} run {first.os or design.versions.os}",
+                f"use one of {', '.join(accepted)} (source: {rule['source']})",
+                (section, getattr(design, section).index(first), "os"),
             )
+        )
     return found

@@ -179,7 +179,38 @@ def test_scripts_parse(tree: tuple[Path, list[Artifact]]) -> None:
         assert run(sh, "-n", str(path)).returncode == 0, path
 
 
+def test_powerdns_accepts_the_zones(tree: tuple[Path, list[Artifact]], tmp_path: Path) -> None:
+    pdnsutil = tool("pdnsutil")
+    zones = of(tree, "powerdns", ".zone")
+    named = "".join(
+        f'zone "{z.stem}" {{ type master; file "{z}"; }};\n' for z in {z.name: z for z in zones}.values()
+    )
+    (tmp_path / "named.conf").write_text(named, encoding="utf-8")
+    (tmp_path / "pdns.conf").write_text(
+        f"launch=bind\nbind-config={tmp_path}/named.conf\nenable-lua-records=yes\n", encoding="utf-8"
+    )
+    result = run(pdnsutil, f"--config-dir={tmp_path}", "check-all-zones")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+
+
+def test_kubespray_and_kayobe_inventories(tree: tuple[Path, list[Artifact]]) -> None:
+    inventory = tool("ansible-inventory")
+    (hosts,) = of(tree, "kubespray", "hosts.yaml")
+    listed = json.loads(run(inventory, "-i", str(hosts), "--list").stdout)
+    assert set(listed["etcd"]["hosts"]) == {"k8s-cp1", "k8s-cp2", "k8s-cp3"}
+    assert set(listed["k8s_cluster"]["children"]) == {"kube_control_plane", "kube_node"}
+    for path in of(tree, "kayobe", "inventory/hosts"):
+        listed = json.loads(run(inventory, "-i", str(path), "--list").stdout)
+        assert len(listed["controllers"]["hosts"]) == 3 and listed["compute"]["hosts"]
+
+
 def test_structured_files_parse(tree: tuple[Path, list[Artifact]]) -> None:
+    for component in ("kayobe", "kubespray", "ovirt", "cephadm", "prometheus", "inventory"):
+        for path in of(tree, component):
+            if path.suffix in (".yml", ".yaml"):
+                assert list(yaml.safe_load_all(path.read_text())), path
+
     for path in of(tree, "switch", "startup.yaml"):
         (doc,) = yaml.safe_load(path.read_text())
         assert doc["set"]["system"]["hostname"] == path.parts[-3]

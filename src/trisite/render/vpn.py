@@ -1,0 +1,163 @@
+"""VPN links: WireGuard for administrators' access, strongSwan (swanctl, IKEv2) for links between our sites
+(the backup path when the MAN is cut) or to a remote gateway. Keys stay secrets: placeholders only."""
+
+from __future__ import annotations
+
+from ipaddress import ip_interface
+
+from trisite.errors import RenderError
+from trisite.model import Design, Index
+from trisite.model.operations import VpnLink
+from trisite.render.artifact import Apply, Artifact, secret_ref
+from trisite.render.engine import header
+
+WIREGUARD_PORT = 51820
+
+
+def _ends(design: Design, name: str) -> tuple[list[str], str]:
+    """Devices terminating a link end, and the address the other end talks to (an HA group's VIP)."""
+    group = next((g for g in design.ha_groups if g.name == name), None)
+    if group is not None:
+        return [m.device for m in group.members], str(group.vips[0])
+    fw = next(f for f in design.firewalls if f.name == name)
+    return [fw.name], str(fw.addresses[0].ip)
+
+
+def _prefixes(design: Design, ix: Index, names: list[str], sites: set[str] | None) -> list[str]:
+    found = set()
+    for name in names:
+        kind = ix.kinds.get(name)
+        nets = [n for n in design.networks if (kind == "zone" and n.zone == name) or n.name == name]
+        if kind == "group":
+            nets = [
+                n
+                for n in design.networks
+                if n.name in next(g.members for g in design.groups if g.name == name)
+            ]
+        found |= {str(n.prefix) for n in nets if sites is None or set(n.sites) & sites}
+    return sorted(found)
+
+
+def _wireguard(design: Design, ix: Index, link: VpnLink) -> list[Artifact]:
+    devices, _ = _ends(design, link.terminates_on)
+    assert link.client_network is not None
+    pool = ix.networks[link.client_network].prefix
+    gateway = ip_interface(f"{next(pool.hosts())}/{pool.prefixlen}")
+    text = "\n".join(
+        [
+            f"# {header('WireGuard')}",
+            f"# {link.name}: administrators reach {', '.join(link.allowed)}",
+            "# Peers (one per administrator) are added by the access-management process, not by the design.",
+            "[Interface]",
+            f"Address = {gateway}",
+            f"ListenPort = {WIREGUARD_PORT}",
+            f"PrivateKey = {secret_ref(link.key)}",
+            "",
+        ]
+    )
+    return [
+        Artifact(
+            f"{ix.site_of(d)}/{d}/wireguard/wg-{link.name}.conf",
+            text,
+            "vpn",
+            d,
+            ix.site_of(d),
+            Apply(
+                "file",
+                f"/etc/wireguard/wg-{link.name}.conf",
+                "0600",
+                f"systemctl restart wg-quick@wg-{link.name}",
+            ),
+            (link.key,),
+        )
+        for d in devices
+    ]
+
+
+def _swanctl(design: Design, ix: Index, link: VpnLink) -> list[Artifact]:
+    local_devices, local_addr = _ends(design, link.terminates_on)
+    if link.peer is not None:
+        remote_devices, remote_addr = _ends(design, link.peer)
+        sides = [
+            (local_devices, local_addr, link.terminates_on, remote_addr, link.peer, remote_devices),
+            (remote_devices, remote_addr, link.peer, local_addr, link.terminates_on, local_devices),
+        ]
+    else:
+        assert link.remote is not None
+        sides = [
+            (local_devices, local_addr, link.terminates_on, str(link.remote.address), link.remote.name, [])
+        ]
+    found = []
+    for devices, here, here_id, there, there_id, there_devices in sides:
+        here_sites = {ix.site_of(d) or "" for d in devices}
+        there_sites = {ix.site_of(d) or "" for d in there_devices}
+        # Networks stretched to both ends travel over the MAN at layer 2, never through the tunnel.
+        both = set(_prefixes(design, ix, link.allowed, here_sites)) & set(
+            _prefixes(design, ix, link.allowed, there_sites)
+        )
+        local_ts = [p for p in _prefixes(design, ix, link.allowed, here_sites) if p not in both]
+        remote_ts = (
+            [p for p in _prefixes(design, ix, link.allowed, there_sites) if p not in both]
+            if there_devices
+            else [str(p) for p in link.remote.prefixes]
+            if link.remote
+            else []
+        )
+
+        text = "\n".join(
+            [
+                f"# {header('strongSwan swanctl')}",
+                "connections {",
+                f"    {link.name} {{",
+                "        version = 2",
+                f"        local_addrs = {here}",
+                f"        remote_addrs = {there}",
+                "        dpd_delay = 10s",
+                f"        local {{\n            auth = psk\n            id = {here_id}\n        }}",
+                f"        remote {{\n            auth = psk\n            id = {there_id}\n        }}",
+                "        children {",
+                f"            {link.name} {{",
+                f"                local_ts = {', '.join(local_ts)}",
+                f"                remote_ts = {', '.join(remote_ts)}",
+                "                start_action = trap",
+                "                dpd_action = restart",
+                "            }",
+                "        }",
+                "    }",
+                "}",
+                "secrets {",
+                f"    ike-{link.name} {{\n        id-local = {here_id}\n        id-remote = {there_id}\n"
+                f"        secret = {secret_ref(link.key)}\n    }}",
+                "}",
+                "",
+            ]
+        )
+        for d in devices:
+            site = ix.site_of(d)
+            found.append(
+                Artifact(
+                    f"{site}/{d}/strongswan/{link.name}.conf",
+                    text,
+                    "vpn",
+                    d,
+                    site,
+                    Apply("file", f"/etc/swanctl/conf.d/{link.name}.conf", "0600", "swanctl --load-all"),
+                    (link.key,),
+                )
+            )
+    return found
+
+
+def render(design: Design, ix: Index) -> list[Artifact]:
+    found: list[Artifact] = []
+    for link in design.vpn:
+        if (link.kind, link.technology) == ("admin", "wireguard"):
+            found += _wireguard(design, ix, link)
+        elif (link.kind, link.technology) == ("site-to-site", "ipsec"):
+            found += _swanctl(design, ix, link)
+        else:
+            raise RenderError(
+                f"vpn[{link.name}]: {link.kind} over {link.technology} is not rendered yet "
+                "(use wireguard for admin access, ipsec between sites)"
+            )
+    return found

@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import EXAMPLES, ROOT
 from trisite.model import Index, load_design
-
 from trisite.render import RENDERERS, render
 
 GOLDEN = ROOT / "tests" / "golden"

@@ -71,6 +71,29 @@ def _prometheus(design: Design) -> dict[str, Any]:
             "relabel_configs": _probe_relabel(),
         }
     )
+    for region in design.openstack:  # Kolla's prometheus-openstack-exporter runs on the controllers
+        jobs.append(
+            {
+                "job_name": f"openstack-{region.name}",
+                "static_configs": [
+                    {"targets": [f"{region.internal_vip}:9198"], "labels": {"region": region.name}}
+                ],
+            }
+        )
+    for cluster in design.kubernetes:
+        jobs.append(
+            {
+                "job_name": f"kubernetes-{cluster.name}",
+                "scheme": "https",
+                "authorization": {
+                    "credentials_file": f"/etc/prometheus/secrets/kubernetes-{cluster.name}.token"
+                },
+                "tls_config": {"insecure_skip_verify": True},
+                "static_configs": [
+                    {"targets": [f"{cluster.api_vip}:6443"], "labels": {"cluster": cluster.name}}
+                ],
+            }
+        )
     for site in m.blackbox_from:
         jobs.append(
             {

@@ -59,7 +59,7 @@ def _key(p: Prefix) -> tuple[int, int, int]:
     return (p.version, int(p.network_address), p.prefixlen)
 
 
-def _set_name(name: str) -> str:
+def endpointendpoint_set_name(name: str) -> str:
     return "ep_" + name.replace("-", "_")
 
 
@@ -68,7 +68,7 @@ def _match(side: str, name: str, elements: list[Prefix] | None, family: int) -> 
     addr = "saddr" if side == "source" else "daddr"
     if elements is None:
         return f"{proto} {addr} != @internal_v{family}"
-    return f"{proto} {addr} @{_set_name(name)}_v{family}"
+    return f"{proto} {addr} @{endpoint_set_name(name)}_v{family}"
 
 
 def _l4(flow: Flow) -> str:
@@ -120,7 +120,7 @@ def sets(matrix: Matrix, flows: Sequence[Flow]) -> list[dict[str, object]]:
             for name in (flow.source, flow.destination):
                 elements = matrix.elements(name)
                 if elements and any(p.version == family for p in elements):
-                    set_name = f"{_set_name(name)}_v{family}"
+                    set_name = f"{endpoint_set_name(name)}_v{family}"
                     found[set_name] = {
                         "name": set_name,
                         "type": f"ipv{family}_addr",

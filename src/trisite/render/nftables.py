@@ -59,7 +59,7 @@ def _key(p: Prefix) -> tuple[int, int, int]:
     return (p.version, int(p.network_address), p.prefixlen)
 
 
-def endpointendpoint_set_name(name: str) -> str:
+def endpoint_set_name(name: str) -> str:
     return "ep_" + name.replace("-", "_")
 
 

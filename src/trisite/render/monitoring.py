@@ -86,7 +86,7 @@ def _prometheus(design: Design) -> dict[str, Any]:
                 "job_name": f"kubernetes-{cluster.name}",
                 "scheme": "https",
                 "authorization": {
-                    "credentials_file": f"/etc/prometheus/secrets/kubernetes-{cluster.name}.token"
+                    "credentials_file": f"secrets/kubernetes-{cluster.name}.token"
                 },
                 "tls_config": {"insecure_skip_verify": True},
                 "static_configs": [

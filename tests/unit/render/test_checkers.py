@@ -130,7 +130,11 @@ def test_prometheus_config_and_rules(tree: tuple[Path, list[Artifact]], tmp_path
         for target in (root / site / "monitoring" / "targets").iterdir():
             (etc / "targets" / target.stem).mkdir(parents=True, exist_ok=True)
             shutil.copy(target, etc / "targets" / target.stem / f"{site}.json")
+    (etc / "secrets").mkdir()
+    for cluster in ("core",):  # deploy writes each cluster's scrape token here
+        (etc / "secrets" / f"kubernetes-{cluster}.token").write_text("token\n", encoding="utf-8")
     result = run(promtool, "check", "config", str(etc / "prometheus.yml"))
+
     assert result.returncode == 0, result.stdout + result.stderr
     result = run(promtool, "check", "rules", str(etc / "rules" / "trisite.yml"))
     assert result.returncode == 0, result.stdout + result.stderr

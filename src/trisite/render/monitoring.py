@@ -85,9 +85,7 @@ def _prometheus(design: Design) -> dict[str, Any]:
             {
                 "job_name": f"kubernetes-{cluster.name}",
                 "scheme": "https",
-                "authorization": {
-                    "credentials_file": f"secrets/kubernetes-{cluster.name}.token"
-                },
+                "authorization": {"credentials_file": f"secrets/kubernetes-{cluster.name}.token"},
                 "tls_config": {"insecure_skip_verify": True},
                 "static_configs": [
                     {"targets": [f"{cluster.api_vip}:6443"], "labels": {"cluster": cluster.name}}

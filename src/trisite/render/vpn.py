@@ -9,7 +9,7 @@ from trisite.errors import RenderError
 from trisite.model import Design, Index
 from trisite.model.operations import VpnLink
 from trisite.render.artifact import Apply, Artifact, secret_ref
-from trisite.render.engine import header
+from trisite.render.engine import header, template
 
 WIREGUARD_PORT = 51820
 
@@ -104,33 +104,17 @@ def _swanctl(design: Design, ix: Index, link: VpnLink) -> list[Artifact]:
             else []
         )
 
-        text = "\n".join(
-            [
-                f"# {header('strongSwan swanctl')}",
-                "connections {",
-                f"    {link.name} {{",
-                "        version = 2",
-                f"        local_addrs = {here}",
-                f"        remote_addrs = {there}",
-                "        dpd_delay = 10s",
-                f"        local {{\n            auth = psk\n            id = {here_id}\n        }}",
-                f"        remote {{\n            auth = psk\n            id = {there_id}\n        }}",
-                "        children {",
-                f"            {link.name} {{",
-                f"                local_ts = {', '.join(local_ts)}",
-                f"                remote_ts = {', '.join(remote_ts)}",
-                "                start_action = trap",
-                "                dpd_action = restart",
-                "            }",
-                "        }",
-                "    }",
-                "}",
-                "secrets {",
-                f"    ike-{link.name} {{\n        id-local = {here_id}\n        id-remote = {there_id}\n"
-                f"        secret = {secret_ref(link.key)}\n    }}",
-                "}",
-                "",
-            ]
+        text = template(
+            "swanctl.conf.j2",
+            header=header("strongSwan swanctl"),
+            link=link.name,
+            local_addr=here,
+            remote_addr=there,
+            local_id=here_id,
+            remote_id=there_id,
+            local_ts=local_ts,
+            remote_ts=remote_ts,
+            secret=secret_ref(link.key),
         )
         for d in devices:
             site = ix.site_of(d)

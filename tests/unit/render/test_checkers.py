@@ -209,7 +209,16 @@ def test_kubespray_and_kayobe_inventories(tree: tuple[Path, list[Artifact]]) -> 
         assert len(listed["controllers"]["hosts"]) == 3 and listed["compute"]["hosts"]
 
 
+def test_backup_schedules_are_systemd_calendars(tree: tuple[Path, list[Artifact]]) -> None:
+    analyze = tool("systemd-analyze")
+    for path in of(tree, "backup", ".timer"):
+        (line,) = [x for x in path.read_text().splitlines() if x.startswith("OnCalendar=")]
+        result = run(analyze, "calendar", line.split("=", 1)[1])
+        assert result.returncode == 0, f"{path}: {result.stderr}"
+
+
 def test_structured_files_parse(tree: tuple[Path, list[Artifact]]) -> None:
+
     for component in ("kayobe", "kubespray", "ovirt", "cephadm", "prometheus", "inventory"):
         for path in of(tree, component):
             if path.suffix in (".yml", ".yaml"):

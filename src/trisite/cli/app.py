@@ -247,11 +247,21 @@ def demo(
         Path | None, typer.Option("--design", help="design to use instead of the reference")
     ] = None,
 ) -> None:
-    """Run the main job on the reference design: validate, summarise, and verify it."""
+    """Run the main job on the reference design: validate, summarise, verify, and render it into ./out."""
     path = design or reference_design()
     loaded = _load(path)
     out.print(f"[green]valid[/green]: {path}")
     _show(loaded.design)
+    try:
+        artifacts = render(loaded.design)
+        write_tree(Path("out"), artifacts)
+    except TrisiteError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    out.print(
+        f"rendered {len(artifacts)} artifacts into out/ (one directory per site and device, plus out/platform)"
+    )
+
     report = verify(loaded.design, today=dt.date.today(), source=loaded.source, workers=os.cpu_count() or 1)
     out.print(headline(report), highlight=False)
     for table in tables(report):

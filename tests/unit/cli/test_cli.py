@@ -66,7 +66,24 @@ def test_version_and_help() -> None:
         assert runner.invoke(app, [command, "--help"]).exit_code == 0
 
 
-def test_demo_runs_on_the_reference_design() -> None:
-    result = runner.invoke(app, ["demo"], terminal_width=200)
+def test_demo_runs_on_the_reference_design(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "--design", REFERENCE], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "trisite-ref" in result.output and "Layers" in result.output
+    assert (tmp_path / "out" / "MANIFEST.json").is_file()
+
+
+def test_render_writes_a_tree_and_refuses_foreign_directories(tmp_path: Path) -> None:
+    target = tmp_path / "tree"
+    assert runner.invoke(app, ["render", REFERENCE, "-o", str(target)]).exit_code == 0
+    assert (target / "dc1" / "dc1-fw1" / "frr" / "frr.conf").is_file()
+    assert (
+        runner.invoke(app, ["render", REFERENCE, "-o", str(target)]).exit_code == 0
+    )  # a re-render replaces it
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = runner.invoke(app, ["render", REFERENCE, "-o", str(foreign)])
+    assert result.exit_code == 1 and "was not made by trisite render" in result.stderr
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"

@@ -23,9 +23,6 @@ class SecretRef(Strict):
             raise ValueError("a secret is either env: VARIABLE or file: PATH")
         return self
 
-    def describe(self) -> str:
-        return f"env:{self.env}" if self.env is not None else f"file:{self.file}"
-
 
 class VpnRemote(Strict):
     name: Name

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv6Interface, ip_interface
 
 from trisite.model import Index
-from trisite.model.devices import Firewall, Server, Switch
+from trisite.model.devices import Switch
 from trisite.model.network import Network
 
 IPInterface = IPv4Interface | IPv6Interface
@@ -53,16 +53,3 @@ def interfaces(ix: Index, device: str) -> list[Iface]:
 
 def on_network(ix: Index, device: str, network: str) -> Iface | None:
     return next((i for i in interfaces(ix, device) if i.network == network), None)
-
-
-def physical_firewalls(ix: Index) -> list[Firewall]:
-    return [f for f in ix.design.firewalls if f.kind == "physical"]
-
-
-def routed_hosts(ix: Index) -> list[Firewall]:
-    """Every firewall, physical or virtual: each routes and filters for its networks."""
-    return list(ix.design.firewalls)
-
-
-def servers(ix: Index) -> list[Server]:
-    return list(ix.design.servers)

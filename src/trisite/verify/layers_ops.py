@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trisite.model.operations import BackupJob, DnsRecord, DnsZone
+from trisite.verify import timers
 from trisite.verify.layers_network import connected, prefix_of
 from trisite.verify.service import INF, Context, ServiceSpec, ServiceState, state, union
 
@@ -125,7 +126,8 @@ def _dns_failover(twin: Twin, zone: DnsZone, record: DnsRecord) -> ServiceSpec:
     by_ip = {str(r.external_vip): f"public/{r.name}-api" for r in twin.design.openstack}
     watched = [by_ip.get(t) for t in targets]
     needs = (f"dns/{zone.name}", *sorted({w for w in watched if w}))
-    switch = record.failover.check.interval_s + record.ttl  # a failed check, then caches expire
+    # failed checks mark the target down, then resolvers' caches expire
+    switch = record.failover.check.interval_s * timers.DNS_CHECK_FAILURES + record.ttl
 
     def evaluate(ctx: Context) -> ServiceState:
         if ctx.results[f"dns/{zone.name}"].status == "down":
@@ -134,13 +136,10 @@ def _dns_failover(twin: Twin, zone: DnsZone, record: DnsRecord) -> ServiceSpec:
         alive = [i for i, s in enumerate(states) if s.status != "down"]
         if not alive:
             return ServiceState("down", INF, "every target is down")
-        first = states[0]
-        outage = first.outage_s if 0 in alive else switch
-        return state(
-            min(outage, max(switch, states[alive[0]].outage_s)) if 0 not in alive else outage,
-            degraded=len(alive) < len(states),
-            detail=f"answering {targets[alive[0]]}",
-        )
+        # The preferred target answers through its own interruption; otherwise the next one, once switched.
+        outage = states[0].outage_s if alive[0] == 0 else max(switch, states[alive[0]].outage_s)
+        return state(outage, degraded=len(alive) < len(states), detail=f"answering {targets[alive[0]]}")
+
 
     return ServiceSpec(f"dns/{zone.name}/{record.name}", "operations", frozenset(), needs, evaluate)
 

@@ -103,7 +103,12 @@ def _pool(twin: Twin, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
                 f"have fewer than min_size {pool.min_size} copies",
             )
         outage = max(mons.outage_s, timers.CEPH_OSD_HEARTBEAT_GRACE_S if hit else 0.0)
-        detail = f"{len(hit)} {pool.failure_domain}(s) lost OSDs" if hit else "all copies reachable"
+        detail = (
+            f"{len(hit)} {pool.failure_domain}(s) lost OSDs; re-replication from {timers.CEPH_DOWN_OUT_S:g} s"
+            if hit
+            else "all copies reachable"
+        )
+
         return state(outage, degraded=bool(hit) or mons.status == "degraded", detail=detail)
 
     return ServiceSpec(

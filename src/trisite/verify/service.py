@@ -59,10 +59,6 @@ def majority(n: int) -> int:
     return n // 2 + 1
 
 
-def touched(presence: Presence, base: Presence) -> bool:
-    return presence != base
-
-
 @dataclass
 class Context:
     """One scenario: the physical state plus the states and presences computed so far."""
@@ -116,7 +112,3 @@ def union(items: Iterable[frozenset[str]]) -> frozenset[str]:
     for item in items:
         found |= item
     return frozenset(found)
-
-
-def lookup(mapping: Mapping[str, ServiceState], name: str) -> ServiceState:
-    return mapping.get(name, ServiceState("down", INF, f"{name} not evaluated"))

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from trisite.model import Design, Index
-from trisite.model.devices import Firewall, Server, Station, Switch, Vm
+from trisite.model.devices import Firewall, Server, Switch
 from trisite.model.types import split_endpoint
 from trisite.verify.components import cable_id
 
@@ -150,13 +150,3 @@ class Topology:
     def uplinks(self, host: str) -> list[Attachment]:
         """Every cabled NIC of a host: what a hypervisor offers its VMs."""
         return list(self._by_host.get(host, []))
-
-    def hosts_on(self) -> dict[str, list[str]]:
-        """Network -> physical hosts with an address on it."""
-        found: dict[str, list[str]] = defaultdict(list)
-        for name, host in sorted(self.ix.hosts.items()):
-            if isinstance(host, Vm | Station | Switch):
-                continue
-            for address in host.addresses:
-                found[address.network].append(name)
-        return found

@@ -140,7 +140,6 @@ def _dns_failover(twin: Twin, zone: DnsZone, record: DnsRecord) -> ServiceSpec:
         outage = states[0].outage_s if alive[0] == 0 else max(switch, states[alive[0]].outage_s)
         return state(outage, degraded=len(alive) < len(states), detail=f"answering {targets[alive[0]]}")
 
-
     return ServiceSpec(f"dns/{zone.name}/{record.name}", "operations", frozenset(), needs, evaluate)
 
 

@@ -6,10 +6,12 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,8 +20,11 @@ from rich.table import Table as RichTable
 
 import trisite
 from trisite.drivers.files import write_tree
+from trisite.drivers.host import LocalHost
 from trisite.drivers.secrets import unresolved
 from trisite.errors import TrisiteError
+from trisite.lab import build as lab_build
+from trisite.lab import plan as lab_plan
 from trisite.model import Design, LoadedDesign, load_design
 from trisite.render import render
 from trisite.report.summary import Table, layer_table, site_table
@@ -27,6 +32,7 @@ from trisite.report.verify_report import headline, tables, to_json, to_markdown
 from trisite.verify.findings import Severity, at_least
 from trisite.verify.run import verify
 
+T = TypeVar("T")
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
@@ -227,6 +233,59 @@ def render_command(
     counts = Counter(a.component for a in artifacts)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
     out.print(f"{output}: {len(artifacts)} artifacts ({summary})", highlight=False, soft_wrap=True)
+
+
+lab_app = typer.Typer(
+    help="The platform emulated on this machine (network namespaces; needs root).", no_args_is_help=True
+)
+app.add_typer(lab_app, name="lab")
+LabName = Annotated[str, typer.Option("--name", help="lab name (several labs may coexist)")]
+
+
+def _lab_call(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except TrisiteError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+@lab_app.command("up")
+def lab_up(design: DesignArg, name: LabName = "default") -> None:
+    """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
+    loaded = _load(design)
+    started = time.perf_counter()
+    state = _lab_call(lambda: lab_build.up(lab_plan.plan(loaded.design), name, str(design)))
+    out.print(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
+
+
+@lab_app.command("down")
+def lab_down(name: LabName = "default") -> None:
+    """Remove everything the lab made, also after a crash half-way through `up`."""
+    removed = _lab_call(lambda: lab_build.down(name))
+    out.print(
+        f"lab {name}: removed {len(removed)} namespaces" if removed else f"lab {name}: nothing to remove"
+    )
+
+
+@lab_app.command("status")
+def lab_status(name: LabName = "default") -> None:
+    """What the lab holds now."""
+    out.print(_lab_call(lambda: lab_build.status(name)))
+
+
+@lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab_exec(
+    ctx: typer.Context, device: Annotated[str, typer.Argument(help="a device of the design")]
+) -> None:
+    """Run a command inside a device's namespace: trisite lab exec dc1-fw1 -- ip route"""
+    if not ctx.args:
+        err.print("give the command after --, e.g. trisite lab exec dc1-fw1 -- ip address")
+        raise typer.Exit(EXIT_USAGE)
+    result = _lab_call(lambda: LocalHost().in_netns(lab_plan.ns(device), ctx.args, check=False))
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    raise typer.Exit(result.returncode)
 
 
 def reference_design() -> Path:

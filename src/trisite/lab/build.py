@@ -1,0 +1,152 @@
+"""Build and tear down the emulated platform: namespaces, cables, per-network bridges, addresses.
+
+The state file is written before anything is created, so that `down` removes everything `up` may have made,
+also after a crash half-way. Only namespaces the lab created are touched; nothing in the root namespace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from trisite.drivers.host import LocalHost
+from trisite.errors import LabError
+from trisite.lab.plan import LabPlan
+
+STATE_ROOT = Path(os.environ.get("TRISITE_LAB_STATE", "/run/trisite/lab"))
+SYSCTLS = (
+    "net.ipv4.ip_forward=1",
+    "net.ipv6.conf.all.forwarding=1",
+    "net.ipv4.conf.all.rp_filter=0",
+    "net.ipv4.conf.default.rp_filter=0",
+)
+# Per-network bridges form loops over the MAN triangle and the inter-switch links: STP, at its fastest legal
+# timers (forward delay 2 s, hello 1 s, max age 6 s), and LLDP frames forwarded.
+BRIDGE = "type bridge stp_state 1 forward_delay 200 hello_time 100 max_age 600 group_fwd_mask 0x4000"
+OUTSIDE_BRIDGE = "type bridge stp_state 0 group_fwd_mask 0x4000"
+
+
+@dataclass
+class LabState:
+    name: str
+    design: str
+    namespaces: list[str]
+    pids: list[int] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
+    phase: str = "planned"
+    started: float = 0.0
+
+
+def state_path(name: str) -> Path:
+    return STATE_ROOT / name / "state.json"
+
+
+def load_state(name: str) -> LabState | None:
+    path = state_path(name)
+    if not path.exists():
+        return None
+    return LabState(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_state(state: LabState) -> None:
+    path = state_path(state.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def existing_namespaces(host: LocalHost) -> set[str]:
+    listed = host.run(["ip", "netns", "list"]).stdout
+    return {line.split()[0] for line in listed.splitlines() if line.strip()}
+
+
+def up(plan: LabPlan, name: str, design: str, host: LocalHost | None = None) -> LabState:
+    host = host or LocalHost()
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces); run as root or use `trisite verify`")
+    previous = load_state(name)
+    if previous is not None:
+        raise LabError(f"lab {name} is already up ({previous.phase}); run `trisite lab down` first")
+    taken = existing_namespaces(host) & set(plan.namespaces)
+    if taken:
+        raise LabError(f"namespace {sorted(taken)[0]} already exists and is not this lab's; remove it first")
+    state = LabState(name, design, sorted(plan.namespaces), started=time.time())
+    save_state(state)  # before creating anything: `down` can always clean up
+    host.ip_batch([f"netns add {n}" for n in state.namespaces])
+    host.ip_batch(
+        [
+            f"link add {link.a_if} netns {link.a_ns} type veth peer name {link.b_if} netns {link.b_ns}"
+            for link in plan.links
+        ]
+    )
+    for netns in state.namespaces:
+        host.run(["ip", "netns", "exec", netns, "sysctl", "-qw", *SYSCTLS])
+        host.ip_batch(_namespace_lines(plan, netns), netns)
+    state.phase = "network"
+    save_state(state)
+    return state
+
+
+def _namespace_lines(plan: LabPlan, netns: str) -> list[str]:
+    lines = ["link set lo up"]
+    for space, bridge in plan.bridges:
+        if space == netns:
+            options = OUTSIDE_BRIDGE if netns.endswith("exchange") else BRIDGE
+            lines += [f"link add {bridge} {options}", f"link set {bridge} up"]
+    lines += [f"link set {p.ifname} master {p.bridge}" for p in plan.ports if p.ns == netns]
+    interfaces = sorted(
+        {link.a_if for link in plan.links if link.a_ns == netns}
+        | {link.b_if for link in plan.links if link.b_ns == netns}
+    )
+    lines += [f"link set {i} up" for i in interfaces]
+    lines += [f"address add {a.cidr} dev {a.ifname}" for a in plan.addresses if a.ns == netns]
+    lines += [f"route add {prefix} via {via}" for space, prefix, via in plan.routes if space == netns]
+    return lines
+
+
+def down(name: str, host: LocalHost | None = None) -> list[str]:
+    """Remove everything the lab made (known from its state file); returns what was removed."""
+    host = host or LocalHost()
+    state = load_state(name)
+    if state is None:
+        return []
+    for pid in state.pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+    present = existing_namespaces(host) & set(state.namespaces)
+    host.ip_batch([f"netns delete {n}" for n in sorted(present)], force=True)
+    for directory in state.directories:
+        _remove_tree(Path(directory))
+    state_path(name).unlink(missing_ok=True)
+    _remove_tree(state_path(name).parent)
+    return sorted(present)
+
+
+def _remove_tree(path: Path) -> None:
+    if not path.exists():
+        return
+    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        child.unlink() if child.is_file() or child.is_symlink() else child.rmdir()
+    path.rmdir()
+
+
+def status(name: str, host: LocalHost | None = None) -> dict[str, object]:
+    host = host or LocalHost()
+    state = load_state(name)
+    if state is None:
+        return {"name": name, "up": False}
+    present = existing_namespaces(host) & set(state.namespaces)
+    return {
+        "name": name,
+        "up": True,
+        "phase": state.phase,
+        "design": state.design,
+        "namespaces": len(present),
+        "expected": len(state.namespaces),
+        "pids": len(state.pids),
+    }

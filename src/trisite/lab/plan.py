@@ -1,0 +1,202 @@
+"""What the lab builds for a design, as data: namespaces, veth links, per-network bridges, addresses.
+
+The kernel here has neither VLAN devices nor VLAN-filtering bridges, so a trunk is emulated: each cable is a
+veth pair named after the design's ports (what LLDP sees), and each network it carries tagged gets a veth of
+its own, named like the sub-interface (`bond0.400` on the host, `swp3v400` on the switch), into a bridge per
+network in the switch's namespace. Cutting a cable downs all of them. A bond uses its first member (active-backup
+with the first NIC active); the other member is cabled but carries no network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
+from trisite.errors import LabError
+from trisite.model import Design, Index
+from trisite.model.devices import Station, Switch
+from trisite.model.types import split_endpoint
+from trisite.render.netinfo import Iface, interfaces
+from trisite.verify.components import cable_id
+
+PREFIX = "ts-"
+# Lab traffic stays in the ranges reserved for benchmarks and documentation (ARCHITECTURE.md, lab safety).
+SAFE = [ip_network(p) for p in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+EXCHANGE = ip_network("192.0.2.0/26")
+
+
+@dataclass(frozen=True, order=True)
+class Link:
+    a_ns: str
+    a_if: str
+    b_ns: str
+    b_if: str
+    cable: str  # the component whose failure cuts it (cable:..., man:..., uplink:...)
+
+
+@dataclass(frozen=True, order=True)
+class Port:
+    ns: str
+    bridge: str
+    ifname: str
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    ns: str
+    ifname: str
+    cidr: str
+
+
+@dataclass
+class LabPlan:
+    namespaces: dict[str, str] = field(
+        default_factory=dict
+    )  # namespace -> device (or role of an outside box)
+    links: list[Link] = field(default_factory=list)
+    bridges: list[tuple[str, str]] = field(default_factory=list)  # (namespace, bridge)
+    ports: list[Port] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    routes: list[tuple[str, str, str]] = field(default_factory=list)  # (namespace, prefix, via)
+
+
+def ns(device: str) -> str:
+    return PREFIX + device
+
+
+def bridge_name(ix: Index, network: str) -> str:
+    vlan = ix.networks[network].vlan
+    return f"br{vlan}" if vlan is not None else f"brn{sorted(ix.networks).index(network)}"
+
+
+def check_safe(design: Design) -> None:
+    """Refuse a design whose addresses would leave the lab's reserved ranges."""
+    for net in design.networks:
+        prefix = net.prefix
+        safe = any(
+            (isinstance(prefix, IPv4Network) and isinstance(s, IPv4Network) and prefix.subnet_of(s))
+            or (isinstance(prefix, IPv6Network) and isinstance(s, IPv6Network) and prefix.subnet_of(s))
+            for s in SAFE
+        )
+        if not safe:
+            raise LabError(
+                f"network {net.name} ({net.prefix}) is outside the lab's address ranges "
+                f"({', '.join(map(str, SAFE))}); the lab only emulates designs that use them"
+            )
+
+
+def _switch_side(port: str, vlan: int | None, index: int) -> str:
+    name = f"{port}v{vlan}" if vlan is not None else f"{port}n{index}"
+    if len(name) > 15:
+        raise LabError(f"interface name {name} is longer than Linux allows (15)")
+    return name
+
+
+class Planner:
+    def __init__(self, design: Design) -> None:
+        check_safe(design)
+        self.d = design
+        self.ix = Index(design)
+        self.plan = LabPlan()
+        self.bridges: set[tuple[str, str]] = set()
+
+    def build(self) -> LabPlan:
+        for name, host in sorted(self.ix.hosts.items()):
+            if not isinstance(host, Station) and name in self._physical():
+                self.plan.namespaces[ns(name)] = name
+        for cable in self.d.cables:
+            self._cable(cable.a, cable.b, cable_id(cable.a, cable.b))
+        for man in self.d.man_links:
+            self._cable(man.a, man.b, f"man:{man.name}")
+        self._outside()
+        self.plan.links.sort()
+        self.plan.ports.sort()
+        self.plan.addresses.sort()
+        self.plan.bridges = sorted(self.bridges)
+        return self.plan
+
+    def _physical(self) -> set[str]:
+        return {
+            *(f.name for f in self.d.firewalls if f.kind == "physical"),
+            *(w.name for w in self.d.switches),
+            *(s.name for s in self.d.servers),
+        }
+
+    def _bridge(self, switch: str, network: str) -> str:
+        name = bridge_name(self.ix, network)
+        self.bridges.add((ns(switch), name))
+        return name
+
+    def _cable(self, a: str, b: str, component: str) -> None:
+        (da, pa), (db, pb) = split_endpoint(a), split_endpoint(b)
+        self.plan.links.append(Link(ns(da), pa, ns(db), pb, component))
+        a_switch, b_switch = isinstance(self.ix.hosts[da], Switch), isinstance(self.ix.hosts[db], Switch)
+        if a_switch and b_switch:
+            self._trunk(da, pa, db, pb, component)
+        elif a_switch or b_switch:
+            switch, port, host, nic = (da, pa, db, pb) if a_switch else (db, pb, da, pa)
+            self._access(switch, port, host, nic, component)
+
+    def _trunk(self, da: str, pa: str, db: str, pb: str, component: str) -> None:
+        sites = {self.ix.site_of(da), self.ix.site_of(db)}
+        carried = [n for n in self.d.networks if sites <= set(n.sites)]
+        for i, net in enumerate(sorted(carried, key=lambda n: n.name)):
+            a_if, b_if = _switch_side(pa, net.vlan, i), _switch_side(pb, net.vlan, i)
+            self.plan.links.append(Link(ns(da), a_if, ns(db), b_if, component))
+            self.plan.ports += [
+                Port(ns(da), self._bridge(da, net.name), a_if),
+                Port(ns(db), self._bridge(db, net.name), b_if),
+            ]
+
+    def _carried(self, host: str, nic: str) -> list[Iface]:
+        """The host's interfaces riding on this NIC: its own, or its bond's when the NIC is the bond's first."""
+        device = self.ix.hosts[host]
+        bonds = {b.name: b.members for b in getattr(device, "bonds", [])}
+        return [
+            i
+            for i in interfaces(self.ix, host)
+            if i.parent == nic or (i.parent in bonds and bonds[i.parent][0] == nic)
+        ]
+
+    def _access(self, switch: str, port: str, host: str, nic: str, component: str) -> None:
+        for i, iface in enumerate(self._carried(host, nic)):
+            bridge = self._bridge(switch, iface.network)
+            if iface.name == nic:  # the native veth itself carries this network untagged
+                self.plan.ports.append(Port(ns(switch), bridge, port))
+            else:
+                side = _switch_side(port, self.ix.networks[iface.network].vlan, i)
+                self.plan.links.append(Link(ns(host), iface.name, ns(switch), side, component))
+                self.plan.ports.append(Port(ns(switch), bridge, side))
+            self.plan.addresses.append(Address(ns(host), iface.name, str(iface.address)))
+
+    def _outside(self) -> None:
+        """An operator router per line, an exchange joining them, and an internet client that probes."""
+        exchange = ns("exchange")
+        self.plan.namespaces[exchange] = "exchange"
+        self.bridges.add((exchange, "ix"))
+        hosts = list(EXCHANGE.hosts())
+        for i, up in enumerate(self.d.uplinks):
+            router = ns(f"op-{up.name}")
+            self.plan.namespaces[router] = f"operator {up.operator} ({up.name})"
+            prefix = self.ix.networks[up.network].prefix.prefixlen
+            self.plan.addresses += [
+                Address(router, "customer", f"{up.bgp.peer_address}/{prefix}"),
+                Address(router, "exchange", f"{hosts[i]}/{EXCHANGE.prefixlen}"),
+            ]
+            self.plan.links.append(Link(router, "exchange", exchange, f"op{i}", f"operator:{up.operator}"))
+            self.plan.ports.append(Port(exchange, "ix", f"op{i}"))
+            if up.handoff:
+                switch, port = split_endpoint(up.handoff)
+                self.plan.links.append(Link(router, "customer", ns(switch), port, f"uplink:{up.name}"))
+                self.plan.ports.append(Port(ns(switch), self._bridge(switch, up.network), port))
+        client = ns("internet")
+        self.plan.namespaces[client] = "internet client"
+        self.plan.links.append(Link(client, "eth0", exchange, "client", "internet"))
+        self.plan.ports.append(Port(exchange, "ix", "client"))
+        self.plan.addresses.append(Address(client, "eth0", f"{hosts[-1]}/{EXCHANGE.prefixlen}"))
+        if self.d.uplinks:
+            self.plan.routes.append((client, "default", str(hosts[0])))
+
+
+def plan(design: Design) -> LabPlan:
+    return Planner(design).build()

@@ -1,0 +1,105 @@
+"""The lab's network skeleton: what suppliers deliver, reachable as cabled, and gone without a trace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from trisite.drivers.host import LocalHost
+from trisite.errors import LabError
+from trisite.lab import build
+from trisite.lab.plan import PREFIX, plan
+from trisite.model import load_design
+
+pytestmark = pytest.mark.lab
+REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
+
+
+def ours() -> set[str]:
+    return {n for n in build.existing_namespaces(LocalHost()) if n.startswith(PREFIX)}
+
+
+def ping(netns: str, target: str, within: float) -> float | None:
+    """Seconds until `target` answers from `netns` (None if it never does)."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        done = subprocess.run(
+            ["ip", "netns", "exec", netns, "ping", "-c1", "-W1", target], check=False, capture_output=True
+        )
+        if done.returncode == 0:
+            return time.monotonic() - started
+    return None
+
+
+@pytest.fixture
+def lab() -> Iterator[build.LabState]:
+    assert not ours(), "another lab is running: `trisite lab down` first"
+    state = build.up(plan(load_design(REFERENCE).design), "pytest", str(REFERENCE))
+    yield state
+    build.down("pytest")
+
+
+@pytest.mark.usefixtures("lab")
+def test_every_device_has_its_namespace_and_cables() -> None:
+    design = load_design(REFERENCE).design
+    assert {f"{PREFIX}{s.name}" for s in design.servers} <= ours()
+    listed = LocalHost().in_netns(f"{PREFIX}dc1-fw1", ["ip", "-br", "link"]).stdout
+    assert "ix0@" in listed and "ix1.912@" in listed
+    assert "198.18.1.2/24" in LocalHost().in_netns(f"{PREFIX}dc1-fw1", ["ip", "-br", "address"]).stdout
+
+
+@pytest.mark.usefixtures("lab")
+def test_networks_reach_across_the_man_and_the_handoff() -> None:
+    # ceph-public is stretched: dc1-ceph1 reaches dc3-ceph1 through two switches and a MAN link (after STP).
+    assert ping(f"{PREFIX}dc1-ceph1", "198.18.20.31", within=20) is not None
+    assert ping(f"{PREFIX}dc2-fw2", "203.0.113.9", within=10) is not None  # the operator's router, via swp48
+
+
+@pytest.mark.usefixtures("lab")
+def test_up_twice_is_refused() -> None:
+    with pytest.raises(LabError, match="already up"):
+        build.up(plan(load_design(REFERENCE).design), "pytest", str(REFERENCE))
+
+
+def test_down_leaves_nothing(lab_root: Path) -> None:
+    build.up(plan(load_design(REFERENCE).design), "pytest", str(REFERENCE))
+    assert ours()
+    build.down("pytest")
+    assert not ours()
+    assert not (lab_root / "pytest").exists()
+
+
+def test_down_cleans_up_after_kill_9_half_way(lab_root: Path) -> None:
+    """`up` is killed right after the namespaces exist, before any cable: `down` still removes everything."""
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from trisite.drivers.host import LocalHost
+        from trisite.lab import build
+        from trisite.lab.plan import plan
+        from trisite.model import load_design
+        build.STATE_ROOT = Path({str(lab_root)!r})
+        original = LocalHost.ip_batch
+        def dying(self, lines, netns=None, *, force=False):
+            original(self, lines, netns, force=force)
+            if lines and lines[0].startswith("netns add"):
+                os.kill(os.getpid(), signal.SIGKILL)
+        LocalHost.ip_batch = dying
+        build.up(plan(load_design({str(REFERENCE)!r}).design), "pytest", "x")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert done.returncode == -9, done.stderr
+    assert ours(), "the killed `up` had created namespaces"
+    assert build.status("pytest")["up"] is True
+    build.down("pytest")
+    assert not ours()

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES
+from tests.lab.helpers import until
 from trisite.drivers.host import LocalHost
 from trisite.errors import LabError
-from trisite.lab import build
+from trisite.lab import build, session
 from trisite.lab.plan import PREFIX, plan
 from trisite.model import load_design
 
@@ -40,7 +41,8 @@ def ping(netns: str, target: str, within: float) -> float | None:
 
 
 @pytest.fixture
-def lab() -> Iterator[build.LabState]:
+def lab(lab_root: Path) -> Iterator[build.LabState]:
+    assert lab_root.name == "state"  # the lab's state stays in this test's directory
     assert not ours(), "another lab is running: `trisite lab down` first"
     state = build.up(plan(load_design(REFERENCE).design), "pytest", str(REFERENCE))
     yield state
@@ -83,7 +85,7 @@ def test_down_cleans_up_after_kill_9_half_way(lab_root: Path) -> None:
         import os, signal
         from pathlib import Path
         from trisite.drivers.host import LocalHost
-        from trisite.lab import build
+        from trisite.lab import build, session
         from trisite.lab.plan import plan
         from trisite.model import load_design
         build.STATE_ROOT = Path({str(lab_root)!r})
@@ -103,3 +105,25 @@ def test_down_cleans_up_after_kill_9_half_way(lab_root: Path) -> None:
     assert build.status("pytest")["up"] is True
     build.down("pytest")
     assert not ours()
+
+
+def test_down_after_deploy_leaves_no_process_namespace_or_file(lab_root: Path) -> None:
+    loaded = load_design(REFERENCE)
+    session.up(loaded, "pytest-down", str(REFERENCE))
+    session.deploy(loaded, "pytest-down", lambda _: None)
+    build.down("pytest-down")
+    assert not {n for n in build.existing_namespaces(LocalHost()) if n.startswith(PREFIX)}
+    assert not list(Path("/etc/frr").glob(f"{PREFIX}*")) and not list(Path("/run/frr").glob(f"{PREFIX}*"))
+    assert not (Path("/run/frr") / "ospfd-gr.json").exists()
+    assert not any(lab_root.iterdir())
+
+    def alive() -> list[str]:
+        ps = subprocess.run(["ps", "-eo", "stat=,args="], check=True, capture_output=True, text=True).stdout
+        return [
+            line
+            for line in ps.splitlines()
+            if (not line.startswith("Z") and f" -N {PREFIX}" in line)
+            or ("ucarp --interface" in line and not line.startswith("Z"))
+        ]
+
+    assert until(lambda: not alive(), within=5) is not None, alive()

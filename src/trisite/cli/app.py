@@ -25,6 +25,7 @@ from trisite.drivers.secrets import unresolved
 from trisite.errors import TrisiteError
 from trisite.lab import build as lab_build
 from trisite.lab import plan as lab_plan
+from trisite.lab import session as lab_session
 from trisite.model import Design, LoadedDesign, load_design
 from trisite.render import render
 from trisite.report.summary import Table, layer_table, site_table
@@ -255,7 +256,7 @@ def lab_up(design: DesignArg, name: LabName = "default") -> None:
     """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
     loaded = _load(design)
     started = time.perf_counter()
-    state = _lab_call(lambda: lab_build.up(lab_plan.plan(loaded.design), name, str(design)))
+    state = _lab_call(lambda: lab_session.up(loaded, name, str(design)))
     out.print(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
 
 
@@ -286,6 +287,25 @@ def lab_exec(
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     raise typer.Exit(result.returncode)
+
+
+class Target(StrEnum):
+    lab = "lab"
+
+
+@app.command("deploy")
+def deploy_command(
+    design: DesignArg,
+    target: Annotated[Target, typer.Option("--target", help="where to deploy (today: the lab)")] = Target.lab,
+    name: LabName = "default",
+) -> None:
+    """Deploy the network layer (filters, routing, virtual addresses) of the design into a running lab."""
+    loaded = _load(design)
+    started = time.perf_counter()
+    run = _lab_call(lambda: lab_session.deploy(loaded, name, lambda line: out.print(line, highlight=False)))
+    out.print(
+        f"deployed {len(run.done)} steps into lab {name} ({target}) in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def reference_design() -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class LabState:
     namespaces: list[str]
     pids: list[int] = field(default_factory=list)
     directories: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
     phase: str = "planned"
     started: float = 0.0
 
@@ -115,24 +117,46 @@ def down(name: str, host: LocalHost | None = None) -> list[str]:
     state = load_state(name)
     if state is None:
         return []
-    for pid in state.pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, 9)
+    for pid in state.pids:  # negative: a process group (a supervised daemon and its loop)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(-pid, 9) if pid < 0 else os.kill(pid, 9)
+
     present = existing_namespaces(host) & set(state.namespaces)
+    _kill_inside(host, present)
     host.ip_batch([f"netns delete {n}" for n in sorted(present)], force=True)
     for directory in state.directories:
         _remove_tree(Path(directory))
+    for file in state.files:
+        Path(file).unlink(missing_ok=True)
     state_path(name).unlink(missing_ok=True)
     _remove_tree(state_path(name).parent)
     return sorted(present)
 
 
+def _kill_inside(host: LocalHost, namespaces: set[str]) -> None:
+    """Every process living in the lab's namespaces, and FRR's watchfrr (which runs outside, per instance)."""
+    pids: set[int] = set()
+    for netns in namespaces:
+        listed = host.run(["ip", "netns", "pids", netns], check=False).stdout.split()
+        pids |= {int(p) for p in listed if p.isdigit()}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                words = (proc / "cmdline").read_bytes().split(b"\0")
+                if any(w.endswith(b"watchfrr") for w in words[:1]) and any(
+                    n.encode() in words for n in namespaces
+                ):
+                    pids.add(int(proc.name))
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+
+
 def _remove_tree(path: Path) -> None:
-    if not path.exists():
-        return
-    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        child.unlink() if child.is_file() or child.is_symlink() else child.rmdir()
-    path.rmdir()
+    """Remove a directory the lab made (sockets of daemons included)."""
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        raise LabError(f"cannot remove {path}; remove it by hand, then run `trisite lab down` again")
 
 
 def status(name: str, host: LocalHost | None = None) -> dict[str, object]:

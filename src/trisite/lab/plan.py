@@ -168,6 +168,18 @@ class Planner:
                 self.plan.links.append(Link(ns(host), iface.name, ns(switch), side, component))
                 self.plan.ports.append(Port(ns(switch), bridge, side))
             self.plan.addresses.append(Address(ns(host), iface.name, str(iface.address)))
+            self._default_route(host, iface)
+
+    def _default_route(self, host: str, iface: Iface) -> None:
+        """Servers leave through the gateway of their first network that has one (what their OS install sets)."""
+        if host not in {s.name for s in self.d.servers} or any(r[0] == ns(host) for r in self.plan.routes):
+            return
+        gateway = self.ix.networks[iface.network].gateway
+        first = next(
+            (a for a in self.ix.addresses(self.ix.hosts[host]) if self.ix.networks[a.network].gateway), None
+        )
+        if gateway is not None and first is not None and first.network == iface.network:
+            self.plan.routes.append((ns(host), "default", str(gateway)))
 
     def _outside(self) -> None:
         """An operator router per line, an exchange joining them, and an internet client that probes."""

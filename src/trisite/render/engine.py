@@ -11,9 +11,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 
 @cache
-def environment() -> Environment:
+def environment(package: str = "trisite.render") -> Environment:
     return Environment(  # noqa: S701 - configuration files, not HTML: nothing to escape
-        loader=PackageLoader("trisite.render", "templates"),
+        loader=PackageLoader(package, "templates"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -21,8 +21,9 @@ def environment() -> Environment:
     )
 
 
-def template(name: str, **values: Any) -> str:
-    return environment().get_template(name).render(**values)
+def template(name: str, *, package: str = "trisite.render", **values: Any) -> str:
+    """Render `templates/NAME` of a package (render's own by default) with StrictUndefined."""
+    return environment(package).get_template(name).render(**values)
 
 
 def to_yaml(data: Any, header: str = "") -> str:

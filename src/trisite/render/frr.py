@@ -34,7 +34,24 @@ def _tag(name: str) -> str:
     return name.upper().replace(".", "-")
 
 
-def _policies(design: Design, uplink: Uplink, site: str) -> tuple[list[Named], list[Named]]:
+def standby(design: Design, uplink: Uplink, firewall: str) -> bool:
+    """A firewall that is not the CARP/VRRP master on the line's network announces one prepend more, so that
+    the operator sends traffic to the master: the pair does not sync connection state, and a reply through
+    the other member would be dropped as unknown by the stateful filter."""
+    groups = [
+        g
+        for g in design.ha_groups
+        if g.network == uplink.network and any(m.device == firewall for m in g.members)
+    ]
+    if not groups:
+        return firewall != sorted(uplink.firewalls)[0]
+    master = max(groups[0].members, key=lambda m: (m.priority, m.device)).device
+    return firewall != master
+
+
+def _policies(
+    design: Design, uplink: Uplink, site: str, extra_prepend: int = 0
+) -> tuple[list[Named], list[Named]]:
     """Prefix lists and route maps of one line: announce ours (with this site's prepends), accept per `receive`."""
     ours = [p for p in design.public_prefixes if any(a.site == site for a in p.announce)]
     asn = uplink.local_asn or design.platform.asn
@@ -51,7 +68,7 @@ def _policies(design: Design, uplink: Uplink, site: str) -> tuple[list[Named], l
     prefix_lists += [every_ours, accept]
     out = Named(f"{_tag(uplink.name)}-OUT")
     for i, p in enumerate(ours):
-        prepend = next(a.prepend for a in p.announce if a.site == site)
+        prepend = next(a.prepend for a in p.announce if a.site == site) + extra_prepend
         out.entries.append(
             Entry(
                 10 * (i + 1), "permit", match=f"OURS-{_tag(p.name)}", prepend=" ".join([str(asn)] * prepend)
@@ -89,7 +106,8 @@ def render_firewall(design: Design, ix: Index, fw: Firewall) -> Artifact:
     profiles = {}
     secrets = []
     for up in uplinks:
-        pls, rms = _policies(design, up, site)
+        pls, rms = _policies(design, up, site, 1 if standby(design, up, fw.name) else 0)
+
         prefix_lists |= {p.name: p for p in pls}
         route_maps += rms
         operator = next(o for o in design.operators if o.name == up.operator)

@@ -1,6 +1,9 @@
 """The same policy for OPNsense firewalls, as REST API calls: aliases for the flow endpoints, CARP virtual
 addresses, filter rules (os-firewall automation rules), BGP neighbours with BFD and OSPF (os-frr), then the
-apply calls. Interface names are the design's; the deploy stage maps them to OPNsense identifiers (lan, optN)."""
+apply calls. Interface names are the design's; the deploy stage maps them to OPNsense identifiers (lan, optN).
+
+Not expressed yet: os-frr route maps for the AS-path prepends (site preference, standby member), which need
+the UUIDs of the prefix lists created before them; FRR's configuration (render/frr.py) carries them."""
 
 from __future__ import annotations
 

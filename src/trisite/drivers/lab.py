@@ -1,0 +1,176 @@
+"""The lab's implementation of the driver Protocols: a device is a network namespace, its filesystem a
+directory of the lab, its services the real daemons started inside the namespace.
+
+FRR runs one instance per namespace (frrinit.sh with `--netns`); keepalived and ucarp run as processes in the
+namespace, ucarp under a restart loop since it exits when its interface goes down. Every process and directory
+is recorded in the lab's state, so that `trisite lab down` removes them.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from trisite.drivers.host import LocalHost
+from trisite.drivers.protocols import CommandResult
+from trisite.errors import DriverError
+from trisite.plan.deploy import ServiceAction
+
+FRR_DAEMONS = ["bgpd", "ospfd", "bfdd", "staticd"]
+FRR_ROOT = Path("/etc/frr")
+FRR_RUN = Path("/run/frr")
+IP = shutil.which("ip") or "/usr/sbin/ip"
+
+
+class LabDriver:
+    capabilities = frozenset(
+        {"exec", "put", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
+    )
+
+    def __init__(self, lab_dir: Path, host: LocalHost | None = None) -> None:
+        self.lab_dir = lab_dir
+        self.host = host or LocalHost()
+        self.pids: list[int] = []
+        self.directories: list[str] = []
+        self.files: list[str] = []
+
+    def netns(self, device: str) -> str:
+        return f"ts-{device}"
+
+    def root(self, device: str) -> Path:
+        return self.lab_dir / "root" / device
+
+    def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
+        done = self.host.in_netns(self.netns(device), args, check=False, timeout=timeout)
+        return CommandResult(done.returncode, done.stdout, done.stderr)
+
+    def put(self, device: str, path: str, content: str, mode: str = "0644") -> None:
+        target = self.root(device) / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        target.chmod(int(mode, 8))
+
+    def service(self, device: str, name: str, action: ServiceAction) -> None:
+        if name == "frr":
+            self._frr(device, action)
+        elif name == "nftables":
+            self._nftables(device, action)
+        elif name == "keepalived":
+            self._keepalived(device, action)
+        elif name.startswith("ucarp-"):
+            self._ucarp(device, name, action)
+        else:
+            raise DriverError(f"{device}: the lab has no service {name}")
+
+    # -- FRR ------------------------------------------------------------------------------------------------------
+    def _frr(self, device: str, action: ServiceAction) -> None:
+        netns = self.netns(device)
+        if action == "stop":
+            self.host.run(["/usr/lib/frr/frrinit.sh", "stop", netns], check=False)
+            return
+        config = self.root(device) / "etc/frr/frr.conf"
+        if not config.exists():
+            raise DriverError(f"{device}: no /etc/frr/frr.conf to start FRR with")
+        etc = FRR_ROOT / netns
+        etc.mkdir(parents=True, exist_ok=True)
+        self.directories += [str(etc), str(FRR_RUN / netns)]
+        shutil.copy(config, etc / "frr.conf")
+        (etc / "vtysh.conf").write_text("service integrated-vtysh-config\n", encoding="utf-8")
+        daemons = [f"{d}=yes" for d in FRR_DAEMONS] + [
+            "vtysh_enable=yes",
+            'watchfrr_options="--netns"',
+            'zebra_options=" -A 127.0.0.1 -s 90000000"',
+        ]
+        daemons += [f'{d}_options=" -A 127.0.0.1"' for d in FRR_DAEMONS]
+        (etc / "daemons").write_text("\n".join(daemons) + "\n", encoding="utf-8")
+        self.host.run(["chown", "-R", "frr:frr", str(etc)])
+        shared = FRR_RUN / "ospfd-gr.json"  # ospfd's graceful-restart file is shared by every instance
+        if not shared.exists():
+            self.files.append(str(shared))
+        verb = "start" if action == "start" else "restart"
+        self.host.run(["/usr/lib/frr/frrinit.sh", verb, netns])
+        self.pids += self._pidfiles(FRR_RUN / netns)
+
+    @staticmethod
+    def _pidfiles(directory: Path) -> list[int]:
+        found = []
+        for pidfile in sorted(directory.glob("*.pid")):
+            text = pidfile.read_text(encoding="utf-8").strip()
+            if text.isdigit():
+                found.append(int(text))
+        return found
+
+    # -- nftables, keepalived, ucarp ------------------------------------------------------------------------------
+    def _nftables(self, device: str, action: ServiceAction) -> None:
+        ruleset = self.root(device) / "etc/nftables.conf"
+        if action == "stop":
+            self.exec(device, ["nft", "flush", "ruleset"])
+            return
+        done = self.exec(device, ["nft", "-f", str(ruleset)])
+        if done.returncode != 0:
+            raise DriverError(
+                f"{device}: nft -f: {done.stderr.strip().splitlines()[-1] if done.stderr else 'failed'}"
+            )
+
+    def _keepalived(self, device: str, action: ServiceAction) -> None:
+        run = self.lab_dir / "run" / device
+        run.mkdir(parents=True, exist_ok=True)
+        if action != "start":
+            self._kill_pidfiles(run, "keepalived")
+            if action == "stop":
+                return
+        config = self.root(device) / "etc/keepalived/keepalived.conf"
+        done = self.exec(
+            device,
+            [
+                "keepalived",
+                "-f",
+                str(config),
+                "-p",
+                str(run / "keepalived.pid"),
+                "-r",
+                str(run / "keepalived-vrrp.pid"),
+                "--vrrp",
+            ],
+        )
+        if done.returncode != 0:
+            raise DriverError(f"{device}: keepalived did not start: {done.stderr.strip()}")
+        self.pids += self._pidfiles(run)
+
+    def _kill_pidfiles(self, run: Path, prefix: str) -> None:
+        for pidfile in run.glob(f"{prefix}*.pid"):
+            self.host.run(["kill", pidfile.read_text(encoding="utf-8").strip()], check=False)
+            pidfile.unlink()
+
+    def _ucarp(self, device: str, unit: str, action: ServiceAction) -> None:
+        text = (self.root(device) / f"etc/systemd/system/{unit}.service").read_text(encoding="utf-8")
+        match = re.search(r"^ExecStart=(.*)$", text, re.MULTILINE)
+        if match is None:
+            raise DriverError(f"{device}: {unit} has no ExecStart")
+        args = [self._rooted(device, a) for a in shlex.split(match.group(1))]
+        if action in ("stop", "restart"):
+            self._kill_pidfiles(self.lab_dir / "run" / device, unit)
+            if action == "stop":
+                return
+        loop = f"while true; do {shlex.join(args)}; sleep 1; done"
+        process = subprocess.Popen(  # noqa: S603 - our own argument list, supervised like systemd's Restart=always
+            [IP, "netns", "exec", self.netns(device), "sh", "-c", loop],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        run = self.lab_dir / "run" / device
+        run.mkdir(parents=True, exist_ok=True)
+        (run / f"{unit}.pid").write_text(str(process.pid), encoding="utf-8")
+        self.pids.append(-process.pid)  # a process group: the loop and its ucarp
+
+    def _rooted(self, device: str, argument: str) -> str:
+        """ucarp's file arguments (--passfile, --upscript) point into the device's lab filesystem."""
+        for option in ("--passfile=", "--upscript=", "--downscript="):
+            if argument.startswith(option):
+                return option + str(self.root(device) / argument[len(option) :].lstrip("/"))
+        return argument

@@ -1,0 +1,41 @@
+"""The seams every target implements: code above drivers/ talks to these and never asks which target it is.
+
+A driver that cannot do something says so in `capabilities` before anyone asks it to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from trisite.plan.deploy import ServiceAction
+
+PowerAction = Literal["on", "off"]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class DeviceDriver(Protocol):
+    """Runs commands, places files and drives services on a device."""
+
+    capabilities: frozenset[str]
+
+    def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult: ...
+
+    def put(self, device: str, path: str, content: str, mode: str = "0644") -> None: ...
+
+    def service(self, device: str, name: str, action: ServiceAction) -> None: ...
+
+
+class PowerDriver(Protocol):
+    """Powers servers on and off through their management card."""
+
+    def power(self, server: str, action: PowerAction) -> None: ...
+
+    def power_state(self, server: str) -> str: ...

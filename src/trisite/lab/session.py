@@ -1,0 +1,77 @@
+"""A lab session: bring the emulated platform up (the network, then the outside world), deploy into it, and
+take it all down. The CLI and the demo go through here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from trisite.drivers.lab import LabDriver
+from trisite.drivers.secrets import reveal_or_make
+from trisite.errors import LabError
+from trisite.execute.runner import Run, execute
+from trisite.lab import build
+from trisite.lab.outside import start_operators
+from trisite.lab.plan import plan
+from trisite.model import LoadedDesign
+from trisite.plan.deploy import network_plan
+from trisite.render import render
+
+
+def lab_dir(name: str) -> Path:
+    return build.STATE_ROOT / name
+
+
+def driver_for(name: str) -> LabDriver:
+    return LabDriver(lab_dir(name))
+
+
+def _record(name: str, driver: LabDriver) -> None:
+    state = build.load_state(name)
+    if state is None:
+        raise LabError(f"lab {name} is not up")
+    state.pids = sorted(set(state.pids) | set(driver.pids))
+    state.directories = sorted(
+        set(state.directories) | set(driver.directories) | {str(lab_dir(name) / "root")}
+    )
+    state.files = sorted(set(state.files) | set(driver.files))
+    build.save_state(state)
+
+
+def up(loaded: LoadedDesign, name: str, design_path: str) -> build.LabState:
+    state = build.up(plan(loaded.design), name, design_path)
+    driver = driver_for(name)
+    try:
+        start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")
+    finally:
+        _record(name, driver)
+    state = build.load_state(name) or state
+    state.phase = "outside"
+    build.save_state(state)
+    return state
+
+
+def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> Run:
+    """Apply the rendered network layer (filters, routing, virtual addresses) to the lab's firewalls."""
+    state = build.load_state(name)
+    if state is None:
+        raise LabError(f"lab {name} is not up: run `trisite lab up` first")
+    artifacts = render(loaded.design)
+    firewalls = [f.name for f in loaded.design.firewalls if f.kind == "physical"]
+    driver = driver_for(name)
+    secrets = loaded.design.secrets
+    store = lab_dir(name) / "secrets"
+    try:
+        return execute(
+            network_plan(artifacts, firewalls),
+            {a.path: a for a in artifacts},
+            driver,
+            lambda s: reveal_or_make(s, secrets[s], loaded.base_dir, store),
+            on_event=on_event,
+        )
+    finally:
+        _record(name, driver)
+        state = build.load_state(name)
+        if state is not None:
+            state.phase = "deployed"
+            build.save_state(state)

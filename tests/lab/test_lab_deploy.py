@@ -1,0 +1,55 @@
+"""The network layer deployed into the lab: BGP at every site, the public service reachable, nothing left after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.lab.helpers import answers, established, until
+from trisite.drivers.host import LocalHost
+from trisite.lab import build, session
+from trisite.lab.plan import PREFIX
+from trisite.model import load_design
+
+pytestmark = pytest.mark.lab
+REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    saved = build.STATE_ROOT
+    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
+    loaded = load_design(REFERENCE)
+    try:
+        session.up(loaded, "pytest", str(REFERENCE))
+        session.deploy(loaded, "pytest", lambda _: None)
+        yield
+    finally:
+        build.down("pytest")
+        build.STATE_ROOT = saved
+
+
+@pytest.mark.usefixtures("deployed")
+def test_bgp_sessions_are_established_at_every_site() -> None:
+    for firewall in ("dc1-fw1", "dc1-fw2", "dc2-fw1", "dc2-fw2", "dc3-fw1", "dc3-fw2"):
+        assert until(lambda f=firewall: established(f), within=30) is not None, firewall
+
+
+@pytest.mark.usefixtures("deployed")
+def test_the_internet_client_reaches_the_public_service() -> None:
+    # dc1-ops1 serves DNS on 198.51.100.31, behind the DMZ's CARP gateway and the nftables flow matrix.
+    assert until(lambda: answers(f"{PREFIX}internet", "198.51.100.31"), within=30) is not None
+
+
+@pytest.mark.usefixtures("deployed")
+def test_carp_gives_each_vip_one_master() -> None:
+    def holders() -> int:
+        count = 0
+        for fw in ("dc1-fw1", "dc1-fw2"):
+            listed = LocalHost().in_netns(f"{PREFIX}{fw}", ["ip", "-br", "address"]).stdout
+            count += " 198.18.1.1/24" in listed
+        return count
+
+    assert until(lambda: holders() == 1, within=15) is not None

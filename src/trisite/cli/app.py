@@ -27,7 +27,10 @@ from trisite.lab import build as lab_build
 from trisite.lab import plan as lab_plan
 from trisite.lab import session as lab_session
 from trisite.model import Design, LoadedDesign, load_design
+from trisite.prove import campaign
+from trisite.prove.scenarios import network_scenarios
 from trisite.render import render
+from trisite.report.campaign import campaign_table
 from trisite.report.summary import Table, layer_table, site_table
 from trisite.report.verify_report import headline, tables, to_json, to_markdown
 from trisite.verify.findings import Severity, at_least
@@ -306,6 +309,33 @@ def deploy_command(
     out.print(
         f"deployed {len(run.done)} steps into lab {name} ({target}) in {time.perf_counter() - started:.1f} s"
     )
+
+
+@app.command("prove")
+def prove_command(
+    design: DesignArg,
+    target: Annotated[
+        Target, typer.Option("--target", help="where to run the tests (today: the lab)")
+    ] = Target.lab,
+    name: LabName = "default",
+    only: Annotated[str | None, typer.Option("--only", help="run the tests whose name contains this")] = None,
+) -> None:
+    """Run the seed's network failover tests on a deployed lab and print the measured outages."""
+    loaded = _load(design)
+    scenarios = [s for s in network_scenarios(loaded.design) if only is None or only in s.name]
+    driver = lab_session.driver_for(name)
+    results = _lab_call(
+        lambda: campaign.run(
+            loaded.design,
+            driver,
+            scenarios,
+            target=str(target),
+            on_event=lambda line: err.print(line, highlight=False),
+        )
+    )
+    _print_table(campaign_table(results))
+    if not all(r.ok for r in results):
+        raise typer.Exit(EXIT_INVALID)
 
 
 def reference_design() -> Path:

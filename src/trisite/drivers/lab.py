@@ -8,6 +8,7 @@ is recorded in the lab's state, so that `trisite lab down` removes them.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trisite.drivers.host import LocalHost
+from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult
 from trisite.errors import DriverError
 from trisite.plan.deploy import ServiceAction
@@ -43,6 +45,35 @@ class LabDriver:
 
     def root(self, device: str) -> Path:
         return self.lab_dir / "root" / device
+
+    # -- faults and probes ----------------------------------------------------------------------------------------
+    def probe(self, device: str, target: str, interval: float) -> PingProbe:
+        return PingProbe(self.netns(device), target, interval)
+
+    def _links(self) -> dict[str, list[list[str]]]:
+        path = self.lab_dir / "links.json"
+        if not path.exists():
+            raise DriverError(f"{self.lab_dir}: no links.json (is the lab up?)")
+        links: dict[str, list[list[str]]] = json.loads(path.read_text(encoding="utf-8"))
+        return links
+
+    def components_of(self, device: str) -> list[str]:
+        """Every cable, MAN link or line touching a device (what its power loss takes down)."""
+        netns = self.netns(device)
+        return sorted(c for c, ends in self._links().items() if any(netns in (e[0], e[2]) for e in ends))
+
+    def set_component(self, component: str, up: bool) -> None:
+        """Cut (or mend) a cable, MAN link or line: every veth it stands for goes down on both ends."""
+        ends = self._links().get(component)
+        if ends is None:
+            raise DriverError(f"the lab has no component {component}")
+        state = "up" if up else "down"
+        by_ns: dict[str, list[str]] = {}
+        for a_ns, a_if, b_ns, b_if in ends:
+            by_ns.setdefault(a_ns, []).append(f"link set {a_if} {state}")
+            by_ns.setdefault(b_ns, []).append(f"link set {b_if} {state}")
+        for netns, lines in sorted(by_ns.items()):
+            self.host.ip_batch(lines, netns)
 
     def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
         done = self.host.in_netns(self.netns(device), args, check=False, timeout=timeout)

@@ -39,3 +39,24 @@ class PowerDriver(Protocol):
     def power(self, server: str, action: PowerAction) -> None: ...
 
     def power_state(self, server: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    seq: int
+    sent: float  # seconds since the probe started
+    ok: bool
+
+
+class ProbeHandle(Protocol):
+    def stop(self) -> list[ProbeResult]: ...
+
+
+class FaultDriver(Protocol):
+    """Breaks and mends what the design lists (cables, MAN links, lines), and probes reachability."""
+
+    def set_component(self, component: str, up: bool) -> None: ...
+
+    def components_of(self, device: str) -> list[str]: ...
+
+    def probe(self, device: str, target: str, interval: float) -> ProbeHandle: ...

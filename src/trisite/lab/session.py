@@ -3,6 +3,7 @@ take it all down. The CLI and the demo go through here."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from trisite.errors import LabError
 from trisite.execute.runner import Run, execute
 from trisite.lab import build
 from trisite.lab.outside import start_operators
-from trisite.lab.plan import plan
+from trisite.lab.plan import LabPlan, plan
 from trisite.model import LoadedDesign
 from trisite.plan.deploy import network_plan
 from trisite.render import render
@@ -20,6 +21,14 @@ from trisite.render import render
 
 def lab_dir(name: str) -> Path:
     return build.STATE_ROOT / name
+
+
+def save_links(name: str, lab_plan: LabPlan) -> None:
+    """Which interfaces each component's failure takes down: what fault injection cuts."""
+    links: dict[str, list[list[str]]] = {}
+    for link in lab_plan.links:
+        links.setdefault(link.cable, []).append([link.a_ns, link.a_if, link.b_ns, link.b_if])
+    (lab_dir(name) / "links.json").write_text(json.dumps(links, indent=1, sort_keys=True), encoding="utf-8")
 
 
 def driver_for(name: str) -> LabDriver:
@@ -39,7 +48,10 @@ def _record(name: str, driver: LabDriver) -> None:
 
 
 def up(loaded: LoadedDesign, name: str, design_path: str) -> build.LabState:
-    state = build.up(plan(loaded.design), name, design_path)
+    lab_plan = plan(loaded.design)
+    state = build.up(lab_plan, name, design_path)
+    save_links(name, lab_plan)
+
     driver = driver_for(name)
     try:
         start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")

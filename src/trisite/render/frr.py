@@ -81,6 +81,15 @@ def _policies(
     return prefix_lists, [inbound, out]
 
 
+def _default_metric(design: Design, firewall: str, site: str, uplinks: list[Uplink]) -> int:
+    """The default route a site's firewall originates into OSPF costs more where the internet prefers it less
+    (the site's AS-path prepends), and more again on the standby member: every site then leaves through the
+    same firewall the internet comes in by, which a stateful filter without state sync needs."""
+    prepends = [a.prepend for p in design.public_prefixes for a in p.announce if a.site == site]
+    standby_member = any(standby(design, up, firewall) for up in uplinks)
+    return 10 + 10 * min(prepends, default=0) + (5 if standby_member else 0)
+
+
 def _router_id(ifaces: list[Iface]) -> str:
     v4 = sorted(str(i.address.ip) for i in ifaces if isinstance(i.address, IPv4Interface))
     return v4[0] if v4 else "0.0.0.1"
@@ -158,6 +167,8 @@ def render_firewall(design: Design, ix: Index, fw: Firewall) -> Artifact:
         statics = _static_default(design, fw, ifaces)
     content = template(
         "frr.conf.j2",
+        default_metric=_default_metric(design, fw.name, site, uplinks),
+        connected_metric=15 if any(standby(design, up, fw.name) for up in uplinks) else 10,
         header=header("FRR"),
         hostname=fw.name,
         router_id=_router_id(ifaces),

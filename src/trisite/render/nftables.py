@@ -106,7 +106,7 @@ def _has(elements: list[Prefix] | None, family: int, matrix: Matrix) -> bool:
     return any(p.version == family for p in elements)
 
 
-def sets(matrix: Matrix, flows: Sequence[Flow]) -> list[dict[str, object]]:
+def sets(matrix: Matrix, flows: Sequence[Flow], zones: bool = False) -> list[dict[str, object]]:
     found: dict[str, dict[str, object]] = {}
     for family in (4, 6):
         internal = [str(p) for p in matrix.internal if p.version == family]
@@ -116,17 +116,33 @@ def sets(matrix: Matrix, flows: Sequence[Flow]) -> list[dict[str, object]]:
                 "type": f"ipv{family}_addr",
                 "elements": internal or ["0.0.0.0/32"],
             }
-        for flow in flows:
-            for name in (flow.source, flow.destination):
-                elements = matrix.elements(name)
-                if elements and any(p.version == family for p in elements):
-                    set_name = f"{endpoint_set_name(name)}_v{family}"
-                    found[set_name] = {
-                        "name": set_name,
-                        "type": f"ipv{family}_addr",
-                        "elements": [str(p) for p in elements if p.version == family],
-                    }
+        zone_names = sorted({n.zone for n in matrix.design.networks} - matrix.outside) if zones else []
+        for name in [*zone_names, *(n for flow in flows for n in (flow.source, flow.destination))]:
+            elements = matrix.elements(name)
+            if elements and any(p.version == family for p in elements):
+                set_name = f"{endpoint_set_name(name)}_v{family}"
+                found[set_name] = {
+                    "name": set_name,
+                    "type": f"ipv{family}_addr",
+                    "elements": [str(p) for p in elements if p.version == family],
+                }
     return sorted(found.values(), key=lambda s: str(s["name"]))
+
+
+def zone_rules(matrix: Matrix) -> list[str]:
+    """A zone is one trust domain, also across sites: traffic inside it passes, statelessly, since a reply may
+    come back through the other firewall of a pair (verify's flow check assumes the same)."""
+    found = []
+    for zone in sorted({n.zone for n in matrix.design.networks} - matrix.outside):
+        elements = matrix.elements(zone) or []
+        for family in (4, 6):
+            if any(p.version == family for p in elements):
+                proto = "ip" if family == 4 else "ip6"
+                name = f"@{endpoint_set_name(zone)}_v{family}"
+                found.append(
+                    f'{proto} saddr {name} {proto} daddr {name} counter accept comment "inside zone {zone}"'
+                )
+    return found
 
 
 def _input_rules(design: Design, ix: Index, fw: Firewall) -> list[str]:
@@ -162,7 +178,8 @@ def render(design: Design, ix: Index) -> list[Artifact]:
             "nftables.nft.j2",
             header=header("nftables"),
             hostname=fw.name,
-            sets=sets(matrix, [*design.flows, *design.bootstrap.flows]),
+            sets=sets(matrix, [*design.flows, *design.bootstrap.flows], zones=True),
+            zone_rules=zone_rules(matrix),
             input_rules=_input_rules(design, ix, fw),
             forward_rules=rules(matrix, design.flows),
         )

@@ -1,0 +1,57 @@
+"""ICMP probes from inside a namespace: ping at a fixed interval, every sequence number answered or not."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+
+from trisite.drivers.protocols import ProbeResult
+from trisite.errors import DriverError
+
+IP = shutil.which("ip") or "/usr/sbin/ip"
+ANSWER = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)")
+MISSED = re.compile(r"^\[(\d+\.\d+)\] no answer yet for icmp_seq=(\d+)")
+
+
+class PingProbe:
+    """`ping -D -O`: each line is timestamped, and a probe without answer is reported as such."""
+
+    def __init__(self, netns: str, target: str, interval: float) -> None:
+        self.interval = interval
+        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
+            [IP, "netns", "exec", netns, "ping", "-D", "-O", "-n", "-W", "1", "-i", f"{interval:g}", target],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def stop(self) -> list[ProbeResult]:
+        self.process.send_signal(signal.SIGINT)  # ping flushes its output on SIGINT, not on SIGTERM
+        out, err = self.process.communicate(timeout=10)
+        if not out and err:
+            raise DriverError(f"ping: {err.strip().splitlines()[-1]}")
+        return parse(out, self.interval)
+
+
+def parse(output: str, interval: float) -> list[ProbeResult]:
+    """Sequence numbers with a time relative to the first probe; unanswered ones are failures."""
+    answered: dict[int, float] = {}
+    missed: dict[int, float] = {}
+    for line in output.splitlines():
+        if m := ANSWER.match(line):
+            answered[int(m.group(2))] = float(m.group(1))
+        elif m := MISSED.match(line):
+            missed.setdefault(int(m.group(2)), float(m.group(1)))
+    seqs = sorted(answered.keys() | missed.keys())
+    if not seqs:
+        return []
+    # ping stamps an answer when it arrives and a miss one interval after the probe left.
+    sent = dict(answered) | {s: t - interval for s, t in missed.items() if s not in answered}
+    start = min(sent.values())
+    found: list[ProbeResult] = []
+    for s in range(seqs[0], seqs[-1] + 1):
+        at = sent.get(s, (found[-1].sent + start + interval) if found else start) - start
+        found.append(ProbeResult(s, round(at, 4), s in answered))
+    return found

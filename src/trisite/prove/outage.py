@@ -1,0 +1,38 @@
+"""Outage from a probe history: from the first failed probe to the last, plus the time to the first success
+that is sustained (a short blip after the failover counts in the outage)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from trisite.drivers.protocols import ProbeResult
+
+SUSTAINED = 10  # consecutive answered probes that end an outage
+
+
+@dataclass(frozen=True)
+class Outage:
+    seconds: float | None  # None: never recovered within the observation
+    lost: int
+    probes: int
+
+
+def measure(history: Sequence[ProbeResult], interval: float, after: float = 0.0) -> Outage:
+    """The outage that begins after `after` seconds (when the fault was injected)."""
+    window = [p for p in history if p.sent >= after]
+    failed = [i for i, p in enumerate(window) if not p.ok]
+    if not failed:
+        return Outage(0.0, 0, len(window))
+    first = failed[0]
+    streak, recovered = 0, None
+    for i in range(first, len(window)):
+        streak = streak + 1 if window[i].ok else 0
+        if streak == SUSTAINED:
+            recovered = i - SUSTAINED + 1
+            break
+    if recovered is None:
+        return Outage(None, len(failed), len(window))
+    return Outage(
+        (recovered - first) * interval, sum(1 for p in window[first:recovered] if not p.ok), len(window)
+    )

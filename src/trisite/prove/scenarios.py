@@ -1,0 +1,102 @@
+"""The seed's failover tests for the network layer, as data: what to break, what to probe, which services'
+predicted outage bounds the measurement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trisite.model import Design
+from trisite.model.types import IPNetwork
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    faults: tuple[str, ...]  # components (cable:, man:, uplink:) or devices (device:NAME: every cable of it)
+    source: str  # the device probing (a lab namespace: "internet" is the client behind the operators)
+    target: str  # the address probed
+    services: tuple[str, ...]  # twin services whose predicted outage the measurement is held against
+
+
+def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    return (
+        inner.version == outer.version
+        and int(inner.network_address) >= int(outer.network_address)
+        and int(inner.broadcast_address) <= int(outer.broadcast_address)
+    )
+
+
+def _fw(design: Design, site: str) -> list[str]:
+    return sorted(f.name for f in design.firewalls if f.kind == "physical" and f.site == site)
+
+
+def network_scenarios(design: Design) -> list[Scenario]:
+    """The seed's network tests on this design: lines, BGP, firewalls per site, CARP, MAN, ports."""
+    public_nets = {
+        n.name for n in design.networks for p in design.public_prefixes if _within(n.prefix, p.prefix)
+    }
+    group = next((g for g in design.ha_groups if g.network in public_nets), None)
+    public = str(group.vips[0]) if group else None
+    sites = [s.name for s in design.sites]
+    found: list[Scenario] = []
+    if group is None or public is None or not design.uplinks:
+        return found
+    first_line = design.uplinks[0]
+    found.append(
+        Scenario(
+            f"Loss of the internet line at {first_line.site}",
+            (f"uplink:{first_line.name}",),
+            "internet",
+            public,
+            ("internet/",),
+        )
+    )
+    for site in sites:
+        fws = _fw(design, site)
+        if fws:
+            found.append(
+                Scenario(
+                    f"Loss of the firewalls of {site}",
+                    tuple(f"device:{f}" for f in fws),
+                    "internet",
+                    public,
+                    ("internet/", f"vip/{group.name}"),
+                )
+            )
+    master = _fw(design, sites[0])[0] if _fw(design, sites[0]) else None
+    if master:
+        found.append(
+            Scenario(
+                f"CARP failover ({master} lost)",
+                (f"device:{master}",),
+                "internet",
+                public,
+                ("internet/", f"vip/{group.name}"),
+            )
+        )
+    found += _man(design)
+    return found
+
+
+def _server_on(design: Design, site: str, zone: str | None = None) -> tuple[str, str, str] | None:
+    """(server, its first address, that address's zone) at a site, in a given zone if asked."""
+    zones = {n.name: n.zone for n in design.networks}
+    for server in sorted(design.servers, key=lambda s: s.name):
+        for address in server.addresses:
+            if server.site == site and (zone is None or zones[address.network] == zone):
+                return server.name, str(address.ip), zones[address.network]
+    return None
+
+
+def _man(design: Design) -> list[Scenario]:
+    """A MAN link cut and a MAN port shut, probed between servers of its two sites (routed by the firewalls)."""
+    found = []
+    for i, man in enumerate(design.man_links[:2]):
+        a_site = next(s.site for s in design.switches if s.name == man.a.split(":")[0])
+        b_site = next(s.site for s in design.switches if s.name == man.b.split(":")[0])
+        source = _server_on(design, a_site)
+        target = _server_on(design, b_site, source[2]) if source else None
+        if source and target:
+            name = f"Loss of MAN link {man.name}" if i == 0 else f"MAN port shut down ({man.a})"
+            found.append(Scenario(name, (f"man:{man.name}",), source[0], target[1], ("route/",)))
+    return found

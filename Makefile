@@ -4,9 +4,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install system-deps lint typecheck layers unit bench clean
+.PHONY: demo test install system-deps lab-deps lint typecheck layers unit bench clean
 
-demo: install
+# What the lab runs (FRR, keepalived, ucarp, nftables, ping); installed when we are root, else the demo says why
+# it skips the lab. Debian does not start these daemons on install.
+LAB_PACKAGES := frr keepalived ucarp nftables iproute2 iputils-ping
+
+demo: install lab-deps
 	$(BIN)/trisite demo
 
 test: install lint typecheck layers unit
@@ -20,6 +24,15 @@ system-deps:
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-pip >/dev/null; \
 	  else echo "python3 lacks venv/ensurepip: install python3-venv" >&2; exit 1; fi; \
+	fi
+
+lab-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=$$(for p in $(LAB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi; \
 	fi
 
 $(VENV)/.installed: pyproject.toml | system-deps

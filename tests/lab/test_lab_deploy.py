@@ -12,6 +12,8 @@ from trisite.drivers.host import LocalHost
 from trisite.lab import build, session
 from trisite.lab.plan import PREFIX
 from trisite.model import load_design
+from trisite.prove import campaign
+from trisite.prove.scenarios import network_scenarios
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -53,3 +55,16 @@ def test_carp_gives_each_vip_one_master() -> None:
         return count
 
     assert until(lambda: holders() == 1, within=15) is not None
+
+
+@pytest.mark.usefixtures("deployed")
+def test_losing_the_internet_line_of_site_1_is_measured_and_within_the_prediction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(campaign, "SETTLE", 1.0)
+    design = load_design(REFERENCE).design
+    scenario = next(s for s in network_scenarios(design) if "internet line" in s.name)
+    (result,) = campaign.run(design, session.driver_for("pytest"), [scenario])
+    assert result.measured.seconds is not None, "the public address never came back"
+    assert result.ok, (result.measured, result.predicted)
+    assert result.measured.probes > 500  # probes every 20 ms over the observation

@@ -4,6 +4,9 @@ take it all down. The CLI and the demo go through here."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,8 +21,24 @@ from trisite.model import LoadedDesign
 from trisite.plan.deploy import network_plan
 from trisite.render import render
 
+CARP_SETTLE = 4.0
+
+
+LAB_TOOLS = ("ip", "vtysh", "nft", "ucarp", "keepalived", "ping")
+
+
+def missing_tools() -> str:
+    """Why the lab cannot run here ('' when it can)."""
+    if os.geteuid() != 0:
+        return "not root"
+    absent = [t for t in LAB_TOOLS if shutil.which(t) is None] + (
+        [] if Path("/usr/lib/frr/frrinit.sh").exists() else ["frr"]
+    )
+    return f"missing {', '.join(absent)}" if absent else ""
+
 
 def lab_dir(name: str) -> Path:
+
     return build.STATE_ROOT / name
 
 
@@ -61,6 +80,27 @@ def up(loaded: LoadedDesign, name: str, design_path: str) -> build.LabState:
     state.phase = "outside"
     build.save_state(state)
     return state
+
+
+def bgp_established(driver: LabDriver, firewall: str) -> bool:
+    done = driver.exec(firewall, ["vtysh", "-N", driver.netns(firewall), "-c", "show bgp summary json"])
+    if done.returncode != 0 or not done.stdout.strip():
+        return False
+    peers = json.loads(done.stdout).get("ipv4Unicast", {}).get("peers", {})
+    return bool(peers) and all(p.get("state") == "Established" for p in peers.values())
+
+
+def wait_ready(loaded: LoadedDesign, name: str, timeout: float = 60.0) -> float:
+    """Seconds until every line's firewalls hold their BGP sessions (the lab has converged)."""
+    driver = driver_for(name)
+    firewalls = sorted({f for up in loaded.design.uplinks for f in up.firewalls})
+    started = time.monotonic()
+    while not all(bgp_established(driver, f) for f in firewalls):
+        if time.monotonic() - started > timeout:
+            raise LabError(f"lab {name}: BGP not established at every site after {timeout:g} s")
+        time.sleep(0.5)
+    time.sleep(CARP_SETTLE)  # the CARP masters take over within three adverts
+    return time.monotonic() - started
 
 
 def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> Run:

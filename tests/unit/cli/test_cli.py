@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import EXAMPLES
 from trisite.cli.app import app
+from trisite.lab import session as lab_session
 
 runner = CliRunner()
 REFERENCE = str(EXAMPLES / "three-sites" / "design.yaml")
@@ -68,10 +69,12 @@ def test_version_and_help() -> None:
 
 def test_demo_runs_on_the_reference_design(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lab_session, "missing_tools", lambda: "the lab runs in tests/lab")
     result = runner.invoke(app, ["demo", "--design", REFERENCE], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "trisite-ref" in result.output and "Layers" in result.output
     assert (tmp_path / "out" / "MANIFEST.json").is_file()
+    assert "lab skipped: the lab runs in tests/lab" in result.output
 
 
 def test_render_writes_a_tree_and_refuses_foreign_directories(tmp_path: Path) -> None:

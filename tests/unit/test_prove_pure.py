@@ -1,0 +1,46 @@
+"""Outage arithmetic and ping parsing, without a lab."""
+
+from __future__ import annotations
+
+from trisite.drivers.ping import parse
+from trisite.drivers.protocols import ProbeResult
+from trisite.prove.outage import SUSTAINED, measure
+
+
+def history(pattern: str, interval: float = 0.02) -> list[ProbeResult]:
+    return [ProbeResult(i, round(i * interval, 4), c == "o") for i, c in enumerate(pattern)]
+
+
+def test_no_loss_is_no_outage() -> None:
+    assert measure(history("o" * 50), 0.02).seconds == 0.0
+
+
+def test_outage_runs_from_first_loss_to_sustained_recovery() -> None:
+    # 10 lost, one answered blip, 5 lost, then sustained answers: the blip belongs to the outage.
+    pattern = "o" * 20 + "x" * 10 + "o" + "x" * 5 + "o" * (SUSTAINED + 5)
+    outage = measure(history(pattern), 0.02)
+    assert outage.seconds == round(16 * 0.02, 3) and outage.lost == 15
+
+
+def test_never_recovered() -> None:
+    assert measure(history("o" * 10 + "x" * 40), 0.02).seconds is None
+
+
+def test_losses_before_the_fault_are_ignored() -> None:
+    pattern = "x" * 5 + "o" * 100
+    assert measure(history(pattern), 0.02, after=0.5).seconds == 0.0
+
+
+def test_ping_output_is_parsed_with_its_timestamps() -> None:
+    output = "\n".join(
+        [
+            "PING 198.51.100.1 (198.51.100.1) 56(84) bytes of data.",
+            "[1764100000.000000] 64 bytes from 198.51.100.1: icmp_seq=1 ttl=64 time=0.05 ms",
+            "[1764100000.040000] no answer yet for icmp_seq=2",
+            "[1764100000.060000] no answer yet for icmp_seq=3",
+            "[1764100000.060500] 64 bytes from 198.51.100.1: icmp_seq=4 ttl=64 time=0.05 ms",
+        ]
+    )
+    results = parse(output, 0.02)
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert results[1].sent == 0.02 and results[3].sent == 0.0605

@@ -1,0 +1,110 @@
+"""Failovers measured in the lab, each next to its baseline in the same run:
+
+- the loss of site 1's firewall pair, seen from the internet on a path through site 2 (BGP and BFD only),
+  with the reference design's timers (BFD 100 ms x 3, keepalive/hold 3/9 s) and with FRR's defaults
+  (no BFD, 60/180 s);
+- the failover of the DMZ's virtual address when its master dies, with sub-second VRRP adverts (100 ms) and
+  with the reference's CARP at 1 s;
+- how long `lab up` and `lab down` take for the reference design.
+
+Targets (issue 5): site loss <= 0.5 s and VIP failover <= 0.4 s with sub-second timers; up <= 15 s, down <= 10 s.
+
+    .venv/bin/python bench/lab_failover.py      (root, with the lab's Debian packages)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from trisite.lab import build, session
+from trisite.model import LoadedDesign, load_design
+from trisite.model.design import Design
+from trisite.prove import campaign
+from trisite.prove.scenarios import Scenario
+
+REFERENCE = Path(__file__).resolve().parents[1] / "examples" / "three-sites" / "design.yaml"
+NAME = "bench"
+
+
+def frr_defaults(design: Design) -> Design:
+    uplinks = [
+        u.model_copy(
+            update={
+                "bgp": u.bgp.model_copy(
+                    update={"bfd": None, "keepalive_s": 60, "hold_time_s": 180, "connect_retry_s": 120}
+                )
+            }
+        )
+        for u in design.uplinks
+    ]
+    return design.model_copy(update={"uplinks": uplinks})
+
+
+def vrrp_dmz(design: Design, advert_ms: int) -> Design:
+    groups = [
+        g.model_copy(update={"protocol": "vrrp", "advert_interval_ms": advert_ms, "password": None})
+        if g.name == "dmz-gw"
+        else g
+        for g in design.ha_groups
+    ]
+    return design.model_copy(update={"ha_groups": groups})
+
+
+def measure(
+    loaded: LoadedDesign, design: Design, scenario: Scenario, observe: float
+) -> tuple[float | None, float, float]:
+    variant = LoadedDesign(design, loaded.source, loaded.base_dir)
+    build.down(NAME)
+    started = time.perf_counter()
+    session.up(variant, NAME, str(REFERENCE))
+    up_s = time.perf_counter() - started
+    try:
+        session.deploy(variant, NAME, lambda _: None)
+        session.wait_ready(variant, NAME)
+        campaign.OBSERVE, campaign.SETTLE = observe, 0.0
+        (result,) = campaign.run(design, session.driver_for(NAME), [scenario])
+    finally:
+        started = time.perf_counter()
+        build.down(NAME)
+        down_s = time.perf_counter() - started
+    return result.measured.seconds, up_s, down_s
+
+
+def main() -> None:
+    loaded = load_design(REFERENCE)
+    d = loaded.design
+    dc2_fw1_public = next(
+        str(a.ip) for f in d.firewalls if f.name == "dc2-fw1" for a in f.addresses if a.network == "services"
+    )
+    site_loss = Scenario(
+        "site-1 firewalls lost, path through site 2",
+        ("device:dc1-fw1", "device:dc1-fw2"),
+        "internet",
+        dc2_fw1_public,
+        ("internet/",),
+    )
+    vip = Scenario(
+        "DMZ master lost", ("device:dc1-fw1",), "internet", "198.51.100.1", ("internet/", "vip/dmz-gw")
+    )
+    rows = [
+        ("site loss, reference timers (BFD 100 ms x 3)", d, site_loss, 15.0),
+        ("site loss, FRR defaults (no BFD, 60/180 s)", frr_defaults(d), site_loss, 240.0),
+        ("VIP failover, VRRP 100 ms adverts", vrrp_dmz(d, 100), vip, 15.0),
+        ("VIP failover, CARP 1 s adverts (reference)", d, vip, 15.0),
+    ]
+    measured = {}
+    print(f"{'case':<48} {'outage s':>9} {'lab up s':>9} {'lab down s':>10}")
+    for label, design, scenario, observe in rows:
+        outage, up_s, down_s = measure(loaded, design, scenario, observe)
+        measured[label] = outage
+        shown = "never" if outage is None else f"{outage:.2f}"
+        print(f"{label:<48} {shown:>9} {up_s:>9.2f} {down_s:>10.2f}")
+    for fast, slow in ((rows[0][0], rows[1][0]), (rows[2][0], rows[3][0])):
+        a, b = measured[fast], measured[slow]
+        if a and b:
+            print(f"ratio {slow.split(',')[1].strip()} / {fast.split(',')[1].strip()}: {b / a:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

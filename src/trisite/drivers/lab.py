@@ -141,11 +141,12 @@ class LabDriver:
         if action == "stop":
             self.exec(device, ["nft", "flush", "ruleset"])
             return
-        done = self.exec(device, ["nft", "-f", str(ruleset)])
-        if done.returncode != 0:
-            raise DriverError(
-                f"{device}: nft -f: {done.stderr.strip().splitlines()[-1] if done.stderr else 'failed'}"
-            )
+        # The ruleset, then the temporary bootstrap rules beside it (flushed by the last deployment step).
+        for path in [ruleset, *sorted((self.root(device) / "etc/nftables.d").glob("*.nft"))]:
+            done = self.exec(device, ["nft", "-f", str(path)])
+            if done.returncode != 0:
+                last = done.stderr.strip().splitlines()[-1] if done.stderr else "failed"
+                raise DriverError(f"{device}: nft -f {path.name}: {last}")
 
     def _keepalived(self, device: str, action: ServiceAction) -> None:
         run = self.lab_dir / "run" / device

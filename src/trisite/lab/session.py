@@ -114,7 +114,7 @@ def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> 
     secrets = loaded.design.secrets
     store = lab_dir(name) / "secrets"
     try:
-        return execute(
+        run = execute(
             network_plan(artifacts, firewalls),
             {a.path: a for a in artifacts},
             driver,
@@ -122,8 +122,9 @@ def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> 
             on_event=on_event,
         )
     finally:
-        _record(name, driver)
-        state = build.load_state(name)
-        if state is not None:
-            state.phase = "deployed"
-            build.save_state(state)
+        _record(name, driver)  # what a failed deployment started must still go at `down`
+    state = build.load_state(name)
+    if state is not None:
+        state.phase = "deployed"
+        build.save_state(state)
+    return run

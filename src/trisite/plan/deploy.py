@@ -82,7 +82,8 @@ def network_plan(artifacts: Sequence[Artifact], firewalls: Sequence[str]) -> Pla
             mine = [a for a in by_device[device] if a.component in components and a.apply.kind == "file"]
             if not mine:
                 continue
-            services = tuple(s for a in mine if (s := _service(a)) is not None)
+            services = tuple(dict.fromkeys(s for a in mine if (s := _service(a)) is not None))
+
             step = Step(
                 f"{device}:{name}",
                 device,

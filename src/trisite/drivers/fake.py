@@ -1,0 +1,45 @@
+"""An in-memory driver: what tests (and dry runs) use where no device exists. It keeps what was put and run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from trisite.drivers.protocols import CommandResult
+from trisite.errors import DriverError
+from trisite.plan.deploy import ServiceAction
+
+
+@dataclass
+class FakeDriver:
+    capabilities: frozenset[str] = frozenset(
+        {"exec", "put", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
+    )
+    devices: frozenset[str] = frozenset()
+    files: dict[tuple[str, str], tuple[str, str]] = field(
+        default_factory=dict
+    )  # (device, path) -> content, mode
+    services: list[tuple[str, str, str]] = field(default_factory=list)
+    commands: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    fail_on: set[tuple[str, str]] = field(default_factory=set)  # (device, service) that fail to start
+
+    def _known(self, device: str) -> None:
+        if self.devices and device not in self.devices:
+            raise DriverError(f"{device}: no such device")
+
+    def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
+        del timeout  # nothing here takes time
+        self._known(device)
+
+        self.commands.append((device, tuple(args)))
+        return CommandResult(0, "", "")
+
+    def put(self, device: str, path: str, content: str, mode: str = "0644") -> None:
+        self._known(device)
+        self.files[(device, path)] = (content, mode)
+
+    def service(self, device: str, name: str, action: ServiceAction) -> None:
+        self._known(device)
+        if (device, name) in self.fail_on:
+            raise DriverError(f"{device}: {name} failed to {action}")
+        self.services.append((device, name, action))

@@ -6,6 +6,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 
 from trisite.drivers.protocols import ProbeResult
 from trisite.errors import DriverError
@@ -20,19 +21,25 @@ class PingProbe:
 
     def __init__(self, netns: str, target: str, interval: float) -> None:
         self.interval = interval
+        # A file, not a pipe: minutes of probes would fill a pipe and stall ping until it is read.
+        self.output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(  # noqa: S603 - our own arguments
             [IP, "netns", "exec", netns, "ping", "-D", "-O", "-n", "-W", "1", "-i", f"{interval:g}", target],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
             text=True,
         )
 
     def stop(self) -> list[ProbeResult]:
         self.process.send_signal(signal.SIGINT)  # ping flushes its output on SIGINT, not on SIGTERM
-        out, err = self.process.communicate(timeout=10)
-        if not out and err:
-            raise DriverError(f"ping: {err.strip().splitlines()[-1]}")
-        return parse(out, self.interval)
+        self.process.wait(timeout=10)
+        self.output.seek(0)
+        out = self.output.read()
+        self.output.close()
+        results = parse(out, self.interval)
+        if not results and out.strip():
+            raise DriverError(f"ping: {out.strip().splitlines()[-1]}")
+        return results
 
 
 def parse(output: str, interval: float) -> list[ProbeResult]:

@@ -47,7 +47,7 @@ def test_put_then_service_start_of_a_filter(driver: DeviceDriver) -> None:
     driver.put(
         DEVICE,
         "/etc/nftables.conf",
-        "flush ruleset\ntable inet t { chain c { type filter hook input priority 0; } }\n",
+        "flush ruleset\ntable inet t {\n  chain c {\n    type filter hook input priority 0; policy accept;\n  }\n}\n",
         "0640",
     )
     driver.service(DEVICE, "nftables", "start")

@@ -16,7 +16,7 @@ from tests.conftest import EXAMPLES
 from tests.lab.helpers import until
 from trisite.drivers.host import LocalHost
 from trisite.errors import LabError
-from trisite.lab import build, session
+from trisite.lab import build, lldp, session
 from trisite.lab.plan import PREFIX, plan
 from trisite.model import load_design
 
@@ -127,3 +127,23 @@ def test_down_after_deploy_leaves_no_process_namespace_or_file(lab_root: Path) -
         ]
 
     assert until(lambda: not alive(), within=5) is not None, alive()
+
+
+def test_lldp_neighbours_match_the_design_cables(lab_root: Path) -> None:
+    assert lab_root.name == "state"
+    loaded = load_design(REFERENCE)
+    session.up(loaded, "pytest-lldp", str(REFERENCE))
+    try:
+        lab = session.lab_dir("pytest-lldp")
+        cables = [(c.a.split(":"), c.b.split(":")) for c in loaded.design.cables]
+
+        def all_seen() -> bool:
+            seen = {d: lldp.neighbours(lab, d) for d in {a[0] for a, _ in cables} | {b[0] for _, b in cables}}
+            return all(
+                seen[a[0]].get(a[1]) == (b[0], b[1]) and seen[b[0]].get(b[1]) == (a[0], a[1])
+                for a, b in cables
+            )
+
+        assert until(all_seen, within=15) is not None
+    finally:
+        build.down("pytest-lldp")

@@ -26,8 +26,8 @@ SYSCTLS = (
     "net.ipv4.conf.default.rp_filter=0",
 )
 # Per-network bridges form loops over the MAN triangle and the inter-switch links: STP, at its fastest legal
-# timers (forward delay 2 s, hello 1 s, max age 6 s), and LLDP frames forwarded.
-BRIDGE = "type bridge stp_state 1 forward_delay 200 hello_time 100 max_age 600 group_fwd_mask 0x4000"
+# timers (forward delay 2 s, hello 1 s, max age 6 s). LLDP stops at the switch, as on real ones (no group_fwd_mask).
+BRIDGE = "type bridge stp_state 1 forward_delay 200 hello_time 100 max_age 600"
 OUTSIDE_BRIDGE = "type bridge stp_state 0 group_fwd_mask 0x4000"
 
 
@@ -127,7 +127,8 @@ def down(name: str, host: LocalHost | None = None) -> list[str]:
     for directory in state.directories:
         _remove_tree(Path(directory))
     for file in state.files:
-        Path(file).unlink(missing_ok=True)
+        path = Path(file)
+        _remove_tree(path) if path.is_dir() else path.unlink(missing_ok=True)
     state_path(name).unlink(missing_ok=True)
     _remove_tree(state_path(name).parent)
     return sorted(present)

@@ -14,7 +14,7 @@ from trisite.drivers.lab import LabDriver
 from trisite.drivers.secrets import reveal_or_make
 from trisite.errors import LabError
 from trisite.execute.runner import Run, execute
-from trisite.lab import build
+from trisite.lab import build, lldp
 from trisite.lab.outside import start_operators
 from trisite.lab.plan import LabPlan, plan
 from trisite.model import LoadedDesign
@@ -73,6 +73,7 @@ def up(loaded: LoadedDesign, name: str, design_path: str) -> build.LabState:
 
     driver = driver_for(name)
     try:
+        driver.files += lldp.start(loaded.design, lab_plan, lab_dir(name))
         start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")
     finally:
         _record(name, driver)

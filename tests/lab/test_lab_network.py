@@ -147,3 +147,39 @@ def test_lldp_neighbours_match_the_design_cables(lab_root: Path) -> None:
         assert until(all_seen, within=15) is not None
     finally:
         build.down("pytest-lldp")
+
+
+def test_defects_are_delivered_and_visible(lab_root: Path) -> None:
+    assert lab_root.name == "state"
+    loaded = load_design(REFERENCE)
+    with pytest.raises(LabError, match="unknown defect 'bent-rack'"):
+        session.up(loaded, "pytest-defects", str(REFERENCE), ["bent-rack"])
+    assert not ours()  # a refused defect builds nothing
+    delivered = ["swapped-man-cables", "slow-line", "switch-at-wrong-site"]
+    session.up(loaded, "pytest-defects", str(REFERENCE), delivered)
+    try:
+        lab = session.lab_dir("pytest-defects")
+        ordered = {(m.a, m.b) for m in loaded.design.man_links}
+        assert build.status("pytest-defects")["defects"] == delivered
+
+        def seen_man() -> set[tuple[str, str]]:
+            found = set()
+            for man in loaded.design.man_links:
+                device, port = man.a.split(":")
+                far = lldp.neighbours(lab, device).get(port)
+                if far:
+                    found.add((man.a, ":".join(far)))
+            return found
+
+        assert until(lambda: len(seen_man()) == len(ordered), within=15) is not None
+        assert len(seen_man() - ordered) == 2  # two fibres land on the wrong far end; the third is right
+        line = loaded.design.uplinks[0].name
+        shaped = LocalHost().in_netns(f"{PREFIX}op-{line}", ["tc", "qdisc", "show", "dev", "customer"])
+        assert "tbf" in shaped.stdout and "rate 1Gbit" in shaped.stdout
+        switches = {s.name: s.site for s in loaded.design.switches}
+        firewall = next(f for f in loaded.design.firewalls if f.kind == "physical")
+        announced = {name for name, _ in lldp.neighbours(lab, firewall.name).values()}
+        assert announced and all(name in switches for name in announced)
+        assert any(switches[name] != firewall.site for name in announced)  # a switch of another site, here
+    finally:
+        build.down("pytest-defects")

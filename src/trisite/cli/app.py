@@ -24,6 +24,7 @@ from trisite.drivers.host import LocalHost
 from trisite.drivers.secrets import unresolved
 from trisite.errors import TrisiteError
 from trisite.lab import build as lab_build
+from trisite.lab import defects as lab_defects
 from trisite.lab import plan as lab_plan
 from trisite.lab import session as lab_session
 from trisite.model import Design, LoadedDesign, load_design
@@ -254,12 +255,22 @@ def _lab_call(action: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+DefectOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--defect",
+        help=f"deliver with a supplier defect (repeatable): {', '.join(sorted(lab_defects.DEFECTS))}",
+    ),
+]
+
+
 @lab_app.command("up")
-def lab_up(design: DesignArg, name: LabName = "default") -> None:
+def lab_up(design: DesignArg, name: LabName = "default", defect: DefectOption = None) -> None:
     """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
     loaded = _load(design)
     started = time.perf_counter()
-    state = _lab_call(lambda: lab_session.up(loaded, name, str(design)))
+    state = _lab_call(lambda: lab_session.up(loaded, name, str(design), defect or []))
+
     out.print(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
 
 

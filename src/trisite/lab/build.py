@@ -41,6 +41,7 @@ class LabState:
     files: list[str] = field(default_factory=list)
     phase: str = "planned"
     started: float = 0.0
+    defects: list[str] = field(default_factory=list)
 
 
 def state_path(name: str) -> Path:
@@ -174,4 +175,5 @@ def status(name: str, host: LocalHost | None = None) -> dict[str, object]:
         "namespaces": len(present),
         "expected": len(state.namespaces),
         "pids": len(state.pids),
+        "defects": state.defects,
     }

@@ -30,18 +30,28 @@ def native_ports(design: Design, plan: LabPlan) -> dict[str, list[str]]:
     return found
 
 
-def start(design: Design, plan: LabPlan, lab_dir: Path, host: LocalHost | None = None) -> list[str]:
-    """Start lldpd everywhere; returns the files and directories it creates outside the lab's directory."""
+def start(
+    design: Design,
+    plan: LabPlan,
+    lab_dir: Path,
+    announced: dict[str, str] | None = None,
+    host: LocalHost | None = None,
+) -> list[str]:
+    """Start lldpd everywhere, each device announcing its name (or the one in `announced`: a defect); returns
+    the files and directories it creates outside the lab's directory."""
     host = host or LocalHost()
     run = socket(lab_dir, "x").parent
     created = [str(run)] + ([] if PIDFILE.exists() else [str(PIDFILE)])
     run.mkdir(parents=True, exist_ok=True, mode=0o755)
     for device, ports in sorted(native_ports(design, plan).items()):
         conf = run / f"{device}.conf"
-        conf.write_text(
-            f"configure system hostname {device}\nconfigure lldp portidsubtype ifname\nconfigure lldp tx-interval 1\n",
-            encoding="utf-8",
-        )
+        name = (announced or {}).get(device, device)
+        lines = [
+            f"configure system hostname {name}",
+            "configure lldp portidsubtype ifname",
+            "configure lldp tx-interval 1",
+        ]
+        conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
         host.in_netns(
             ns(device),
             [

@@ -7,14 +7,15 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.secrets import reveal_or_make
 from trisite.errors import LabError
 from trisite.execute.runner import Run, execute
-from trisite.lab import build, lldp
+from trisite.lab import build, defects, lldp
 from trisite.lab.outside import start_operators
 from trisite.lab.plan import LabPlan, plan
 from trisite.model import LoadedDesign
@@ -66,19 +67,29 @@ def _record(name: str, driver: LabDriver) -> None:
     build.save_state(state)
 
 
-def up(loaded: LoadedDesign, name: str, design_path: str) -> build.LabState:
-    lab_plan = plan(loaded.design)
+def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence[str] = ()) -> build.LabState:
+    """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong."""
+    delivered_defects = defects.chosen(list(defect_names))
+    delivered = defects.as_delivered(loaded.design, delivered_defects)
+    lab_plan = plan(delivered)
     state = build.up(lab_plan, name, design_path)
     save_links(name, lab_plan)
 
     driver = driver_for(name)
     try:
-        driver.files += lldp.start(loaded.design, lab_plan, lab_dir(name))
+        announced = defects.announced_names(loaded.design, delivered_defects)
+        driver.files += lldp.start(delivered, lab_plan, lab_dir(name), announced)
+
         start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")
+        for defect in delivered_defects:
+            if defect.after_up is not None:
+                defect.after_up(delivered, LocalHost())
     finally:
         _record(name, driver)
     state = build.load_state(name) or state
+    state.defects = [d.name for d in delivered_defects]
     state.phase = "outside"
+
     build.save_state(state)
     return state
 

@@ -1,0 +1,117 @@
+"""Supplier defects the lab can deliver on request, as the seed's team received them: the design stays right,
+what is built differs. Acceptance checks must find each one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from trisite.drivers.host import LocalHost
+from trisite.errors import LabError
+from trisite.lab.plan import ns
+from trisite.model import Design
+from trisite.model.index import Index
+
+SLOW_RATE = "1gbit"  # what was delivered instead of the 10 Gbit/s ordered
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    what: str
+    deliver: Callable[[Design], Design]  # the design as built, for the lab's plan
+    after_up: Callable[[Design, LocalHost], None] | None = None
+    # device -> the name the delivered box announces (its preconfigured hostname), when that differs
+    announces: Callable[[Design], dict[str, str]] | None = None
+
+
+def _swapped_man_cables(design: Design) -> Design:
+    """Two MAN fibres leaving one site are connected to each other's far end."""
+    ix = Index(design)
+    links = list(design.man_links)
+    for i, first in enumerate(links):
+        for j in range(i + 1, len(links)):
+            second = links[j]
+            same_site = ix.site_of(first.a.split(":")[0]) == ix.site_of(second.a.split(":")[0])
+            if same_site and ix.site_of(first.b.split(":")[0]) != ix.site_of(second.b.split(":")[0]):
+                links[i] = first.model_copy(update={"b": second.b})
+                links[j] = second.model_copy(update={"b": first.b})
+                return design.model_copy(update={"man_links": links})
+    raise LabError("defect swapped-man-cables: the design has no two MAN links from one site to two others")
+
+
+def _slow_line(design: Design, host: LocalHost) -> None:
+    """The first internet line shaped at 1 Gbit/s on the operator's side, where the customer cannot see it."""
+    if not design.uplinks:
+        raise LabError("defect slow-line: the design has no internet line")
+    router = ns(f"op-{design.uplinks[0].name}")
+    host.in_netns(
+        router,
+        [
+            "tc",
+            "qdisc",
+            "replace",
+            "dev",
+            "customer",
+            "root",
+            "tbf",
+            "rate",
+            SLOW_RATE,
+            "burst",
+            "256kb",
+            "latency",
+            "50ms",
+        ],
+    )
+
+
+def _as_ordered(design: Design) -> Design:
+    return design
+
+
+def _switch_at_wrong_site(design: Design) -> dict[str, str]:
+    """The switches prepared for two sites were shipped to each other's site: each announces the other's name."""
+    ix = Index(design)
+    switches = [s.name for s in design.switches]
+    for first in switches:
+        for second in switches:
+            if ix.site_of(first) != ix.site_of(second):
+                return {first: second, second: first}
+    raise LabError("defect switch-at-wrong-site: the design has no switches at two sites")
+
+
+DEFECTS = {
+    d.name: d
+    for d in (
+        Defect(
+            "swapped-man-cables", "two MAN fibres from one site swapped at the far end", _swapped_man_cables
+        ),
+        Defect("slow-line", f"the first internet line delivered at {SLOW_RATE}/s", _as_ordered, _slow_line),
+        Defect(
+            "switch-at-wrong-site",
+            "two switches prepared for different sites swapped in shipping",
+            _as_ordered,
+            announces=_switch_at_wrong_site,
+        ),
+    )
+}
+
+
+def chosen(names: list[str]) -> list[Defect]:
+    unknown = [n for n in names if n not in DEFECTS]
+    if unknown:
+        raise LabError(f"unknown defect {unknown[0]!r}; known: {', '.join(sorted(DEFECTS))}")
+    return [DEFECTS[n] for n in dict.fromkeys(names)]
+
+
+def as_delivered(design: Design, defects: list[Defect]) -> Design:
+    for defect in defects:
+        design = defect.deliver(design)
+    return design
+
+
+def announced_names(design: Design, defects: list[Defect]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for defect in defects:
+        names |= defect.announces(design) if defect.announces else {}
+    return names

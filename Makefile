@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test install system-deps lab-deps lint typecheck layers unit bench clean
 
-# What the lab runs (FRR, keepalived, ucarp, nftables, ping); installed when we are root, else the demo says why
+# What the lab runs (FRR, keepalived, ucarp, nftables, lldpd, ping); installed when we are root, else the demo says why
 # it skips the lab. Debian does not start these daemons on install.
-LAB_PACKAGES := frr keepalived ucarp nftables iproute2 iputils-ping
+LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping
 
 demo: install lab-deps
 	$(BIN)/trisite demo

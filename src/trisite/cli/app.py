@@ -244,7 +244,9 @@ lab_app = typer.Typer(
     help="The platform emulated on this machine (network namespaces; needs root).", no_args_is_help=True
 )
 app.add_typer(lab_app, name="lab")
-LabName = Annotated[str, typer.Option("--name", help="lab name (several labs may coexist)")]
+LabName = Annotated[
+    str, typer.Option("--name", help="lab name; labs coexist when their designs share no device name")
+]
 
 
 def _lab_call(action: Callable[[], T]) -> T:

@@ -25,7 +25,7 @@ from trisite.render import render
 CARP_SETTLE = 4.0
 
 
-LAB_TOOLS = ("ip", "vtysh", "nft", "ucarp", "keepalived", "ping")
+LAB_TOOLS = ("ip", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping")
 
 
 def missing_tools() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_bgp_sessions_are_established_at_every_site() -> None:
 @pytest.mark.usefixtures("deployed")
 def test_the_internet_client_reaches_the_public_service() -> None:
     # dc1-ops1 serves DNS on 198.51.100.31, behind the DMZ's CARP gateway and the nftables flow matrix.
-    assert until(lambda: answers(f"{PREFIX}internet", "198.51.100.31"), within=30) is not None
+    assert until(lambda: answers(f"{PREFIX}internet", "198.51.100.31"), within=30) is not None, carp_picture()
 
 
 @pytest.mark.usefixtures("deployed")
@@ -54,7 +55,22 @@ def test_carp_gives_each_vip_one_master() -> None:
             count += " 198.18.1.1/24" in listed
         return count
 
-    assert until(lambda: holders() == 1, within=15) is not None
+    assert until(lambda: holders() == 1, within=15) is not None, carp_picture()
+
+
+def carp_picture() -> str:
+    """What a failed CARP expectation needs to be understood: who holds the DMZ VIP, which ucarp runs where."""
+    lines = []
+    for fw in ("dc1-fw1", "dc1-fw2"):
+        host = LocalHost()
+        vip = " 198.18.1.1/24" in host.in_netns(f"{PREFIX}{fw}", ["ip", "-br", "address"], check=False).stdout
+        pids = host.run(["ip", "netns", "pids", f"{PREFIX}{fw}"], check=False).stdout.split()
+        comms = [Path(f"/proc/{p}/comm") for p in pids]
+        ucarps = [
+            c for c in comms if c.exists() and "ucarp" in c.read_text(encoding="utf-8", errors="replace")
+        ]
+        lines.append(f"{fw}: holds VIP {vip}, {len(ucarps)} ucarp processes")
+    return "; ".join(lines)
 
 
 @pytest.mark.usefixtures("deployed")

@@ -48,23 +48,24 @@ def test_the_internet_client_reaches_the_public_service() -> None:
 
 @pytest.mark.usefixtures("deployed")
 def test_carp_gives_each_vip_one_master() -> None:
-    def holders() -> int:
-        count = 0
-        for fw in ("dc1-fw1", "dc1-fw2"):
-            listed = LocalHost().in_netns(f"{PREFIX}{fw}", ["ip", "-br", "address"]).stdout
-            count += " 198.18.1.1/24" in listed
-        return count
+    one_master = until(lambda: sum(holds_dmz_vip(fw) for fw in DC1_PAIR) == 1, within=15)
+    assert one_master is not None, carp_picture()
 
-    assert until(lambda: holders() == 1, within=15) is not None, carp_picture()
+
+DC1_PAIR = ("dc1-fw1", "dc1-fw2")
+
+
+def holds_dmz_vip(firewall: str) -> bool:
+    listed = LocalHost().in_netns(f"{PREFIX}{firewall}", ["ip", "-br", "address"], check=False).stdout
+    return " 198.18.1.1/24" in listed
 
 
 def carp_picture() -> str:
     """What a failed CARP expectation needs to be understood: who holds the DMZ VIP, which ucarp runs where."""
     lines = []
-    for fw in ("dc1-fw1", "dc1-fw2"):
-        host = LocalHost()
-        vip = " 198.18.1.1/24" in host.in_netns(f"{PREFIX}{fw}", ["ip", "-br", "address"], check=False).stdout
-        pids = host.run(["ip", "netns", "pids", f"{PREFIX}{fw}"], check=False).stdout.split()
+    for fw in DC1_PAIR:
+        vip = holds_dmz_vip(fw)
+        pids = LocalHost().run(["ip", "netns", "pids", f"{PREFIX}{fw}"], check=False).stdout.split()
         comms = [Path(f"/proc/{p}/comm") for p in pids]
         ucarps = [
             c for c in comms if c.exists() and "ucarp" in c.read_text(encoding="utf-8", errors="replace")

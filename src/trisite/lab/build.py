@@ -129,7 +129,10 @@ def down(name: str, host: LocalHost | None = None) -> list[str]:
         _remove_tree(Path(directory))
     for file in state.files:
         path = Path(file)
-        _remove_tree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        if path.is_dir():
+            _remove_tree(path)
+        else:
+            path.unlink(missing_ok=True)
     state_path(name).unlink(missing_ok=True)
     _remove_tree(state_path(name).parent)
     return sorted(present)

@@ -12,6 +12,9 @@ from trisite.lab.plan import LabPlan, ns
 from trisite.model import Design
 
 PIDFILE = Path("/run/lldpd.pid")  # lldpd's own, shared by every instance
+# lldpd drops privileges: its configuration and sockets live where its user can reach them (not in a
+# private temporary directory).
+SOCKETS = Path("/run/trisite/lldpd")
 
 
 def native_ports(design: Design, plan: LabPlan) -> dict[str, list[str]]:
@@ -68,11 +71,6 @@ def start(
             ],
         )
     return created
-
-
-# lldpd drops privileges: its configuration and sockets live where its user can reach them (not in a
-# private temporary directory).
-SOCKETS = Path("/run/trisite/lldpd")
 
 
 def socket(lab_dir: Path, device: str) -> Path:

@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test install system-deps lab-deps lint typecheck layers unit bench clean
 
-# What the lab runs (FRR, keepalived, ucarp, nftables, lldpd, ping); installed when we are root, else the demo says why
+# What the lab runs (FRR, keepalived, ucarp, nftables, lldpd, ping, openssl for the BMCs' certificates); installed when we are root, else the demo says why
 # it skips the lab. Debian does not start these daemons on install.
-LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping
+LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl
 
 demo: install lab-deps
 	$(BIN)/trisite demo
@@ -38,7 +38,7 @@ lab-deps:
 $(VENV)/.installed: pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,lab]'
 	touch $@
 
 lint:

@@ -52,6 +52,22 @@ def test_carp_gives_each_vip_one_master() -> None:
     assert one_master is not None, carp_picture()
 
 
+@pytest.mark.usefixtures("deployed")
+def test_a_power_off_through_the_redfish_bmc_takes_the_server_away() -> None:
+    driver = session.driver_for("pytest", load_design(REFERENCE))
+    server, address = "dc1-ceph2", "198.18.1.12"  # its management address, seen from its site's firewall
+    assert until(lambda: answers(f"{PREFIX}dc1-fw1", address), within=20) is not None
+    assert driver.power_state(server) == "On"
+    driver.power(server, "off")  # sushy-tools applies it 1 to 11 s later, as real BMCs take their time
+    assert until(lambda: not answers(f"{PREFIX}dc1-fw1", address), within=20) is not None
+    assert driver.power_state(server) == "Off"
+    port = LocalHost().in_netns(f"{PREFIX}dc1-sw1", ["ip", "-br", "link", "show", "swp4"]).stdout
+    assert port.split()[1] != "UP", port  # its switch port lost carrier, as with a real power cut
+    driver.power(server, "on")
+    assert until(lambda: answers(f"{PREFIX}dc1-fw1", address), within=30) is not None
+    assert driver.power_state(server) == "On"
+
+
 DC1_PAIR = ("dc1-fw1", "dc1-fw2")
 
 

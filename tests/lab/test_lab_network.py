@@ -15,10 +15,10 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.lab.helpers import until
 from trisite.drivers.host import LocalHost
-from trisite.errors import LabError
+from trisite.errors import DriverError, LabError
 from trisite.lab import build, lldp, session
 from trisite.lab.plan import PREFIX, plan
-from trisite.model import load_design
+from trisite.model import LoadedDesign, load_design
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -87,7 +87,7 @@ def test_down_cleans_up_after_kill_9_half_way(lab_root: Path) -> None:
         from trisite.drivers.host import LocalHost
         from trisite.lab import build, session
         from trisite.lab.plan import plan
-        from trisite.model import load_design
+        from trisite.model import LoadedDesign, load_design
         build.STATE_ROOT = Path({str(lab_root)!r})
         original = LocalHost.ip_batch
         def dying(self, lines, netns=None, *, force=False):
@@ -124,6 +124,7 @@ def test_down_after_deploy_leaves_no_process_namespace_or_file(lab_root: Path) -
             for line in ps.splitlines()
             if (not line.startswith("Z") and f" -N {PREFIX}" in line)
             or ("ucarp --interface" in line and not line.startswith("Z"))
+            or ("trisite.lab.bmc" in line and not line.startswith("Z"))
         ]
 
     assert until(lambda: not alive(), within=5) is not None, alive()
@@ -155,7 +156,7 @@ def test_defects_are_delivered_and_visible(lab_root: Path) -> None:
     with pytest.raises(LabError, match="unknown defect 'bent-rack'"):
         session.up(loaded, "pytest-defects", str(REFERENCE), ["bent-rack"])
     assert not ours()  # a refused defect builds nothing
-    delivered = ["swapped-man-cables", "slow-line", "switch-at-wrong-site"]
+    delivered = ["swapped-man-cables", "slow-line", "switch-at-wrong-site", "bmc-hangs", "no-jbod"]
     session.up(loaded, "pytest-defects", str(REFERENCE), delivered)
     try:
         lab = session.lab_dir("pytest-defects")
@@ -181,5 +182,19 @@ def test_defects_are_delivered_and_visible(lab_root: Path) -> None:
         announced = {name for name, _ in lldp.neighbours(lab, firewall.name).values()}
         assert announced and all(name in switches for name in announced)
         assert any(switches[name] != firewall.site for name in announced)  # a switch of another site, here
+        assert_bmc_defects_visible(loaded, "pytest-defects")
     finally:
         build.down("pytest-defects")
+
+
+def assert_bmc_defects_visible(loaded: LoadedDesign, name: str) -> None:
+    """The hung BMC does not answer while the others do; the RAID-only controller offers no pass-through."""
+    driver = session.driver_for(name, loaded)
+    hung, other = loaded.design.servers[-1].name, loaded.design.servers[0].name
+    with pytest.raises(DriverError, match=rf"BMC .* of {hung}: reading the power state: no answer within"):
+        driver.power_state(hung)
+    assert driver.power_state(other) == "On"
+    jbod_wanted = [s.name for s in loaded.design.servers if any(d.use == "osd" for d in s.disks)]
+    raid_types = {server: driver.raid_types(server) for server in jbod_wanted[:2]}
+    assert all("None" not in types for types in raid_types[jbod_wanted[0]].values()), raid_types
+    assert all("None" in types for types in raid_types[jbod_wanted[1]].values()), raid_types

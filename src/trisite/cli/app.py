@@ -332,11 +332,15 @@ def prove_command(
     ] = Target.lab,
     name: LabName = "default",
     only: Annotated[str | None, typer.Option("--only", help="run the tests whose name contains this")] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="draws the random port; the same seed, the same port")
+    ] = 0,
 ) -> None:
     """Run the seed's network failover tests on a deployed lab and print the measured outages."""
     loaded = _load(design)
-    scenarios = [s for s in network_scenarios(loaded.design) if only is None or only in s.name]
-    driver = lab_session.driver_for(name)
+    scenarios = [s for s in network_scenarios(loaded.design, seed) if only is None or only in s.name]
+    driver = lab_session.driver_for(name, loaded)
+    _lab_call(lambda: lab_session.wait_ready(loaded, name))  # a fresh deployment is still converging
     results = _lab_call(
         lambda: campaign.run(
             loaded.design,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from trisite.drivers.protocols import CommandResult
+from trisite.drivers.protocols import CommandResult, PowerAction
 from trisite.errors import DriverError
 from trisite.plan.deploy import ServiceAction
 
@@ -13,7 +13,7 @@ from trisite.plan.deploy import ServiceAction
 @dataclass
 class FakeDriver:
     capabilities: frozenset[str] = frozenset(
-        {"exec", "put", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
+        {"exec", "put", "power", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
     )
     devices: frozenset[str] = frozenset()
     files: dict[tuple[str, str], tuple[str, str]] = field(
@@ -22,6 +22,7 @@ class FakeDriver:
     services: list[tuple[str, str, str]] = field(default_factory=list)
     commands: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     fail_on: set[tuple[str, str]] = field(default_factory=set)  # (device, service) that fail to start
+    powered: dict[str, str] = field(default_factory=dict)  # server -> "On" / "Off": the servers with a BMC
 
     def _known(self, device: str) -> None:
         if self.devices and device not in self.devices:
@@ -43,3 +44,12 @@ class FakeDriver:
         if (device, name) in self.fail_on:
             raise DriverError(f"{device}: {name} failed to {action}")
         self.services.append((device, name, action))
+
+    def power(self, server: str, action: PowerAction) -> None:
+        self.power_state(server)
+        self.powered[server] = "On" if action == "on" else "Off"
+
+    def power_state(self, server: str) -> str:
+        if server not in self.powered:
+            raise DriverError(f"{server}: no BMC known for it")
+        return self.powered[server]

@@ -13,12 +13,14 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import call_in_netns
 from trisite.drivers.ping import PingProbe
-from trisite.drivers.protocols import CommandResult
+from trisite.drivers.protocols import CommandResult, PowerAction
+from trisite.drivers.redfish import BmcAccess, RedfishBmc
 from trisite.errors import DriverError
 from trisite.plan.deploy import ServiceAction
 
@@ -30,12 +32,15 @@ IP = shutil.which("ip") or "/usr/sbin/ip"
 
 class LabDriver:
     capabilities = frozenset(
-        {"exec", "put", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
+        {"exec", "put", "power", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
     )
 
-    def __init__(self, lab_dir: Path, host: LocalHost | None = None) -> None:
+    def __init__(
+        self, lab_dir: Path, host: LocalHost | None = None, secret: Callable[[str], str] | None = None
+    ) -> None:
         self.lab_dir = lab_dir
         self.host = host or LocalHost()
+        self._secret = secret
         self.pids: list[int] = []
         self.directories: list[str] = []
         self.files: list[str] = []
@@ -74,6 +79,35 @@ class LabDriver:
             by_ns.setdefault(b_ns, []).append(f"link set {b_if} {state}")
         for netns, lines in sorted(by_ns.items()):
             self.host.ip_batch(lines, netns)
+
+    # -- power, through each server's emulated BMC, from the BMC's own network ------------------------------------
+    def bmc(self, server: str) -> tuple[str, RedfishBmc]:
+        """The namespace to speak from and the Redfish client of a server's BMC."""
+        path = self.lab_dir / "bmcs.json"
+        records = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if server not in records:
+            raise DriverError(f"{server}: the lab has no BMC for it (is the lab up? is it a server?)")
+        if self._secret is None:
+            raise DriverError(
+                f"{server}: this driver was made without the design, so it cannot log in to BMCs"
+            )
+        r = records[server]
+        access = BmcAccess(
+            server, r["address"], r["port"], r["user"], r["ca"], r["system"], basic_auth=True, attempts=1
+        )
+        return r["netns"], RedfishBmc(access, self._secret(r["credentials"]))
+
+    def power(self, server: str, action: PowerAction) -> None:
+        netns, client = self.bmc(server)
+        call_in_netns(netns, lambda: client.power(action))
+
+    def power_state(self, server: str) -> str:
+        netns, client = self.bmc(server)
+        return call_in_netns(netns, client.power_state)
+
+    def raid_types(self, server: str) -> dict[str, list[str]]:
+        netns, client = self.bmc(server)
+        return call_in_netns(netns, client.raid_types)
 
     def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
         done = self.host.in_netns(self.netns(device), args, check=False, timeout=timeout)

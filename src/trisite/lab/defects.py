@@ -23,6 +23,8 @@ class Defect:
     after_up: Callable[[Design, LocalHost], None] | None = None
     # device -> the name the delivered box announces (its preconfigured hostname), when that differs
     announces: Callable[[Design], dict[str, str]] | None = None
+    # server -> how its BMC misbehaves as delivered (lab/bmc.py: "hangs", "raid-only")
+    bmc_quirks: Callable[[Design], dict[str, str]] | None = None
 
 
 def _swapped_man_cables(design: Design) -> Design:
@@ -76,6 +78,21 @@ def _switch_at_wrong_site(design: Design) -> dict[str, str]:
     raise LabError("defect switch-at-wrong-site: the design has no switches at two sites")
 
 
+def _bmc_hangs(design: Design) -> dict[str, str]:
+    """The last server's BMC stops answering (the seed's BMCs hung and needed a power cut)."""
+    if not design.servers:
+        raise LabError("defect bmc-hangs: the design has no server")
+    return {design.servers[-1].name: "hangs"}
+
+
+def _no_jbod(design: Design) -> dict[str, str]:
+    """The first server that wants JBOD for its OSDs got a controller that can only build RAID volumes."""
+    for server in design.servers:
+        if server.disk_controller.mode == "jbod" and any(d.use == "osd" for d in server.disks):
+            return {server.name: "raid-only"}
+    raise LabError("defect no-jbod: no server of the design wants JBOD for OSD disks")
+
+
 DEFECTS = {
     d.name: d
     for d in (
@@ -90,6 +107,8 @@ DEFECTS = {
             "two switches prepared for different sites swapped in shipping",
             announces=_switch_at_wrong_site,
         ),
+        Defect("bmc-hangs", "the last server's BMC stops answering", bmc_quirks=_bmc_hangs),
+        Defect("no-jbod", "a Ceph server's disk controller cannot pass disks through", bmc_quirks=_no_jbod),
     )
 }
 
@@ -112,3 +131,10 @@ def announced_names(design: Design, defects: list[Defect]) -> dict[str, str]:
     for defect in defects:
         names |= defect.announces(design) if defect.announces else {}
     return names
+
+
+def bmc_quirks(design: Design, defects: list[Defect]) -> dict[str, str]:
+    quirks: dict[str, str] = {}
+    for defect in defects:
+        quirks |= defect.bmc_quirks(design) if defect.bmc_quirks else {}
+    return quirks

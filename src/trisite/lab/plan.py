@@ -48,6 +48,18 @@ class Address:
     cidr: str
 
 
+@dataclass(frozen=True, order=True)
+class BmcPlan:
+    """A server's emulated management card: served by the Redfish emulator of its OOB network's namespace."""
+
+    server: str
+    address: str
+    netns: str
+    port: int
+    user: str
+    credentials: str  # the secret's name; the value is read when the emulator starts
+
+
 @dataclass
 class LabPlan:
     namespaces: dict[str, str] = field(
@@ -58,6 +70,7 @@ class LabPlan:
     ports: list[Port] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     routes: list[tuple[str, str, str]] = field(default_factory=list)  # (namespace, prefix, via)
+    bmcs: list[BmcPlan] = field(default_factory=list)
 
 
 def ns(device: str) -> str:
@@ -108,6 +121,7 @@ class Planner:
             self._cable(cable.a, cable.b, cable_id(cable.a, cable.b))
         for man in self.d.man_links:
             self._cable(man.a, man.b, f"man:{man.name}")
+        self._bmcs()
         self._outside()
         self.plan.links.sort()
         self.plan.ports.sort()
@@ -180,6 +194,42 @@ class Planner:
         )
         if gateway is not None and first is not None and first.network == iface.network:
             self.plan.routes.append((ns(host), "default", str(gateway)))
+
+    def _bmcs(self) -> None:
+        """A namespace per OOB network holds its BMCs' addresses, cabled into a switch bridge carrying it."""
+        by_network: dict[str, list[str]] = {}
+        for server in self.d.servers:
+            by_network.setdefault(server.bmc.network, []).append(server.name)
+        for network, servers in sorted(by_network.items()):
+            netns = ns(f"bmc-{network}")
+            self.plan.namespaces[netns] = f"BMCs on {network}"
+            net = self.ix.networks[network]
+            switch = self._switch_carrying(network)
+            if switch is not None:
+                self.plan.links.append(Link(netns, "oob", ns(switch), "bmcs", f"oob:{network}"))
+                self.plan.ports.append(Port(ns(switch), self._bridge(switch, network), "bmcs"))
+            for name in servers:
+                bmc = next(s.bmc for s in self.d.servers if s.name == name)
+                self.plan.addresses.append(Address(netns, "oob", f"{bmc.address}/{net.prefix.prefixlen}"))
+                port = bmc.port or 443
+                self.plan.bmcs.append(BmcPlan(name, str(bmc.address), netns, port, bmc.user, bmc.credentials))
+            if net.gateway is not None:
+                self.plan.routes.append((netns, "default", str(net.gateway)))
+        self.plan.bmcs.sort()
+
+    def _switch_carrying(self, network: str) -> str | None:
+        """The first switch (by name) whose bridges carry the network: where the OOB ports are patched."""
+        bridge = bridge_name(self.ix, network)
+        sites = set(self.ix.networks[network].sites)
+        for netns, name in sorted(self.bridges):
+            device = self.plan.namespaces.get(netns, "")
+            if (
+                name == bridge
+                and isinstance(self.ix.hosts.get(device), Switch)
+                and self.ix.site_of(device) in sites
+            ):
+                return device
+        return None
 
     def _outside(self) -> None:
         """An operator router per line, an exchange joining them, and an internet client that probes."""

@@ -3,6 +3,7 @@ take it all down. The CLI and the demo go through here."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from trisite.drivers.lab import LabDriver
 from trisite.drivers.secrets import reveal_or_make
 from trisite.errors import LabError
 from trisite.execute.runner import Run, execute
-from trisite.lab import build, defects, lldp
+from trisite.lab import bmc, build, defects, lldp
 from trisite.lab.outside import start_operators
 from trisite.lab.plan import LabPlan, plan
 from trisite.model import LoadedDesign
@@ -25,7 +26,8 @@ from trisite.render import render
 CARP_SETTLE = 4.0
 
 
-LAB_TOOLS = ("ip", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping")
+LAB_TOOLS = ("ip", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
+LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
 
 
 def missing_tools() -> str:
@@ -35,6 +37,7 @@ def missing_tools() -> str:
     absent = [t for t in LAB_TOOLS if shutil.which(t) is None] + (
         [] if Path("/usr/lib/frr/frrinit.sh").exists() else ["frr"]
     )
+    absent += [f"python module {m}" for m in LAB_MODULES if importlib.util.find_spec(m) is None]
     return f"missing {', '.join(absent)}" if absent else ""
 
 
@@ -51,8 +54,15 @@ def save_links(name: str, lab_plan: LabPlan) -> None:
     (lab_dir(name) / "links.json").write_text(json.dumps(links, indent=1, sort_keys=True), encoding="utf-8")
 
 
-def driver_for(name: str) -> LabDriver:
-    return LabDriver(lab_dir(name))
+def _secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
+    """The lab's secrets: the design's when set, else made once for this lab (drivers/secrets.py)."""
+    secrets, store = loaded.design.secrets, lab_dir(name) / "secrets"
+    return lambda secret: reveal_or_make(secret, secrets[secret], loaded.base_dir, store)
+
+
+def driver_for(name: str, loaded: LoadedDesign | None = None) -> LabDriver:
+    """The lab's driver; with the design, it can also read secrets (BMC accounts) when it uses them."""
+    return LabDriver(lab_dir(name), secret=_secret_reader(loaded, name) if loaded else None)
 
 
 def _record(name: str, driver: LabDriver) -> None:
@@ -70,6 +80,9 @@ def _record(name: str, driver: LabDriver) -> None:
 def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence[str] = ()) -> build.LabState:
     """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong."""
     delivered_defects = defects.chosen(list(defect_names))
+    absent = [m for m in LAB_MODULES if importlib.util.find_spec(m) is None]
+    if loaded.design.servers and absent:
+        raise LabError(f"the lab's BMC emulators need {', '.join(absent)}: pip install 'trisite[lab]'")
     delivered = defects.as_delivered(loaded.design, delivered_defects)
     lab_plan = plan(delivered)
     state = build.up(lab_plan, name, design_path)
@@ -81,6 +94,8 @@ def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence
         driver.files += lldp.start(delivered, lab_plan, lab_dir(name), announced)
 
         start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")
+        quirks = defects.bmc_quirks(loaded.design, delivered_defects)
+        driver.pids += bmc.start(delivered, lab_plan, lab_dir(name), _secret_reader(loaded, name), quirks)
         for defect in delivered_defects:
             if defect.after_up is not None:
                 defect.after_up(delivered, LocalHost())
@@ -123,14 +138,12 @@ def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> 
     artifacts = render(loaded.design)
     firewalls = [f.name for f in loaded.design.firewalls if f.kind == "physical"]
     driver = driver_for(name)
-    secrets = loaded.design.secrets
-    store = lab_dir(name) / "secrets"
     try:
         run = execute(
             network_plan(artifacts, firewalls),
             {a.path: a for a in artifacts},
             driver,
-            lambda s: reveal_or_make(s, secrets[s], loaded.base_dir, store),
+            _secret_reader(loaded, name),
             on_event=on_event,
         )
     finally:

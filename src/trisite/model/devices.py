@@ -78,7 +78,10 @@ class Bmc(Strict):
     address: IPAddress
     network: Name
     protocol: Literal["redfish", "ipmi"] = "redfish"
-    credentials: Name = Field(description="name of a secret under `secrets:`")
+    user: str = Field(default="admin", pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="the BMC account")
+    credentials: Name = Field(
+        description="name of the secret under `secrets:` holding the account's password"
+    )
     port: int | None = Field(default=None, ge=1, le=65535)
     verify_tls: bool = True
 

@@ -3,10 +3,12 @@ predicted outage bounds the measurement."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from trisite.model import Design
 from trisite.model.types import IPNetwork
+from trisite.verify.components import cable_id
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,10 @@ def _fw(design: Design, site: str) -> list[str]:
     return sorted(f.name for f in design.firewalls if f.kind == "physical" and f.site == site)
 
 
-def network_scenarios(design: Design) -> list[Scenario]:
-    """The seed's network tests on this design: lines, BGP, firewalls per site, CARP, MAN, ports."""
+def network_scenarios(design: Design, seed: int = 0) -> list[Scenario]:
+    """The seed's network tests on this design: lines, BGP, firewalls per site, CARP, MAN, ports.
+
+    `seed` picks the "random" port, so that a campaign can be run again on the same port."""
     public_nets = {
         n.name for n in design.networks for p in design.public_prefixes if _within(n.prefix, p.prefix)
     }
@@ -74,8 +78,35 @@ def network_scenarios(design: Design) -> list[Scenario]:
                 ("internet/", f"vip/{group.name}"),
             )
         )
+    port = _random_port(design, seed)
+    if port is not None:
+        found.append(
+            Scenario(
+                f"Random non-MAN port shut down ({port[1]})",
+                (port[0],),
+                "internet",
+                public,
+                ("internet/", f"vip/{group.name}"),
+            )
+        )
     found += _man(design)
     return found
+
+
+def _random_port(design: Design, seed: int) -> tuple[str, str] | None:
+    """(component, port) of a cable between network devices, drawn with `seed`.
+
+    Server cables are left out: their bonds fail over in the kernel's bonding driver, which the lab's kernel
+    lacks (it gives each bond its first member only), so cutting one would measure the lab, not the design."""
+    network_devices = {f.name for f in design.firewalls if f.kind == "physical"} | {
+        s.name for s in design.switches
+    }
+    pool = sorted(
+        (cable_id(c.a, c.b), c.a)
+        for c in design.cables
+        if c.a.split(":")[0] in network_devices and c.b.split(":")[0] in network_devices
+    )
+    return random.Random(seed).choice(pool) if pool else None  # noqa: S311 - a test draw, not a secret
 
 
 def _server_on(design: Design, site: str, zone: str | None = None) -> tuple[str, str, str] | None:

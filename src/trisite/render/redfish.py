@@ -99,6 +99,7 @@ def render(design: Design, _ix: Index) -> list[Artifact]:
             "bmc": {
                 "address": str(s.bmc.address),
                 "protocol": s.bmc.protocol,
+                "user": s.bmc.user,
                 "credentials": s.bmc.credentials,
                 "verify_tls": s.bmc.verify_tls,
             },

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,22 @@ from typing import Any
 WATCH_ADDRESS = ("127.0.0.1", 9999)
 
 
+def ip_batch(netns: str, lines: list[str]) -> None:
+    subprocess.run(  # noqa: S603 - our own argument list
+        ["ip", "-n", netns, "-force", "-batch", "-"],  # noqa: S607 - the lab's PATH
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=False,
+        capture_output=True,
+    )
+
+
 class PowerWatch:
-    def __init__(self, systems: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, systems: dict[str, dict[str, Any]], apply_lines: Callable[[str, list[str]], None] = ip_batch
+    ) -> None:
         self.systems = systems  # system id -> {server, netns, interfaces, routes}
+        self.apply_lines = apply_lines
         self.power = dict.fromkeys(systems, "On")  # the lab builds servers powered on, as delivered
         self.timers: dict[str, threading.Timer] = {}
         self.lock = threading.Lock()
@@ -58,13 +72,7 @@ class PowerWatch:
             lines = [f"link set {i} {word}" for i in entry["interfaces"]]
             if state == "On":
                 lines += [f"route replace {prefix} via {via}" for prefix, via in entry["routes"]]
-            subprocess.run(  # noqa: S603 - our own argument list
-                ["ip", "-n", entry["netns"], "-force", "-batch", "-"],  # noqa: S607 - the lab's PATH
-                input="\n".join(lines) + "\n",
-                text=True,
-                check=False,
-                capture_output=True,
-            )
+            self.apply_lines(entry["netns"], lines)
             print(f"{time.time():.3f} {entry['server']} power {state}", flush=True)  # noqa: T201 - the log
 
 

@@ -26,7 +26,7 @@ from trisite.render import render
 CARP_SETTLE = 4.0
 
 
-LAB_TOOLS = ("ip", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
+LAB_TOOLS = ("ip", "bridge", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
 
 
@@ -101,12 +101,37 @@ def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence
                 defect.after_up(delivered, LocalHost())
     finally:
         _record(name, driver)
+    wait_switching(lab_plan)
     state = build.load_state(name) or state
     state.defects = [d.name for d in delivered_defects]
     state.phase = "outside"
 
     build.save_state(state)
     return state
+
+
+SWITCHING_TIMEOUT = 30.0
+SETTLING = frozenset({"listening", "learning"})
+
+
+def wait_switching(lab_plan: LabPlan, timeout: float = SWITCHING_TIMEOUT) -> float:
+    """Seconds until every bridge port has left STP's listening and learning states (forwarding, blocking or
+    disabled): before that, HA daemons started by a deployment would not hear each other and both take over."""
+    host = LocalHost()
+    namespaces = sorted({netns for netns, _ in lab_plan.bridges})
+    started = time.monotonic()
+    while True:
+        settling = [
+            f"{netns}:{port['ifname']}"
+            for netns in namespaces
+            for port in json.loads(host.in_netns(netns, ["bridge", "-j", "link", "show"]).stdout or "[]")
+            if port.get("state") in SETTLING
+        ]
+        if not settling:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise LabError(f"STP has not settled after {timeout:g} s ({len(settling)} ports, e.g. {settling[0]})")
+        time.sleep(0.25)
 
 
 def bgp_established(driver: LabDriver, firewall: str) -> bool:

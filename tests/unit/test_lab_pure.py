@@ -1,0 +1,104 @@
+"""The lab's plans and pieces that need no root: BMCs, defects, the power watcher, the random port."""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from trisite.errors import LabError
+from trisite.lab import bmc, defects
+from trisite.lab.bmcwatch import PowerWatch
+from trisite.lab.plan import plan
+from trisite.model import load_design
+from trisite.prove.scenarios import network_scenarios
+
+REFERENCE = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+MINIMAL = load_design(EXAMPLES / "minimal" / "design.yaml").design
+
+
+def test_every_server_gets_a_bmc_in_its_oob_network_patched_into_a_switch_of_its_site() -> None:
+    lab = plan(REFERENCE)
+    assert {b.server for b in lab.bmcs} == {s.name for s in REFERENCE.servers}
+    for server in REFERENCE.servers:
+        record = next(b for b in lab.bmcs if b.server == server.name)
+        assert record.netns == f"ts-bmc-{server.bmc.network}" and record.port == 443
+        assert any(
+            a.ns == record.netns and a.cidr.startswith(f"{server.bmc.address}/") for a in lab.addresses
+        )
+        patched = next(link for link in lab.links if link.a_ns == record.netns)
+        assert patched.b_ns == f"ts-{server.site}-sw1"  # the first switch of its site carrying the network
+    assert ("ts-bmc-dc1-oob", "default", "198.18.11.1") in lab.routes
+
+
+def test_the_emulator_configuration_is_python_and_names_each_controllers_raid_types(tmp_path: Path) -> None:
+    lab = plan(REFERENCE)
+    dc1 = [b for b in lab.bmcs if b.netns == "ts-bmc-dc1-oob"]
+    text = bmc._emulator_config(REFERENCE, dc1, tmp_path, {"dc1-ceph1": "raid-only"})
+    settings = {
+        node.targets[0].id: ast.literal_eval(node.value)  # type: ignore[attr-defined]
+        for node in ast.parse(text).body
+        if isinstance(node, ast.Assign)
+    }
+    systems = {s["name"]: s["uuid"] for s in settings["SUSHY_EMULATOR_FAKE_SYSTEMS"]}
+    assert set(systems) == {b.server for b in dc1}
+    assert all(
+        s["power_state"] == "On" and s["external_notifier"] for s in settings["SUSHY_EMULATOR_FAKE_SYSTEMS"]
+    )
+    storage = settings["SUSHY_EMULATOR_STORAGE"]
+    raid = {
+        name: storage[sid][0]["StorageControllers"][0]["SupportedRAIDTypes"] for name, sid in systems.items()
+    }
+    assert "None" not in raid["dc1-ceph1"] and "None" in raid["dc1-ceph2"]
+    drives = settings["SUSHY_EMULATOR_DRIVES"][(systems["dc1-ceph2"], "1")]
+    assert [d["Id"] for d in drives] == [d.name for d in REFERENCE.servers[1].disks]
+    assert "password" not in text.lower()  # the account lives in the htpasswd file, hashed
+
+
+def test_bmc_defects_pick_their_servers_and_refuse_designs_without_one() -> None:
+    chosen = defects.chosen(["bmc-hangs", "no-jbod"])
+    assert defects.bmc_quirks(REFERENCE, chosen) == {
+        REFERENCE.servers[-1].name: "hangs",
+        "dc1-ceph1": "raid-only",
+    }
+    without_osd = MINIMAL.model_copy(
+        update={"servers": [s.model_copy(update={"disks": []}) for s in MINIMAL.servers]}
+    )
+    with pytest.raises(LabError, match="no-jbod: no server of the design wants JBOD"):
+        defects.bmc_quirks(without_osd, defects.chosen(["no-jbod"]))
+
+
+def test_the_power_watch_takes_the_server_down_when_the_change_takes_effect() -> None:
+    applied: list[tuple[str, list[str]]] = []
+    entry = {"server": "s1", "netns": "ts-s1", "interfaces": ["eno1"], "routes": [["default", "198.18.1.1"]]}
+    watch = PowerWatch({"u1": entry}, lambda netns, lines: applied.append((netns, lines)))
+    watch.notified(
+        {
+            "uuid": "u1",
+            "power_state": "On",
+            "pending_power": {"power_state": "Off", "apply_time": time.time() + 0.2},
+        }
+    )
+    assert applied == []  # not yet: a BMC takes its time
+    time.sleep(0.4)
+    assert applied == [("ts-s1", ["link set eno1 down"])]
+    watch.notified({"uuid": "u1", "power_state": "Off", "pending_power": None})
+    assert len(applied) == 1  # the emulator confirming what already happened changes nothing
+    watch.notified({"uuid": "u1", "power_state": "On", "pending_power": None})
+    assert applied[-1] == ("ts-s1", ["link set eno1 up", "route replace default via 198.18.1.1"])
+    watch.notified({"uuid": "other", "power_state": "Off"})
+    assert len(applied) == 2
+
+
+def test_the_random_port_is_drawn_from_network_device_cables_and_repeats_with_its_seed() -> None:
+    servers = {s.name for s in REFERENCE.servers}
+
+    def port(seed: int) -> str:
+        return next(s.faults[0] for s in network_scenarios(REFERENCE, seed) if s.name.startswith("Random"))
+
+    drawn = {port(seed) for seed in range(20)}
+    assert len(drawn) > 3 and port(7) == port(7)
+    assert not any(end.split(":")[0] in servers for fault in drawn for end in fault[6:].split("|"))

@@ -130,7 +130,9 @@ def wait_switching(lab_plan: LabPlan, timeout: float = SWITCHING_TIMEOUT) -> flo
         if not settling:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
-            raise LabError(f"STP has not settled after {timeout:g} s ({len(settling)} ports, e.g. {settling[0]})")
+            raise LabError(
+                f"STP has not settled after {timeout:g} s ({len(settling)} ports, e.g. {settling[0]})"
+            )
         time.sleep(0.25)
 
 

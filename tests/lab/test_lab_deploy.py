@@ -68,6 +68,23 @@ def test_a_power_off_through_the_redfish_bmc_takes_the_server_away() -> None:
     assert driver.power_state(server) == "On"
 
 
+@pytest.mark.usefixtures("deployed")
+def test_vms_run_on_their_hypervisor_and_the_virtual_firewalls_hold_the_tenant_gateway() -> None:
+    # ra-ctl1 (on dc1-virt1) reaches its gateway, the physical firewalls' VIP, through its host's bridge.
+    assert until(lambda: answers(f"{PREFIX}ra-ctl1", "198.18.40.1"), within=20) is not None
+
+    # The tenant gateway is VRRP at 100 ms between vfw1 (dc1, priority 200) and vfw2 (dc2): vfw1 alone holds it.
+    def holders() -> list[str]:
+        return [
+            vfw
+            for vfw in ("vfw1", "vfw2")
+            if " 198.18.60.1/24" in LocalHost().in_netns(f"{PREFIX}{vfw}", ["ip", "-br", "address"]).stdout
+        ]
+
+    assert until(lambda: holders() == ["vfw1"], within=10) is not None, holders()
+    assert answers(f"{PREFIX}vfw2", "198.18.60.1")  # across the MAN, on the stretched tenant network
+
+
 DC1_PAIR = ("dc1-fw1", "dc1-fw2")
 
 

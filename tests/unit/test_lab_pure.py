@@ -34,6 +34,22 @@ def test_every_server_gets_a_bmc_in_its_oob_network_patched_into_a_switch_of_its
     assert ("ts-bmc-dc1-oob", "default", "198.18.11.1") in lab.routes
 
 
+def test_guests_run_in_a_bridge_of_their_hypervisor_which_gets_an_uplink_for_their_networks() -> None:
+    lab = plan(REFERENCE)
+    vfw1 = [link for link in lab.links if link.a_ns == "ts-vfw1"]
+    assert {(link.a_if, link.b_ns, link.cable) for link in vfw1} == {
+        ("eth0", "ts-dc1-virt1", "vm:vfw1"),
+        ("eth1", "ts-dc1-virt1", "vm:vfw1"),
+    }
+    host_ports = {(p.bridge, p.ifname) for p in lab.ports if p.ns == "ts-dc1-virt1"}
+    assert {("vbr100", "vnet0.0"), ("vbr600", "vnet0.1"), ("vbr600", "eno1xv600")} <= host_ports
+    uplink = next(link for link in lab.links if link.a_ns == "ts-dc1-virt1" and link.a_if == "eno1xv600")
+    assert (uplink.b_ns, uplink.b_if) == ("ts-dc1-sw1", "swp5v600")
+    assert uplink.cable == "cable:dc1-sw1:swp5|dc1-virt1:eno1"  # cutting the host's cable cuts its guests
+    assert ("ts-ra-ctl1", "default", "198.18.40.1") in lab.routes  # VMs get their OS's default route
+    assert not any(r[0] == "ts-vfw1" for r in lab.routes)  # firewalls get theirs from the deployment
+
+
 def test_the_emulator_configuration_is_python_and_names_each_controllers_raid_types(tmp_path: Path) -> None:
     lab = plan(REFERENCE)
     dc1 = [b for b in lab.bmcs if b.netns == "ts-bmc-dc1-oob"]

@@ -25,6 +25,15 @@ def test_each_firewall_gets_filter_then_routing_then_addresses() -> None:
     assert len(waves) == 3 and {s.device for s in waves[0]} == set(FIREWALLS)
 
 
+def test_virtual_firewalls_are_first_vms_after_every_physical_firewall() -> None:
+    virtual = [f.name for f in DESIGN.firewalls if f.kind == "virtual"]
+    plan = network_plan(ARTIFACTS, FIREWALLS + virtual, virtual)
+    waves = plan.waves()
+    assert {s.device for s in waves[3]} == set(virtual) and len(waves) == 6
+    vfw = next(s for s in plan.steps if s.device == virtual[0])
+    assert vfw.phase == "first-vms" and set(vfw.after) == {f"{f}:ha" for f in FIREWALLS}
+
+
 def test_a_cycle_is_refused() -> None:
     plan = Plan(
         (Step("a", "x", None, "firewalls", (), (), ("b",)), Step("b", "x", None, "firewalls", (), (), ("a",)))

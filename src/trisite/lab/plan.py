@@ -14,7 +14,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from trisite.errors import LabError
 from trisite.model import Design, Index
-from trisite.model.devices import Station, Switch
+from trisite.model.devices import Firewall, Station, Switch, Vm
 from trisite.model.types import split_endpoint
 from trisite.render.netinfo import Iface, interfaces
 from trisite.verify.components import cable_id
@@ -121,6 +121,7 @@ class Planner:
             self._cable(cable.a, cable.b, cable_id(cable.a, cable.b))
         for man in self.d.man_links:
             self._cable(man.a, man.b, f"man:{man.name}")
+        self._guests()
         self._bmcs()
         self._outside()
         self.plan.links.sort()
@@ -185,8 +186,10 @@ class Planner:
             self._default_route(host, iface)
 
     def _default_route(self, host: str, iface: Iface) -> None:
-        """Servers leave through the gateway of their first network that has one (what their OS install sets)."""
-        if host not in {s.name for s in self.d.servers} or any(r[0] == ns(host) for r in self.plan.routes):
+        """Servers and VMs leave through the gateway of their first network that has one (what their OS
+        install sets)."""
+        hosts = {s.name for s in self.d.servers} | {v.name for v in self.d.vms}
+        if host not in hosts or any(r[0] == ns(host) for r in self.plan.routes):
             return
         gateway = self.ix.networks[iface.network].gateway
         first = next(
@@ -194,6 +197,63 @@ class Planner:
         )
         if gateway is not None and first is not None and first.network == iface.network:
             self.plan.routes.append((ns(host), "default", str(gateway)))
+
+    def _guests(self) -> None:
+        """VMs and virtual firewalls: a namespace each, its NICs in a bridge of its hypervisor, as oVirt does.
+
+        A guest runs on its preferred host (else its cluster's first); powering that host off takes it away."""
+        guests: list[Firewall | Vm] = [*(f for f in self.d.firewalls if f.kind == "virtual"), *self.d.vms]
+        for number, guest in enumerate(guests):
+            spec = guest.vm if isinstance(guest, Firewall) else guest
+            assert spec is not None  # a virtual firewall has its vm (model validator)
+            host = spec.preferred_host or self.ix.ovirt_clusters[spec.cluster][0]
+            self.plan.namespaces[ns(guest.name)] = guest.name
+            for k, iface in enumerate(interfaces(self.ix, guest.name)):
+                tap = f"vnet{number}.{k}"
+                self.plan.links.append(Link(ns(guest.name), iface.name, ns(host), tap, f"vm:{guest.name}"))
+                self.plan.ports.append(Port(ns(host), self._host_bridge(host, iface.network), tap))
+                self.plan.addresses.append(Address(ns(guest.name), iface.name, str(iface.address)))
+                if not isinstance(guest, Firewall):
+                    self._default_route(guest.name, iface)
+
+    def _host_bridge(self, host: str, network: str) -> str:
+        """The hypervisor's bridge for a network: its uplink to the switch, and its own address if it has one."""
+        net = self.ix.networks[network]
+        bridge = (
+            f"vbr{net.vlan}" if net.vlan is not None else f"vbrn{sorted(self.ix.networks).index(network)}"
+        )
+        if (ns(host), bridge) in self.bridges:
+            return bridge
+        self.bridges.add((ns(host), bridge))
+        own = next((i for i in interfaces(self.ix, host) if i.network == network), None)
+        if own is not None:  # the host's interface on that network joins the bridge, its address moves up
+            self.plan.ports.append(Port(ns(host), bridge, own.name))
+            self.plan.addresses = [
+                Address(a.ns, bridge, a.cidr) if (a.ns, a.ifname) == (ns(host), own.name) else a
+                for a in self.plan.addresses
+            ]
+            return bridge
+        nic = self._uplink_nic(host)
+        cable = next((c for c in self.d.cables if f"{host}:{nic}" in (c.a, c.b)), None)
+        if cable is None:
+            raise LabError(f"{host} runs VMs on {network} but its NIC {nic} is not cabled")
+        far = cable.b if cable.a == f"{host}:{nic}" else cable.a
+        switch, port = split_endpoint(far)
+        index = len([p for p in self.plan.ports if p.ns == ns(switch) and p.ifname.startswith(port)])
+        host_side = _switch_side(f"{nic}x", net.vlan, index)
+        switch_side = _switch_side(port, net.vlan, index)
+        self.plan.links.append(Link(ns(host), host_side, ns(switch), switch_side, cable_id(cable.a, cable.b)))
+        self.plan.ports += [
+            Port(ns(host), bridge, host_side),
+            Port(ns(switch), self._bridge(switch, network), switch_side),
+        ]
+        return bridge
+
+    def _uplink_nic(self, host: str) -> str:
+        """The NIC carrying a host's networks: its first bond's first member, else its first NIC."""
+        device = self.ix.hosts[host]
+        bonds = getattr(device, "bonds", [])
+        return str(bonds[0].members[0]) if bonds else self.ix.nics(device)[0].name
 
     def _bmcs(self) -> None:
         """A namespace per OOB network holds its BMCs' addresses, cabled into a switch bridge carrying it."""

@@ -163,11 +163,12 @@ def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> 
     if state is None:
         raise LabError(f"lab {name} is not up: run `trisite lab up` first")
     artifacts = render(loaded.design)
-    firewalls = [f.name for f in loaded.design.firewalls if f.kind == "physical"]
+    firewalls = [f.name for f in loaded.design.firewalls]
+    virtual = [f.name for f in loaded.design.firewalls if f.kind == "virtual"]
     driver = driver_for(name)
     try:
         run = execute(
-            network_plan(artifacts, firewalls),
+            network_plan(artifacts, firewalls, virtual),
             {a.path: a for a in artifacts},
             driver,
             _secret_reader(loaded, name),

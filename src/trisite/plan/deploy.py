@@ -69,15 +69,27 @@ def _service(artifact: Artifact) -> tuple[str, ServiceAction] | None:
     return None
 
 
-def network_plan(artifacts: Sequence[Artifact], firewalls: Sequence[str]) -> Plan:
-    """Filter, routing and HA of each firewall, in that order on the device; devices in parallel."""
+def network_plan(
+    artifacts: Sequence[Artifact], firewalls: Sequence[str], virtual: Sequence[str] = ()
+) -> Plan:
+    """Filter, routing and HA of each firewall, in that order on the device; devices in parallel.
+
+    Virtual firewalls are first VMs in the seed's order: they start once every physical firewall is done."""
+    physical = _firewall_steps(artifacts, [f for f in firewalls if f not in virtual], "firewalls", ())
+    last = tuple(step.id for step in physical if not any(step.id in other.after for other in physical))
+    return Plan(physical + _firewall_steps(artifacts, virtual, "first-vms", last))
+
+
+def _firewall_steps(
+    artifacts: Sequence[Artifact], firewalls: Sequence[str], phase: str, after: tuple[str, ...]
+) -> tuple[Step, ...]:
     by_device: dict[str, list[Artifact]] = {}
     for a in artifacts:
         if a.device in firewalls:
             by_device.setdefault(a.device, []).append(a)
     steps = []
     for device in sorted(by_device):
-        previous: tuple[str, ...] = ()
+        previous = after
         for name, components in FIREWALL_STEPS:
             mine = [a for a in by_device[device] if a.component in components and a.apply.kind == "file"]
             if not mine:
@@ -88,11 +100,11 @@ def network_plan(artifacts: Sequence[Artifact], firewalls: Sequence[str]) -> Pla
                 f"{device}:{name}",
                 device,
                 mine[0].site,
-                "firewalls",
+                phase,
                 tuple(a.path for a in mine),
                 services,
                 previous,
             )
             steps.append(step)
             previous = (step.id,)
-    return Plan(tuple(steps))
+    return tuple(steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +84,21 @@ def test_vms_run_on_their_hypervisor_and_the_virtual_firewalls_hold_the_tenant_g
 
     assert until(lambda: holders() == ["vfw1"], within=10) is not None, holders()
     assert answers(f"{PREFIX}vfw2", "198.18.60.1")  # across the MAN, on the stretched tenant network
+
+
+@pytest.mark.usefixtures("deployed")
+def test_the_station_reaches_a_bmc_of_another_site_on_the_bootstrap_flow_only() -> None:
+    """deploy-redfish lets the deployer (dc1-mgmt) reach the OOB zone on tcp/443 through the firewalls and MAN;
+    nothing else of the OOB zone (here ssh) passes."""
+    driver = session.driver_for("pytest")
+
+    def answered(kind: str) -> list[bool]:
+        probe = driver.probe("deployer", "198.18.12.11", 0.1, kind)  # a BMC of dc2
+        time.sleep(1.5)
+        return [p.ok for p in probe.stop()]
+
+    assert all(answered("tcp:443")[-5:])
+    assert not any(answered("tcp:22"))
 
 
 DC1_PAIR = ("dc1-fw1", "dc1-fw2")

@@ -50,6 +50,17 @@ def test_guests_run_in_a_bridge_of_their_hypervisor_which_gets_an_uplink_for_the
     assert not any(r[0] == "ts-vfw1" for r in lab.routes)  # firewalls get theirs from the deployment
 
 
+def test_the_station_is_patched_into_its_network_and_multi_homed_hosts_answer_by_their_own_gateways() -> None:
+    lab = plan(REFERENCE)
+    (patch,) = [link for link in lab.links if link.a_ns == "ts-deployer"]
+    assert (patch.b_ns, patch.cable) == ("ts-dc1-sw1", "station:deployer")
+    assert ("ts-deployer", "default", "198.18.1.1") in lab.routes
+    by_source = {(space, source): gateway for space, source, gateway, _ in lab.source_routes}
+    assert by_source[("ts-dc1-ops1", "198.51.100.31")] == "198.51.100.1"  # the public DNS, by the DMZ
+    assert by_source[("ts-dc1-ops1", "198.18.1.17")] == "198.18.1.1"
+    assert len({table for *_, table in lab.source_routes}) == len(lab.source_routes)
+
+
 def test_the_emulator_configuration_is_python_and_names_each_controllers_raid_types(tmp_path: Path) -> None:
     lab = plan(REFERENCE)
     dc1 = [b for b in lab.bmcs if b.netns == "ts-bmc-dc1-oob"]
@@ -89,7 +100,12 @@ def test_bmc_defects_pick_their_servers_and_refuse_designs_without_one() -> None
 
 def test_the_power_watch_takes_the_server_down_when_the_change_takes_effect() -> None:
     applied: list[tuple[str, list[str]]] = []
-    entry = {"server": "s1", "netns": "ts-s1", "interfaces": ["eno1"], "routes": [["default", "198.18.1.1"]]}
+    entry = {
+        "server": "s1",
+        "netns": "ts-s1",
+        "interfaces": ["eno1"],
+        "routes": ["route replace default via 198.18.1.1"],
+    }
     watch = PowerWatch({"u1": entry}, lambda netns, lines: applied.append((netns, lines)))
     watch.notified(
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trisite.drivers.ping import parse
 from trisite.drivers.protocols import ProbeResult
 from trisite.prove.outage import SUSTAINED, measure
@@ -43,4 +45,19 @@ def test_ping_output_is_parsed_with_its_timestamps() -> None:
     )
     results = parse(output, 0.02)
     assert [r.ok for r in results] == [True, False, False, True]
-    assert results[1].sent == 0.02 and results[3].sent == 0.0605
+    assert results[1].sent == pytest.approx(0.02, abs=1e-4) and results[3].sent == pytest.approx(
+        0.0605, abs=1e-4
+    )
+
+
+def test_a_late_answer_is_a_probe_that_failed_when_it_was_sent() -> None:
+    output = "\n".join(
+        [
+            "[1764100000.000000] 64 bytes from 198.51.100.1: icmp_seq=1 ttl=64 time=0.05 ms",
+            "[1764100000.900000] 64 bytes from 198.51.100.1: icmp_seq=2 ttl=64 time=880 ms",  # queued for ARP
+            "[1764100000.910000] 64 bytes from 198.51.100.1: icmp_seq=3 ttl=64 time=0.08 ms",
+        ]
+    )
+    results = parse(output, 0.02)
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].sent == pytest.approx(0.02, abs=1e-3)  # when it left, not when its answer came

@@ -29,7 +29,7 @@ from trisite.lab import plan as lab_plan
 from trisite.lab import session as lab_session
 from trisite.model import Design, LoadedDesign, load_design
 from trisite.prove import campaign
-from trisite.prove.scenarios import network_scenarios
+from trisite.prove.scenarios import network_scenarios, with_probe
 from trisite.render import render
 from trisite.report.campaign import campaign_table
 from trisite.report.summary import Table, layer_table, site_table
@@ -168,7 +168,7 @@ class FailOn(StrEnum):
 
 
 @app.command("verify")
-def verify_command(  # noqa: PLR0917 - Typer maps each option to a parameter
+def verify_command(
     design: DesignArg,
     output_format: Annotated[
         Format, typer.Option("--format", help="rich (terminal), json or markdown")
@@ -335,10 +335,20 @@ def prove_command(
     seed: Annotated[
         int, typer.Option("--seed", help="draws the random port; the same seed, the same port")
     ] = 0,
+    probe: Annotated[
+        str, typer.Option("--probe", help="icmp, tcp:PORT or udp:PORT (a reset or port-unreachable answers)")
+    ] = "icmp",
 ) -> None:
     """Run the seed's network failover tests on a deployed lab and print the measured outages."""
     loaded = _load(design)
-    scenarios = [s for s in network_scenarios(loaded.design, seed) if only is None or only in s.name]
+    try:
+        scenarios = [
+            with_probe(loaded.design, s, probe)
+            for s in network_scenarios(loaded.design, seed)
+            if only is None or only in s.name
+        ]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--probe") from None
     driver = lab_session.driver_for(name, loaded)
     _lab_call(lambda: lab_session.wait_ready(loaded, name))  # a fresh deployment is still converging
     results = _lab_call(

@@ -21,6 +21,7 @@ from trisite.drivers.netns import call_in_netns
 from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
+from trisite.drivers.sockprobe import SocketProbe
 from trisite.errors import DriverError
 from trisite.plan.deploy import ServiceAction
 
@@ -52,8 +53,15 @@ class LabDriver:
         return self.lab_dir / "root" / device
 
     # -- faults and probes ----------------------------------------------------------------------------------------
-    def probe(self, device: str, target: str, interval: float) -> PingProbe:
-        return PingProbe(self.netns(device), target, interval)
+    def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> PingProbe | SocketProbe:
+        transport, _, port = kind.partition(":")
+        if transport == "icmp":
+            return PingProbe(self.netns(device), target, interval)
+        if transport in ("tcp", "udp") and port.isdigit():
+            return SocketProbe(
+                self.netns(device), target, int(port), "tcp" if transport == "tcp" else "udp", interval
+            )
+        raise DriverError(f"probe {kind!r}: the lab probes with icmp, tcp:PORT or udp:PORT")
 
     def _links(self) -> dict[str, list[list[str]]]:
         path = self.lab_dir / "links.json"

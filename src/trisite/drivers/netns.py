@@ -21,6 +21,11 @@ CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
 
 
+def enter(netns: str) -> None:
+    """Move the calling thread into `netns` (for a thread that lives there, as a probe does)."""
+    _enter(netns)
+
+
 def _enter(netns: str) -> None:
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     try:

@@ -12,7 +12,10 @@ from trisite.drivers.protocols import ProbeResult
 from trisite.errors import DriverError
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
-ANSWER = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)")
+ANSWER = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+).* time=(\d+(?:\.\d+)?) ms")
+# An answer this late was queued (waiting for ARP, or in a dead path's buffers) while the path was down: the
+# probe failed at the moment it was sent, whatever arrived later.
+LATE_S = 0.25
 MISSED = re.compile(r"^\[(\d+\.\d+)\] no answer yet for icmp_seq=(\d+)")
 
 
@@ -43,19 +46,19 @@ class PingProbe:
 
 
 def parse(output: str, interval: float) -> list[ProbeResult]:
-    """Sequence numbers with a time relative to the first probe; unanswered ones are failures."""
-    answered: dict[int, float] = {}
+    """Sequence numbers with the time each probe left, relative to the first; unanswered ones are failures."""
+    answered: dict[int, float] = {}  # seq -> when it was sent
     missed: dict[int, float] = {}
     for line in output.splitlines():
         if m := ANSWER.match(line):
-            answered[int(m.group(2))] = float(m.group(1))
+            rtt = float(m.group(3)) / 1000
+            (answered if rtt <= LATE_S else missed)[int(m.group(2))] = float(m.group(1)) - rtt
         elif m := MISSED.match(line):
-            missed.setdefault(int(m.group(2)), float(m.group(1)))
+            missed.setdefault(int(m.group(2)), float(m.group(1)) - interval)  # stamped one interval after
     seqs = sorted(answered.keys() | missed.keys())
     if not seqs:
         return []
-    # ping stamps an answer when it arrives and a miss one interval after the probe left.
-    sent = dict(answered) | {s: t - interval for s, t in missed.items() if s not in answered}
+    sent = missed | answered
     start = min(sent.values())
     found: list[ProbeResult] = []
     for s in range(seqs[0], seqs[-1] + 1):

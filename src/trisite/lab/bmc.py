@@ -22,6 +22,7 @@ from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns
 from trisite.errors import LabError
 from trisite.lab.bmcwatch import WATCH_ADDRESS
+from trisite.lab.build import source_route_lines
 from trisite.lab.plan import BmcPlan, LabPlan, ns
 from trisite.model import Design
 from trisite.model.devices import Server
@@ -131,7 +132,10 @@ def _watch_spec(lab_plan: LabPlan, bmcs: list[BmcPlan]) -> dict[str, Any]:
             {link.a_if for link in lab_plan.links if link.a_ns == netns}
             | {link.b_if for link in lab_plan.links if link.b_ns == netns}
         )
-        routes = [[prefix, via] for space, prefix, via in lab_plan.routes if space == netns]
+        routes = [
+            f"route replace {prefix} via {via}" for space, prefix, via in lab_plan.routes if space == netns
+        ]
+        routes += [line for line in source_route_lines(lab_plan, netns) if line.startswith("route")]
         systems[system_id(bmc.server)] = {
             "server": bmc.server,
             "netns": netns,

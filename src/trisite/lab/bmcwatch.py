@@ -71,7 +71,7 @@ class PowerWatch:
             word = "up" if state == "On" else "down"
             lines = [f"link set {i} {word}" for i in entry["interfaces"]]
             if state == "On":
-                lines += [f"route replace {prefix} via {via}" for prefix, via in entry["routes"]]
+                lines += entry["routes"]  # `route replace ...` lines: what the OS sets again at boot
             self.apply_lines(entry["netns"], lines)
             print(f"{time.time():.3f} {entry['server']} power {state}", flush=True)  # noqa: T201 - the log
 

@@ -24,6 +24,7 @@ SYSCTLS = (
     "net.ipv6.conf.all.forwarding=1",
     "net.ipv4.conf.all.rp_filter=0",
     "net.ipv4.conf.default.rp_filter=0",
+    "net.ipv4.icmp_ratelimit=0",  # UDP probes count port-unreachables; the default allows one per second
 )
 # Per-network bridges form loops over the MAN triangle and the inter-switch links: STP, at its fastest legal
 # timers (forward delay 2 s, hello 1 s, max age 6 s). LLDP stops at the switch, as on real ones (no group_fwd_mask).
@@ -109,7 +110,20 @@ def _namespace_lines(plan: LabPlan, netns: str) -> list[str]:
     lines += [f"link set {i} up" for i in interfaces]
     lines += [f"address add {a.cidr} dev {a.ifname}" for a in plan.addresses if a.ns == netns]
     lines += [f"route add {prefix} via {via}" for space, prefix, via in plan.routes if space == netns]
-    return lines
+    return lines + source_route_lines(plan, netns)
+
+
+def source_route_lines(plan: LabPlan, netns: str) -> list[str]:
+    """The main table first except its default route (connected networks stay direct), then each address's
+    own default through its network's gateway."""
+    lines = []
+    for space, source, gateway, table in plan.source_routes:
+        if space == netns:
+            lines += [
+                f"rule add priority 1000 from {source} table {table}",
+                f"route replace default via {gateway} table {table}",
+            ]
+    return ["rule add priority 900 lookup main suppress_prefixlength 0", *lines] if lines else []
 
 
 def down(name: str, host: LocalHost | None = None) -> list[str]:

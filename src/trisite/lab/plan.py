@@ -23,6 +23,7 @@ PREFIX = "ts-"
 # Lab traffic stays in the ranges reserved for benchmarks and documentation (ARCHITECTURE.md, lab safety).
 SAFE = [ip_network(p) for p in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
 EXCHANGE = ip_network("192.0.2.0/26")
+SOURCE_TABLES = 1000  # routing tables of the source routes, one per address
 
 
 @dataclass(frozen=True, order=True)
@@ -71,6 +72,8 @@ class LabPlan:
     addresses: list[Address] = field(default_factory=list)
     routes: list[tuple[str, str, str]] = field(default_factory=list)  # (namespace, prefix, via)
     bmcs: list[BmcPlan] = field(default_factory=list)
+    # (namespace, source address, gateway, table): replies from an address leave through its network's gateway
+    source_routes: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
 def ns(device: str) -> str:
@@ -122,6 +125,7 @@ class Planner:
         for man in self.d.man_links:
             self._cable(man.a, man.b, f"man:{man.name}")
         self._guests()
+        self._stations()
         self._bmcs()
         self._outside()
         self.plan.links.sort()
@@ -187,11 +191,17 @@ class Planner:
 
     def _default_route(self, host: str, iface: Iface) -> None:
         """Servers and VMs leave through the gateway of their first network that has one (what their OS
-        install sets)."""
+        install sets), and answer from each other address through that address's own gateway (source
+        routing: a public service's replies follow its DMZ gateway, which may move to another site)."""
         hosts = {s.name for s in self.d.servers} | {v.name for v in self.d.vms}
-        if host not in hosts or any(r[0] == ns(host) for r in self.plan.routes):
-            return
         gateway = self.ix.networks[iface.network].gateway
+        if host not in hosts:
+            return
+        if gateway is not None:
+            table = SOURCE_TABLES + len(self.plan.source_routes)
+            self.plan.source_routes.append((ns(host), str(iface.address.ip), str(gateway), table))
+        if any(r[0] == ns(host) for r in self.plan.routes):
+            return
         first = next(
             (a for a in self.ix.addresses(self.ix.hosts[host]) if self.ix.networks[a.network].gateway), None
         )
@@ -254,6 +264,24 @@ class Planner:
         device = self.ix.hosts[host]
         bonds = getattr(device, "bonds", [])
         return str(bonds[0].members[0]) if bonds else self.ix.nics(device)[0].name
+
+    def _stations(self) -> None:
+        """The deployment station: a laptop patched into a switch of its site carrying its network."""
+        for station in self.d.stations:
+            net = self.ix.networks[station.network]
+            self.plan.namespaces[ns(station.name)] = station.name
+            switch = self._switch_carrying(station.network)
+            if switch is not None:
+                port = f"st{self.d.stations.index(station)}"
+                self.plan.links.append(
+                    Link(ns(station.name), "eth0", ns(switch), port, f"station:{station.name}")
+                )
+                self.plan.ports.append(Port(ns(switch), self._bridge(switch, station.network), port))
+            self.plan.addresses.append(
+                Address(ns(station.name), "eth0", f"{station.address}/{net.prefix.prefixlen}")
+            )
+            if net.gateway is not None:
+                self.plan.routes.append((ns(station.name), "default", str(net.gateway)))
 
     def _bmcs(self) -> None:
         """A namespace per OOB network holds its BMCs' addresses, cabled into a switch bridge carrying it."""

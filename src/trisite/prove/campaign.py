@@ -73,7 +73,7 @@ def run(
     results = []
     for scenario in scenarios:
         cut, failed = _components(driver, twin, scenario)
-        probe = driver.probe(scenario.source, scenario.target, INTERVAL)
+        probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
         try:
             time.sleep(BASELINE)
             on_event(f"{scenario.name}: cutting {len(cut)} links")

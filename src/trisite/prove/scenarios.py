@@ -4,10 +4,13 @@ predicted outage bounds the measurement."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from ipaddress import ip_network
 
-from trisite.model import Design
+from trisite.model import Design, Index
+from trisite.model.devices import Server, Vm
 from trisite.model.types import IPNetwork
+from trisite.render.nftables import Matrix
 from trisite.verify.components import cable_id
 
 
@@ -18,6 +21,17 @@ class Scenario:
     source: str  # the device probing (a lab namespace: "internet" is the client behind the operators)
     target: str  # the address probed
     services: tuple[str, ...]  # twin services whose predicted outage the measurement is held against
+    probe: str = "icmp"  # icmp, tcp:PORT or udp:PORT (drivers/sockprobe.py says what answers)
+
+
+def parse_probe(text: str) -> tuple[str, int | None]:
+    """'icmp' -> ('icmp', None); 'tcp:53' -> ('tcp', 53). Raises ValueError with the accepted forms."""
+    kind, _, port = text.partition(":")
+    if kind == "icmp" and not port:
+        return kind, None
+    if kind in ("tcp", "udp") and port.isdigit() and 0 < int(port) < 65536:
+        return kind, int(port)
+    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT or udp:PORT")
 
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
@@ -131,3 +145,32 @@ def _man(design: Design) -> list[Scenario]:
             name = f"Loss of MAN link {man.name}" if i == 0 else f"MAN port shut down ({man.a})"
             found.append(Scenario(name, (f"man:{man.name}",), source[0], target[1], ("route/",)))
     return found
+
+
+def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:
+    """The scenario probed with `probe`. From the internet, a TCP or UDP probe aims at a public service the flow
+    matrix lets in on that port (a virtual address of the firewalls answers ICMP only)."""
+    kind, port = parse_probe(probe)
+    if kind == "icmp" or port is None or scenario.source != "internet":
+        return replace(scenario, probe=probe)
+    return replace(scenario, probe=probe, target=public_service(design, kind, port))
+
+
+def public_service(design: Design, kind: str, port: int) -> str:
+    """The first public address (of a server or VM) that some flow from outside allows on kind/port."""
+    ix = Index(design)
+    matrix = Matrix(design, ix)
+    hosts: list[Server | Vm] = [*design.servers, *design.vms]
+    for flow in sorted(design.flows, key=lambda f: f.name):
+        allowed = flow.protocol in (kind, "any") and (
+            flow.protocol == "any" or any(a <= port <= b for a, b in flow.ports)
+        )
+        if not allowed or matrix.elements(flow.source) is not None:
+            continue
+        destination = matrix.elements(flow.destination) or []
+        for host in hosts:
+            for address in ix.addresses(host):
+                public = any(_within(ip_network(address.ip), p.prefix) for p in design.public_prefixes)
+                if public and any(_within(ip_network(address.ip), d) for d in destination):
+                    return str(address.ip)
+    raise ValueError(f"no flow from outside lets {kind}/{port} reach a public address; probe with icmp")

@@ -145,6 +145,45 @@ def zone_rules(matrix: Matrix) -> list[str]:
     return found
 
 
+def reply_rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
+    """Replies of the flows from outside, passed statelessly when lines land at several sites.
+
+    A request may enter through one site's firewall (its line is down) and its reply leave through another (the
+    server's gateway): neither holds the whole connection, so conntrack calls the reply invalid. The lab's TCP
+    probes found it. Only replies pass: from the flow's destination and ports, and for TCP never a bare SYN."""
+    if len({u.site for u in matrix.design.uplinks}) < 2:
+        return []
+    found = []
+    errors: dict[str, None] = {}  # ICMP errors of those flows (port unreachable, path MTU), once per endpoint
+    for flow in flows:
+        if matrix.elements(flow.source) is not None or flow.protocol not in ("tcp", "udp"):
+            continue
+        destination = matrix.elements(flow.destination) or []
+        ports = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in flow.ports)
+        for family in (4, 6):
+            if not any(p.version == family for p in destination):
+                continue
+            proto = "ip" if family == 4 else "ip6"
+            l4 = f"{flow.protocol} sport {{ {ports} }}"
+            if flow.protocol == "tcp":
+                l4 += " tcp flags & (syn | ack) != syn"
+            source = f"{proto} saddr @{endpoint_set_name(flow.destination)}_v{family}"
+            found.append(
+                f"{source} {proto} daddr != @internal_v{family} {l4} counter accept "
+                f'comment "replies of {flow.name}"'
+            )
+            icmp = (
+                "icmp type destination-unreachable"
+                if family == 4
+                else "icmpv6 type { destination-unreachable, packet-too-big }"
+            )
+            errors[
+                f"{source} {proto} daddr != @internal_v{family} {icmp} counter accept "
+                f'comment "errors of flows to {flow.destination}"'
+            ] = None
+    return found + list(errors)
+
+
 def _input_rules(design: Design, ix: Index, fw: Firewall) -> list[str]:
     """What the firewall itself must answer: ICMP, routing and HA protocols, its operators' BGP."""
     ifaces = interfaces(ix, fw.name)
@@ -179,7 +218,7 @@ def render(design: Design, ix: Index) -> list[Artifact]:
             header=header("nftables"),
             hostname=fw.name,
             sets=sets(matrix, [*design.flows, *design.bootstrap.flows], zones=True),
-            zone_rules=zone_rules(matrix),
+            zone_rules=zone_rules(matrix) + reply_rules(matrix, design.flows),
             input_rules=_input_rules(design, ix, fw),
             forward_rules=rules(matrix, design.flows),
         )

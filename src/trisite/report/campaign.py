@@ -11,6 +11,7 @@ def _seconds(value: float | None) -> str:
 
 
 def campaign_table(results: list[Result]) -> Table:
+    kinds = sorted({r.scenario.probe for r in results}) or ["icmp"]
     rows = tuple(
         (
             r.scenario.name,
@@ -24,7 +25,7 @@ def campaign_table(results: list[Result]) -> Table:
         for r in results
     )
     return Table(
-        "Failover tests (measured; probes every 20 ms)",
+        f"Failover tests (measured; {', '.join(kinds)} probes every 20 ms)",
         ("test", "result", "measured outage", "predicted", "bound", "lost probes", "measured on"),
         rows,
     )

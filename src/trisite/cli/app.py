@@ -305,6 +305,28 @@ def lab_exec(
     raise typer.Exit(result.returncode)
 
 
+class PowerVerb(StrEnum):
+    on = "on"
+    off = "off"
+    status = "status"
+
+
+@lab_app.command("power")
+def lab_power(
+    design: DesignArg,
+    server: Annotated[str, typer.Argument(help="a server of the design")],
+    verb: Annotated[PowerVerb, typer.Argument(help="on, off, or status")] = PowerVerb.status,
+    name: LabName = "default",
+) -> None:
+    """Power a server on or off through its Redfish BMC (it takes effect 1 to 11 s later), or read its state."""
+    driver = lab_session.driver_for(name, _load(design))
+    if verb != PowerVerb.status:
+        _lab_call(lambda: driver.power(server, "on" if verb == PowerVerb.on else "off"))
+        out.print(f"{server}: power {verb} requested from its BMC")
+        return
+    out.print(f"{server}: {_lab_call(lambda: driver.power_state(server))}")
+
+
 class Target(StrEnum):
     lab = "lab"
 

@@ -90,3 +90,15 @@ def test_render_writes_a_tree_and_refuses_foreign_directories(tmp_path: Path) ->
     result = runner.invoke(app, ["render", REFERENCE, "-o", str(foreign)])
     assert result.exit_code == 1 and "was not made by trisite render" in result.stderr
     assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_lab_power_without_a_lab_is_one_clear_line() -> None:
+    result = runner.invoke(app, ["lab", "power", REFERENCE, "dc1-ceph1", "off", "--name", "no-such-lab"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "dc1-ceph1: the lab has no BMC for it (is the lab up? is it a server?)"
+
+
+def test_prove_refuses_a_probe_it_cannot_run() -> None:
+    result = runner.invoke(app, ["prove", REFERENCE, "--probe", "sctp:9", "--name", "no-such-lab"])
+    assert result.exit_code == 2
+    assert "use icmp, tcp:PORT or udp:PORT" in result.output

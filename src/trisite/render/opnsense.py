@@ -121,7 +121,41 @@ def _rules(design: Design, matrix: Matrix, names: dict[str, str], fw: Firewall) 
         if flow.ports:
             rule["destination_port"] = _ports_alias(flow.name)
         calls.append(call("POST", "/api/firewall/filter/addRule", {"rule": rule}))
+    calls += _reply_rules(design, matrix, names, ifaces, 100 + len(design.flows))
     return [*calls, call("POST", "/api/firewall/filter/apply", {})]
+
+
+def _reply_rules(
+    design: Design, matrix: Matrix, names: dict[str, str], ifaces: str, sequence: int
+) -> list[dict[str, Any]]:
+    """Stateless passes for the replies of inbound flows when lines land at several sites (see
+    nftables.reply_rules: a reply may leave by a firewall that never saw the request). The automation API
+    sets no TCP-flag guard here, so a bare SYN from the flow's source port would pass too."""
+    if len({u.site for u in design.uplinks}) < 2:
+        return []
+    calls: list[dict[str, Any]] = []
+    for flow in design.flows:
+        if matrix.elements(flow.source) is not None or flow.protocol not in ("tcp", "udp"):
+            continue
+        rule = {
+            "enabled": "1",
+            "sequence": str(sequence + len(calls)),
+            "action": "pass",
+            "quick": "1",
+            "interface": ifaces,
+            "direction": "in",
+            "ipprotocol": "inet",
+            "protocol": PROTOCOLS[flow.protocol],
+            "statetype": "none",
+            "source_net": names.get(flow.destination, "internal"),
+            "source_not": "0",
+            "source_port": _ports_alias(flow.name),
+            "destination_net": "internal",
+            "destination_not": "1",
+            "description": f"replies of {flow.name} (asymmetric paths between sites)",
+        }
+        calls.append(call("POST", "/api/firewall/filter/addRule", {"rule": rule}))
+    return calls
 
 
 def _carp(design: Design, ix: Index, fw: Firewall) -> list[dict[str, Any]]:

@@ -1,10 +1,12 @@
-"""Replies of flows from outside pass statelessly only when lines land at several sites (asymmetric paths)."""
+"""Replies of flows from outside pass statelessly only when lines land at several sites (asymmetric paths),
+in nftables and in OPNsense's rules."""
 
 from __future__ import annotations
 
 from tests.conftest import EXAMPLES
 from trisite.model import Index, load_design
 from trisite.render.nftables import Matrix, reply_rules
+from trisite.render.opnsense import _reply_rules
 
 REFERENCE = load_design(EXAMPLES / "three-sites" / "design.yaml").design
 
@@ -23,3 +25,12 @@ def test_lines_at_one_site_keep_the_firewalls_fully_stateful() -> None:
     site = REFERENCE.uplinks[0].site
     one_site = REFERENCE.model_copy(update={"uplinks": [u for u in REFERENCE.uplinks if u.site == site]})
     assert reply_rules(Matrix(one_site, Index(one_site)), one_site.flows) == []
+
+
+def test_opnsense_gets_the_same_replies_as_stateless_rules() -> None:
+    matrix = Matrix(REFERENCE, Index(REFERENCE))
+    calls = _reply_rules(REFERENCE, matrix, {"dmz": "ep_dmz", "ops-hosts": "ep_ops_hosts"}, "ix0", 200)
+    rules = {c["body"]["rule"]["description"].split()[2]: c["body"]["rule"] for c in calls}
+    assert set(rules) == {"web-in", "dns-in", "dns-in-tcp"}
+    assert all(r["statetype"] == "none" and r["destination_not"] == "1" for r in rules.values())
+    assert rules["web-in"]["source_net"] == "ep_dmz" and rules["web-in"]["source_port"] == "ports_web_in"

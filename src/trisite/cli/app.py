@@ -8,38 +8,39 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table as RichTable
 
 import trisite
+from trisite.cli.common import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    DesignArg,
+    LabName,
+    err,
+    lab_call,
+    load,
+    out,
+    print_table,
+)
+from trisite.cli.lab import lab_app
 from trisite.drivers.files import write_tree
-from trisite.drivers.host import LocalHost
 from trisite.drivers.secrets import unresolved
 from trisite.errors import TrisiteError
 from trisite.lab import build as lab_build
-from trisite.lab import defects as lab_defects
-from trisite.lab import plan as lab_plan
 from trisite.lab import session as lab_session
-from trisite.model import Design, LoadedDesign, load_design
+from trisite.model import Design, LoadedDesign
 from trisite.prove import campaign
 from trisite.prove.scenarios import network_scenarios, with_probe
 from trisite.render import render
 from trisite.report.campaign import campaign_table
-from trisite.report.summary import Table, layer_table, site_table
+from trisite.report.summary import layer_table, site_table
 from trisite.report.verify_report import headline, tables, to_json, to_markdown
 from trisite.verify.findings import Severity, at_least
 from trisite.verify.run import verify
-
-T = TypeVar("T")
-EXIT_INVALID = 1
-EXIT_USAGE = 2
 
 app = typer.Typer(
     help="Model, verify, render, deploy and prove a multi-site platform from one design file.",
@@ -47,12 +48,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Logs and pipes get a readable width instead of Rich's 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
-
-
-DesignArg = Annotated[Path, typer.Argument(help="the design file (YAML)", show_default=False)]
+app.add_typer(lab_app, name="lab")
 
 
 def _version(value: bool) -> None:
@@ -70,15 +66,6 @@ def main_options(
     """trisite: one design file in, a verified, deployed and proven platform out."""
 
 
-def _load(path: Path) -> LoadedDesign:
-    try:
-        return load_design(path)
-    except TrisiteError as exc:
-        for line in str(exc).splitlines():
-            err.print(line, markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from None
-
-
 @app.command()
 def validate(
     design: DesignArg,
@@ -87,7 +74,7 @@ def validate(
     ] = False,
 ) -> None:
     """Check a design: syntax, types, references, addresses. Exit 0 when valid, 1 when not."""
-    loaded = _load(design)
+    loaded = load(design)
     if secrets:
         problems = unresolved(loaded.design.secrets, loaded.base_dir)
         for line in problems:
@@ -113,28 +100,19 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else plural}"
 
 
-def _print_table(table: Table) -> None:
-    rich = RichTable(title=table.title, title_justify="left", header_style="bold")
-    for column in table.columns:
-        rich.add_column(column)
-    for row in table.rows:
-        rich.add_row(*(escape(cell) for cell in row))  # design names in [brackets] are not Rich markup
-    out.print(rich)
-
-
 def _show(design: Design) -> None:
     out.print(
         f"[bold]{design.platform.name}[/bold] ({design.platform.domain}, AS{design.platform.asn}), "
         f"availability target {design.platform.availability_target} %"
     )
-    _print_table(site_table(design))
-    _print_table(layer_table(design))
+    print_table(site_table(design))
+    print_table(layer_table(design))
 
 
 @app.command()
 def show(design: DesignArg) -> None:
     """Summarise a design per site and per layer."""
-    _show(_load(design).design)
+    _show(load(design).design)
 
 
 @app.command()
@@ -187,7 +165,7 @@ def verify_command(
     ] = 0,
 ) -> None:
     """Verify a design: single points of failure, site losses, MAN cuts, N-2, quorum, timers, availability."""
-    loaded = _load(design)
+    loaded = load(design)
     try:
         when = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:
@@ -210,7 +188,7 @@ def verify_command(
         out.print(headline(report), highlight=False)
         for table in tables(report):
             if table.rows:
-                _print_table(table)
+                print_table(table)
     threshold: dict[FailOn, Severity] = {
         FailOn.critical: "critical",
         FailOn.warning: "warning",
@@ -228,7 +206,7 @@ def render_command(
     ),
 ) -> None:
     """Render the configuration of every component into OUTPUT/SITE/DEVICE/... and OUTPUT/platform/..."""
-    loaded = _load(design)
+    loaded = load(design)
     try:
         artifacts = render(loaded.design)
         write_tree(output, artifacts)
@@ -238,93 +216,6 @@ def render_command(
     counts = Counter(a.component for a in artifacts)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
     out.print(f"{output}: {len(artifacts)} artifacts ({summary})", highlight=False, soft_wrap=True)
-
-
-lab_app = typer.Typer(
-    help="The platform emulated on this machine (network namespaces; needs root).", no_args_is_help=True
-)
-app.add_typer(lab_app, name="lab")
-LabName = Annotated[
-    str, typer.Option("--name", help="lab name; labs coexist when their designs share no device name")
-]
-
-
-def _lab_call(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except TrisiteError as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
-
-
-DefectOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--defect",
-        help=f"deliver with a supplier defect (repeatable): {', '.join(sorted(lab_defects.DEFECTS))}",
-    ),
-]
-
-
-@lab_app.command("up")
-def lab_up(design: DesignArg, name: LabName = "default", defect: DefectOption = None) -> None:
-    """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
-    loaded = _load(design)
-    started = time.perf_counter()
-    state = _lab_call(lambda: lab_session.up(loaded, name, str(design), defect or []))
-
-    out.print(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
-
-
-@lab_app.command("down")
-def lab_down(name: LabName = "default") -> None:
-    """Remove everything the lab made, also after a crash half-way through `up`."""
-    removed = _lab_call(lambda: lab_build.down(name))
-    out.print(
-        f"lab {name}: removed {len(removed)} namespaces" if removed else f"lab {name}: nothing to remove"
-    )
-
-
-@lab_app.command("status")
-def lab_status(name: LabName = "default") -> None:
-    """What the lab holds now."""
-    out.print(_lab_call(lambda: lab_build.status(name)))
-
-
-@lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def lab_exec(
-    ctx: typer.Context, device: Annotated[str, typer.Argument(help="a device of the design")]
-) -> None:
-    """Run a command inside a device's namespace: trisite lab exec dc1-fw1 -- ip route"""
-    if not ctx.args:
-        err.print("give the command after --, e.g. trisite lab exec dc1-fw1 -- ip address")
-        raise typer.Exit(EXIT_USAGE)
-    result = _lab_call(lambda: LocalHost().in_netns(lab_plan.ns(device), ctx.args, check=False))
-    sys.stdout.write(result.stdout)
-    sys.stderr.write(result.stderr)
-    raise typer.Exit(result.returncode)
-
-
-class PowerVerb(StrEnum):
-    on = "on"
-    off = "off"
-    status = "status"
-
-
-@lab_app.command("power")
-def lab_power(
-    design: DesignArg,
-    server: Annotated[str, typer.Argument(help="a server of the design")],
-    verb: Annotated[PowerVerb, typer.Argument(help="on, off, or status")] = PowerVerb.status,
-    name: LabName = "default",
-) -> None:
-    """Power a server on or off through its Redfish BMC (it takes effect 1 to 11 s later), or read its state."""
-    driver = lab_session.driver_for(name, _load(design))
-    if verb != PowerVerb.status:
-        _lab_call(lambda: driver.power(server, "on" if verb == PowerVerb.on else "off"))
-        out.print(f"{server}: power {verb} requested from its BMC")
-        return
-    out.print(f"{server}: {_lab_call(lambda: driver.power_state(server))}")
 
 
 class Target(StrEnum):
@@ -338,9 +229,9 @@ def deploy_command(
     name: LabName = "default",
 ) -> None:
     """Deploy the network layer (filters, routing, virtual addresses) of the design into a running lab."""
-    loaded = _load(design)
+    loaded = load(design)
     started = time.perf_counter()
-    run = _lab_call(lambda: lab_session.deploy(loaded, name, lambda line: out.print(line, highlight=False)))
+    run = lab_call(lambda: lab_session.deploy(loaded, name, lambda line: out.print(line, highlight=False)))
     out.print(
         f"deployed {len(run.done)} steps into lab {name} ({target}) in {time.perf_counter() - started:.1f} s"
     )
@@ -362,7 +253,7 @@ def prove_command(
     ] = "icmp",
 ) -> None:
     """Run the seed's network failover tests on a deployed lab and print the measured outages."""
-    loaded = _load(design)
+    loaded = load(design)
     try:
         scenarios = [
             with_probe(loaded.design, s, probe)
@@ -372,8 +263,8 @@ def prove_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--probe") from None
     driver = lab_session.driver_for(name, loaded)
-    _lab_call(lambda: lab_session.wait_ready(loaded, name))  # a fresh deployment is still converging
-    results = _lab_call(
+    lab_call(lambda: lab_session.wait_ready(loaded, name))  # a fresh deployment is still converging
+    results = lab_call(
         lambda: campaign.run(
             loaded.design,
             driver,
@@ -382,7 +273,7 @@ def prove_command(
             on_event=lambda line: err.print(line, highlight=False),
         )
     )
-    _print_table(campaign_table(results))
+    print_table(campaign_table(results))
     if not all(r.ok for r in results):
         raise typer.Exit(EXIT_INVALID)
 
@@ -407,7 +298,7 @@ def demo(
 ) -> None:
     """Run the main job on the reference design: validate, summarise, verify, and render it into ./out."""
     path = design or reference_design()
-    loaded = _load(path)
+    loaded = load(path)
     out.print(f"[green]valid[/green]: {path}")
     _show(loaded.design)
     try:
@@ -424,7 +315,7 @@ def demo(
     out.print(headline(report), highlight=False)
     for table in tables(report):
         if table.rows and table.title.startswith(("Findings", "Site losses", "Availability")):
-            _print_table(table)
+            print_table(table)
     missing = lab_session.missing_tools()
     if missing:
         out.print(
@@ -437,18 +328,18 @@ def demo(
 def _demo_lab(loaded: LoadedDesign, path: Path) -> None:
     """Lab up, deploy, prove, lab down (always), and the seed's table."""
     name = "demo"
-    _lab_call(lambda: lab_build.down(name))  # a previous demo killed half-way leaves nothing behind
+    lab_call(lambda: lab_build.down(name))  # a previous demo killed half-way leaves nothing behind
     try:
         started = time.perf_counter()
-        _lab_call(lambda: lab_session.up(loaded, name, str(path)))
+        lab_call(lambda: lab_session.up(loaded, name, str(path)))
         out.print(f"lab up in {time.perf_counter() - started:.1f} s")
-        _lab_call(lambda: lab_session.deploy(loaded, name, lambda _: None))
-        ready = _lab_call(lambda: lab_session.wait_ready(loaded, name))
+        lab_call(lambda: lab_session.deploy(loaded, name, lambda _: None))
+        ready = lab_call(lambda: lab_session.wait_ready(loaded, name))
         out.print(
             f"network deployed; BGP established at every site after {ready:.1f} s; running the failover tests"
         )
         scenarios = network_scenarios(loaded.design)
-        results = _lab_call(
+        results = lab_call(
             lambda: campaign.run(
                 loaded.design,
                 lab_session.driver_for(name),
@@ -458,7 +349,7 @@ def _demo_lab(loaded: LoadedDesign, path: Path) -> None:
         )
     finally:
         lab_build.down(name)
-    _print_table(campaign_table(results))
+    print_table(campaign_table(results))
 
 
 def main() -> None:

@@ -1,0 +1,90 @@
+"""`trisite lab ...`: the platform emulated on this machine (network namespaces, root)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from trisite.cli.common import EXIT_USAGE, DesignArg, LabName, err, lab_call, load, out
+from trisite.drivers.host import LocalHost
+from trisite.lab import build as lab_build
+from trisite.lab import defects as lab_defects
+from trisite.lab import plan as lab_plan
+from trisite.lab import session as lab_session
+
+lab_app = typer.Typer(
+    help="The platform emulated on this machine (network namespaces; needs root).", no_args_is_help=True
+)
+
+DefectOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--defect",
+        help=f"deliver with a supplier defect (repeatable): {', '.join(sorted(lab_defects.DEFECTS))}",
+    ),
+]
+
+
+@lab_app.command("up")
+def lab_up(design: DesignArg, name: LabName = "default", defect: DefectOption = None) -> None:
+    """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
+    loaded = load(design)
+    started = time.perf_counter()
+    state = lab_call(lambda: lab_session.up(loaded, name, str(design), defect or []))
+
+    out.print(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
+
+
+@lab_app.command("down")
+def lab_down(name: LabName = "default") -> None:
+    """Remove everything the lab made, also after a crash half-way through `up`."""
+    removed = lab_call(lambda: lab_build.down(name))
+    out.print(
+        f"lab {name}: removed {len(removed)} namespaces" if removed else f"lab {name}: nothing to remove"
+    )
+
+
+@lab_app.command("status")
+def lab_status(name: LabName = "default") -> None:
+    """What the lab holds now."""
+    out.print(lab_call(lambda: lab_build.status(name)))
+
+
+@lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab_exec(
+    ctx: typer.Context, device: Annotated[str, typer.Argument(help="a device of the design")]
+) -> None:
+    """Run a command inside a device's namespace: trisite lab exec dc1-fw1 -- ip route"""
+    if not ctx.args:
+        err.print("give the command after --, e.g. trisite lab exec dc1-fw1 -- ip address")
+        raise typer.Exit(EXIT_USAGE)
+    result = lab_call(lambda: LocalHost().in_netns(lab_plan.ns(device), ctx.args, check=False))
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    raise typer.Exit(result.returncode)
+
+
+class PowerVerb(StrEnum):
+    on = "on"
+    off = "off"
+    status = "status"
+
+
+@lab_app.command("power")
+def lab_power(
+    design: DesignArg,
+    server: Annotated[str, typer.Argument(help="a server of the design")],
+    verb: Annotated[PowerVerb, typer.Argument(help="on, off, or status")] = PowerVerb.status,
+    name: LabName = "default",
+) -> None:
+    """Power a server on or off through its Redfish BMC (it takes effect 1 to 11 s later), or read its state."""
+    driver = lab_session.driver_for(name, load(design))
+    if verb != PowerVerb.status:
+        lab_call(lambda: driver.power(server, "on" if verb == PowerVerb.on else "off"))
+        out.print(f"{server}: power {verb} requested from its BMC")
+        return
+    out.print(f"{server}: {lab_call(lambda: driver.power_state(server))}")

@@ -15,7 +15,7 @@ from trisite.lab import build, session
 from trisite.lab.plan import PREFIX
 from trisite.model import load_design
 from trisite.prove import campaign
-from trisite.prove.scenarios import network_scenarios
+from trisite.prove.scenarios import network_scenarios, with_probe
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -134,3 +134,17 @@ def test_losing_the_internet_line_of_site_1_is_measured_and_within_the_predictio
     assert result.measured.seconds is not None, "the public address never came back"
     assert result.ok, (result.measured, result.predicted)
     assert result.measured.probes > 500  # probes every 20 ms over the observation
+
+
+@pytest.mark.usefixtures("deployed")
+def test_bgp_failover_over_tcp_is_measured_and_the_sessions_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The operator shuts the line's sessions (the line stays up); TCP probes to the public service."""
+    monkeypatch.setattr(campaign, "OBSERVE", 5.0)
+    monkeypatch.setattr(campaign, "SETTLE", 1.0)
+    design = load_design(REFERENCE).design
+    scenario = next(s for s in network_scenarios(design) if s.name.startswith("BGP failover"))
+    (result,) = campaign.run(design, session.driver_for("pytest"), [with_probe(design, scenario, "tcp:443")])
+    assert result.ok, (result.measured, result.predicted)
+    assert until(lambda: established("dc1-fw1") and established("dc1-fw2"), within=30) is not None

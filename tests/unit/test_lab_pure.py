@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES
+from trisite.drivers.fake import FakeDriver
 from trisite.errors import LabError
 from trisite.lab import bmc, defects
 from trisite.lab.bmcwatch import PowerWatch
 from trisite.lab.plan import plan
 from trisite.model import load_design
+from trisite.prove.campaign import _components
 from trisite.prove.scenarios import network_scenarios
+from trisite.verify.twin import Twin
 
 REFERENCE = load_design(EXAMPLES / "three-sites" / "design.yaml").design
 MINIMAL = load_design(EXAMPLES / "minimal" / "design.yaml").design
@@ -134,3 +137,11 @@ def test_the_random_port_is_drawn_from_network_device_cables_and_repeats_with_it
     drawn = {port(seed) for seed in range(20)}
     assert len(drawn) > 3 and port(7) == port(7)
     assert not any(end.split(":")[0] in servers for fault in drawn for end in fault[6:].split("|"))
+
+
+def test_bgp_failover_shuts_the_sessions_and_is_predicted_as_the_line_lost() -> None:
+    scenario = next(s for s in network_scenarios(REFERENCE) if s.name.startswith("BGP failover"))
+    line = REFERENCE.uplinks[0].name
+    assert scenario.faults == (f"bgp:{line}",)
+    cut, failed = _components(FakeDriver(), Twin(REFERENCE), scenario)  # type: ignore[arg-type]
+    assert cut == [f"bgp:{line}"] and failed == [f"uplink:{line}"]

@@ -76,7 +76,12 @@ class LabDriver:
         return sorted(c for c, ends in self._links().items() if any(netns in (e[0], e[2]) for e in ends))
 
     def set_component(self, component: str, up: bool) -> None:
-        """Cut (or mend) a cable, MAN link or line: every veth it stands for goes down on both ends."""
+        """Cut (or mend) a cable, MAN link or line: every veth it stands for goes down on both ends. A
+        `bgp:LINE` component is the operator's BGP sessions of that line: shut on the operator's router, the
+        line itself staying up (the seed's BGP failover)."""
+        if component.startswith("bgp:"):
+            self._operator_sessions(component.removeprefix("bgp:"), up)
+            return
         ends = self._links().get(component)
         if ends is None:
             raise DriverError(f"the lab has no component {component}")
@@ -116,6 +121,22 @@ class LabDriver:
     def raid_types(self, server: str) -> dict[str, list[str]]:
         netns, client = self.bmc(server)
         return call_in_netns(netns, client.raid_types)
+
+    def _operator_sessions(self, line: str, up: bool) -> None:
+        path = self.lab_dir / "sessions.json"
+        lines = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if line not in lines:
+            raise DriverError(f"the lab has no internet line {line} (is the lab up?)")
+        session = lines[line]
+        verb = "no neighbor" if up else "neighbor"
+        commands = ["configure terminal", f"router bgp {session['asn']}"]
+        commands += [f"{verb} {peer} shutdown" for peer in session["customers"]]
+        args = ["vtysh", "-N", self.netns(f"op-{line}")]
+        for command in commands:
+            args += ["-c", command]
+        done = self.host.run(args, check=False)
+        if done.returncode != 0:
+            raise DriverError(f"op-{line}: vtysh: {(done.stderr or done.stdout).strip() or 'failed'}")
 
     def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
         done = self.host.in_netns(self.netns(device), args, check=False, timeout=timeout)

@@ -4,6 +4,7 @@ operators on the exchange, and the internet client behind them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from trisite.drivers.lab import LabDriver
@@ -56,7 +57,23 @@ def operator_configs(design: Design, base_dir: Path, secrets_dir: Path) -> dict[
     return configs
 
 
+def sessions(design: Design) -> dict[str, dict[str, object]]:
+    """Per line, the operator router's ASN and its sessions to our firewalls: what a `bgp:LINE` fault shuts."""
+    ix = Index(design)
+    found: dict[str, dict[str, object]] = {}
+    for up in design.uplinks:
+        asn = next(o.asn for o in design.operators if o.name == up.operator)
+        customers = sorted(
+            str(a.ip) for f in up.firewalls for a in ix.addresses(ix.hosts[f]) if a.network == up.network
+        )
+        found[up.name] = {"asn": asn, "customers": customers}
+    return found
+
+
 def start_operators(design: Design, driver: LabDriver, base_dir: Path, secrets_dir: Path) -> None:
+    (driver.lab_dir / "sessions.json").write_text(
+        json.dumps(sessions(design), sort_keys=True), encoding="utf-8"
+    )
     for line, config in operator_configs(design, base_dir, secrets_dir).items():
         device = f"op-{line}"
         driver.put(device, "/etc/frr/frr.conf", config, "0640")

@@ -55,6 +55,9 @@ def _components(driver: FaultDriver, twin: Twin, scenario: Scenario) -> tuple[li
             device = fault.split(":", 1)[1]
             cut += driver.components_of(device)
             failed.append(next(c.id for c in twin.components if c.name == device))
+        elif fault.startswith("bgp:"):  # the sessions of a line, the line up: at worst the line's loss
+            cut.append(fault)
+            failed.append("uplink:" + fault.removeprefix("bgp:"))
         else:
             cut.append(fault)
             failed.append(fault)

@@ -69,6 +69,15 @@ def network_scenarios(design: Design, seed: int = 0) -> list[Scenario]:
             ("internet/",),
         )
     )
+    found.append(
+        Scenario(
+            f"BGP failover (sessions of {first_line.name} shut by the operator)",
+            (f"bgp:{first_line.name}",),
+            "internet",
+            public,
+            ("internet/",),
+        )
+    )
     for site in sites:
         fws = _fw(design, site)
         if fws:

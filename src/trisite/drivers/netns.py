@@ -7,7 +7,6 @@ the namespace first; the rest of the process stays where it was. Python 3.11 has
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from trisite.errors import DriverError
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
+# The process's own symbols include libc's; find_library("c") would spawn ldconfig, hundreds of ms per call.
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def enter(netns: str) -> None:
@@ -27,13 +28,12 @@ def enter(netns: str) -> None:
 
 
 def _enter(netns: str) -> None:
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     try:
         fd = os.open(NETNS_DIR / netns, os.O_RDONLY)
     except OSError:
         raise DriverError(f"namespace {netns} does not exist (is the lab up?)") from None
     try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
+        if _LIBC.setns(fd, CLONE_NEWNET) != 0:
             raise DriverError(f"cannot enter namespace {netns}: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)

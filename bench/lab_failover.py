@@ -62,6 +62,26 @@ def with_tenant(design: Design, advert_ms: int | None = None) -> Design:
     return design.model_copy(update={"ha_groups": groups, "vms": [*design.vms, tenant]})
 
 
+BMC_MEMORY: list[tuple[int, float]] = []  # (processes, MiB resident), taken once, in the first lab
+
+
+def bmc_memory() -> tuple[int, float]:
+    """The BMC emulators and power watchers of the running lab: how many, and their resident memory."""
+    state = build.load_state(NAME)
+    count, kib = 0, 0
+    for pid in state.pids if state else []:
+        proc = Path("/proc") / str(abs(pid))
+        try:
+            if b"trisite.lab.bmc" not in (proc / "cmdline").read_bytes():
+                continue
+            status = (proc / "status").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        count += 1
+        kib += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return count, kib / 1024
+
+
 def measure(
     loaded: LoadedDesign, design: Design, scenario: Scenario, observe: float
 ) -> tuple[float | None, float, float]:
@@ -70,6 +90,8 @@ def measure(
     started = time.perf_counter()
     session.up(variant, NAME, str(REFERENCE))
     up_s = time.perf_counter() - started
+    if not BMC_MEMORY:
+        BMC_MEMORY.append(bmc_memory())
     try:
         session.deploy(variant, NAME, lambda _: None)
         session.wait_ready(variant, NAME)
@@ -125,6 +147,9 @@ def main() -> None:
         ("FRR defaults / reference timers", rows[1][0], rows[0][0]),
         (f"VRRP 1 s / VRRP {design_ms} ms", rows[3][0], rows[2][0]),
     )
+    if BMC_MEMORY:
+        processes, mib = BMC_MEMORY[0]
+        print(f"BMC emulators and power watchers: {processes} processes, {mib:.0f} MiB resident")
     for label, slow, fast in ratios:
         a, b = measured.get(fast), measured.get(slow)
         if a and b:

@@ -19,7 +19,7 @@ from pathlib import Path
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns
 from trisite.drivers.ping import PingProbe
-from trisite.drivers.protocols import CommandResult, PowerAction
+from trisite.drivers.protocols import CommandResult, PowerAction, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
 from trisite.drivers.sockprobe import SocketProbe
 from trisite.errors import DriverError
@@ -54,14 +54,13 @@ class LabDriver:
 
     # -- faults and probes ----------------------------------------------------------------------------------------
     def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> PingProbe | SocketProbe:
-        transport, _, port = kind.partition(":")
-        if transport == "icmp":
+        try:
+            transport, port = parse_probe(kind)
+        except ValueError as exc:
+            raise DriverError(str(exc)) from None
+        if transport == "icmp" or port is None:
             return PingProbe(self.netns(device), target, interval)
-        if transport in ("tcp", "udp") and port.isdigit():
-            return SocketProbe(
-                self.netns(device), target, int(port), "tcp" if transport == "tcp" else "udp", interval
-            )
-        raise DriverError(f"probe {kind!r}: the lab probes with icmp, tcp:PORT or udp:PORT")
+        return SocketProbe(self.netns(device), target, port, transport, interval)
 
     def _links(self) -> dict[str, list[list[str]]]:
         path = self.lab_dir / "links.json"

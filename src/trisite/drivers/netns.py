@@ -24,10 +24,6 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 def enter(netns: str) -> None:
     """Move the calling thread into `netns` (for a thread that lives there, as a probe does)."""
-    _enter(netns)
-
-
-def _enter(netns: str) -> None:
     try:
         fd = os.open(NETNS_DIR / netns, os.O_RDONLY)
     except OSError:
@@ -46,7 +42,7 @@ def call_in_netns(netns: str, work: Callable[[], T]) -> T:
 
     def run() -> None:
         try:
-            _enter(netns)
+            enter(netns)
             results.append(work())
         except BaseException as exc:
             failures.append(exc)

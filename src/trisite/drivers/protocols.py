@@ -14,6 +14,16 @@ from trisite.plan.deploy import ServiceAction
 PowerAction = Literal["on", "off"]
 
 
+def parse_probe(text: str) -> tuple[Literal["icmp", "tcp", "udp"], int | None]:
+    """'icmp' -> ('icmp', None); 'tcp:53' -> ('tcp', 53). Raises ValueError with the accepted forms."""
+    kind, _, port = text.partition(":")
+    if kind == "icmp" and not port:
+        return "icmp", None
+    if kind in ("tcp", "udp") and port.isdigit() and 0 < int(port) < 65536:
+        return ("tcp" if kind == "tcp" else "udp"), int(port)
+    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT or udp:PORT")
+
+
 @dataclass(frozen=True)
 class CommandResult:
     returncode: int

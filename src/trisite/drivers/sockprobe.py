@@ -45,13 +45,8 @@ def _udp(target: str, port: int, timeout: float, seq: int) -> bool:
 
 class SocketProbe:
     def __init__(self, netns: str, target: str, port: int, transport: Transport, interval: float) -> None:
-        self.netns, self.target, self.port, self.transport, self.interval = (
-            netns,
-            target,
-            port,
-            transport,
-            interval,
-        )
+        self.netns, self.target, self.port = netns, target, port
+        self.transport, self.interval = transport, interval
         self.results: list[ProbeResult] = []
         self.failure: BaseException | None = None
         self._stopping = threading.Event()

@@ -128,10 +128,6 @@ def _watch_spec(lab_plan: LabPlan, bmcs: list[BmcPlan]) -> dict[str, Any]:
     systems = {}
     for bmc in bmcs:
         netns = ns(bmc.server)
-        interfaces = sorted(
-            {link.a_if for link in lab_plan.links if link.a_ns == netns}
-            | {link.b_if for link in lab_plan.links if link.b_ns == netns}
-        )
         routes = [
             f"route replace {prefix} via {via}" for space, prefix, via in lab_plan.routes if space == netns
         ]
@@ -139,7 +135,7 @@ def _watch_spec(lab_plan: LabPlan, bmcs: list[BmcPlan]) -> dict[str, Any]:
         systems[system_id(bmc.server)] = {
             "server": bmc.server,
             "netns": netns,
-            "interfaces": interfaces,
+            "interfaces": lab_plan.interfaces(netns),
             "routes": routes,
         }
     return {"systems": systems}

@@ -75,6 +75,13 @@ class LabPlan:
     # (namespace, source address, gateway, table): replies from an address leave through its network's gateway
     source_routes: list[tuple[str, str, str, int]] = field(default_factory=list)
 
+    def interfaces(self, netns: str) -> list[str]:
+        """Every veth end living in a namespace."""
+        return sorted(
+            {link.a_if for link in self.links if link.a_ns == netns}
+            | {link.b_if for link in self.links if link.b_ns == netns}
+        )
+
 
 def ns(device: str) -> str:
     return PREFIX + device

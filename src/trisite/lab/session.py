@@ -37,8 +37,12 @@ def missing_tools() -> str:
     absent = [t for t in LAB_TOOLS if shutil.which(t) is None] + (
         [] if Path("/usr/lib/frr/frrinit.sh").exists() else ["frr"]
     )
-    absent += [f"python module {m}" for m in LAB_MODULES if importlib.util.find_spec(m) is None]
+    absent += [f"python module {m}" for m in _absent_modules()]
     return f"missing {', '.join(absent)}" if absent else ""
+
+
+def _absent_modules() -> list[str]:
+    return [m for m in LAB_MODULES if importlib.util.find_spec(m) is None]
 
 
 def lab_dir(name: str) -> Path:
@@ -80,7 +84,7 @@ def _record(name: str, driver: LabDriver) -> None:
 def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence[str] = ()) -> build.LabState:
     """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong."""
     delivered_defects = defects.chosen(list(defect_names))
-    absent = [m for m in LAB_MODULES if importlib.util.find_spec(m) is None]
+    absent = _absent_modules()
     if loaded.design.servers and absent:
         raise LabError(f"the lab's BMC emulators need {', '.join(absent)}: pip install 'trisite[lab]'")
     delivered = defects.as_delivered(loaded.design, delivered_defects)

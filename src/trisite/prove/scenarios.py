@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, replace
 from ipaddress import ip_network
 
+from trisite.drivers.protocols import parse_probe
 from trisite.model import Design, Index
 from trisite.model.devices import Server, Vm
 from trisite.model.types import IPNetwork
@@ -22,16 +23,6 @@ class Scenario:
     target: str  # the address probed
     services: tuple[str, ...]  # twin services whose predicted outage the measurement is held against
     probe: str = "icmp"  # icmp, tcp:PORT or udp:PORT (drivers/sockprobe.py says what answers)
-
-
-def parse_probe(text: str) -> tuple[str, int | None]:
-    """'icmp' -> ('icmp', None); 'tcp:53' -> ('tcp', 53). Raises ValueError with the accepted forms."""
-    kind, _, port = text.partition(":")
-    if kind == "icmp" and not port:
-        return kind, None
-    if kind in ("tcp", "udp") and port.isdigit() and 0 < int(port) < 65536:
-        return kind, int(port)
-    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT or udp:PORT")
 
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:

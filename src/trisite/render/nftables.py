@@ -71,10 +71,13 @@ def _match(side: str, name: str, elements: list[Prefix] | None, family: int) -> 
     return f"{proto} {addr} @{endpoint_set_name(name)}_v{family}"
 
 
+def _ports(flow: Flow) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in flow.ports)
+
+
 def _l4(flow: Flow) -> str:
     if flow.protocol in ("tcp", "udp"):
-        ports = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in flow.ports)
-        return f"{flow.protocol} dport {{ {ports} }}"
+        return f"{flow.protocol} dport {{ {_ports(flow)} }}"
     if flow.protocol == "any":
         return ""
     return f"meta l4proto {L4[flow.protocol]}"
@@ -145,26 +148,27 @@ def zone_rules(matrix: Matrix) -> list[str]:
     return found
 
 
-def reply_rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
-    """Replies of the flows from outside, passed statelessly when lines land at several sites.
-
-    A request may enter through one site's firewall (its line is down) and its reply leave through another (the
-    server's gateway): neither holds the whole connection, so conntrack calls the reply invalid. The lab's TCP
-    probes found it. Only replies pass: from the flow's destination and ports, and for TCP never a bare SYN."""
+def replied_statelessly(matrix: Matrix, flows: Sequence[Flow]) -> list[Flow]:
+    """The inbound TCP and UDP flows whose replies must pass without state: those from outside, when lines land
+    at several sites. A request may enter through one site's firewall (its line is down) and its reply leave
+    through another (the server's gateway): neither holds the whole connection, so conntrack calls the reply
+    invalid. The lab's TCP probes found it."""
     if len({u.site for u in matrix.design.uplinks}) < 2:
         return []
+    return [f for f in flows if matrix.elements(f.source) is None and f.protocol in ("tcp", "udp")]
+
+
+def reply_rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
+    """Replies of those flows: from the flow's destination and ports, and for TCP never a bare SYN."""
     found = []
     errors: dict[str, None] = {}  # ICMP errors of those flows (port unreachable, path MTU), once per endpoint
-    for flow in flows:
-        if matrix.elements(flow.source) is not None or flow.protocol not in ("tcp", "udp"):
-            continue
+    for flow in replied_statelessly(matrix, flows):
         destination = matrix.elements(flow.destination) or []
-        ports = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in flow.ports)
         for family in (4, 6):
             if not any(p.version == family for p in destination):
                 continue
             proto = "ip" if family == 4 else "ip6"
-            l4 = f"{flow.protocol} sport {{ {ports} }}"
+            l4 = f"{flow.protocol} sport {{ {_ports(flow)} }}"
             if flow.protocol == "tcp":
                 l4 += " tcp flags & (syn | ack) != syn"
             source = f"{proto} saddr @{endpoint_set_name(flow.destination)}_v{family}"

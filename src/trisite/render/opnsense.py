@@ -14,7 +14,7 @@ from trisite.model.devices import Firewall
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import to_json
 from trisite.render.netinfo import interfaces, on_network
-from trisite.render.nftables import Matrix, endpoint_set_name
+from trisite.render.nftables import Matrix, endpoint_set_name, replied_statelessly
 
 PROTOCOLS = {
     "tcp": "TCP",
@@ -131,12 +131,8 @@ def _reply_rules(
     """Stateless passes for the replies of inbound flows when lines land at several sites (see
     nftables.reply_rules: a reply may leave by a firewall that never saw the request). The automation API
     sets no TCP-flag guard here, so a bare SYN from the flow's source port would pass too."""
-    if len({u.site for u in design.uplinks}) < 2:
-        return []
     calls: list[dict[str, Any]] = []
-    for flow in design.flows:
-        if matrix.elements(flow.source) is not None or flow.protocol not in ("tcp", "udp"):
-            continue
+    for flow in replied_statelessly(matrix, design.flows):
         rule = {
             "enabled": "1",
             "sequence": str(sequence + len(calls)),

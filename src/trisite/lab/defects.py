@@ -29,7 +29,7 @@ class Defect:
 
 def _swapped_man_cables(design: Design) -> Design:
     """Two MAN fibres leaving one site are connected to each other's far end."""
-    ix = Index(design)
+    ix = Index.of(design)
     links = list(design.man_links)
     for i, first in enumerate(links):
         for j in range(i + 1, len(links)):
@@ -69,7 +69,7 @@ def _slow_line(design: Design, host: LocalHost) -> None:
 
 def _switch_at_wrong_site(design: Design) -> dict[str, str]:
     """The switches prepared for two sites were shipped to each other's site: each announces the other's name."""
-    ix = Index(design)
+    ix = Index.of(design)
     switches = [s.name for s in design.switches]
     for first in switches:
         for second in switches:

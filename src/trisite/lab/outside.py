@@ -16,7 +16,7 @@ from trisite.render.engine import template
 
 def operator_configs(design: Design, base_dir: Path, secrets_dir: Path) -> dict[str, str]:
     """Line name -> the FRR configuration of its operator's router."""
-    ix = Index(design)
+    ix = Index.of(design)
     hosts = list(EXCHANGE.hosts())
     exchange = [(up, str(hosts[i])) for i, up in enumerate(design.uplinks)]
     configs = {}
@@ -59,7 +59,7 @@ def operator_configs(design: Design, base_dir: Path, secrets_dir: Path) -> dict[
 
 def sessions(design: Design) -> dict[str, dict[str, object]]:
     """Per line, the operator router's ASN and its sessions to our firewalls: what a `bgp:LINE` fault shuts."""
-    ix = Index(design)
+    ix = Index.of(design)
     found: dict[str, dict[str, object]] = {}
     for up in design.uplinks:
         asn = next(o.asn for o in design.operators if o.name == up.operator)

@@ -119,7 +119,7 @@ class Planner:
     def __init__(self, design: Design) -> None:
         check_safe(design)
         self.d = design
-        self.ix = Index(design)
+        self.ix = Index.of(design)
         self.plan = LabPlan()
         self.bridges: set[tuple[str, str]] = set()
 

@@ -27,7 +27,7 @@ class Checks:
 
     def __init__(self, design: Design, report: ProblemReport) -> None:
         self.d = design
-        self.ix = Index(design)
+        self.ix = Index.of(design)
         self.r = report
         self.ips: dict[IPAddress, PathKey] = {}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 from trisite.model.design import Design
 from trisite.model.devices import Firewall, Server, Station, Switch, Vm
@@ -19,6 +20,21 @@ class Index:
     design: Design
     kinds: dict[str, str] = field(init=False)
     also: dict[str, set[str]] = field(init=False)
+    # The indexes of the last few design objects (designs are immutable, so an index never goes stale). Kept
+    # here rather than on the design: `model_copy` would carry a cached index over to a changed copy.
+    _recent: ClassVar[dict[int, Index]] = {}
+    _RECENT = 8
+
+    @classmethod
+    def of(cls, design: Design) -> Index:
+        """The index of a design, built once and shared by validation, verify, render, lab and prove."""
+        found = cls._recent.pop(id(design), None)
+        if found is None or found.design is not design:
+            found = cls(design)
+        cls._recent[id(design)] = found  # most recent last; the cache holds the design, so ids stay unique
+        while len(cls._recent) > cls._RECENT:
+            del cls._recent[next(iter(cls._recent))]
+        return found
 
     def __post_init__(self) -> None:
         kinds: dict[str, str] = {}

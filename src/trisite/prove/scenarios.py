@@ -158,7 +158,7 @@ def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:
 
 def public_service(design: Design, kind: str, port: int) -> str:
     """The first public address (of a server or VM) that some flow from outside allows on kind/port."""
-    ix = Index(design)
+    ix = Index.of(design)
     matrix = Matrix(design, ix)
     hosts: list[Server | Vm] = [*design.servers, *design.vms]
     for flow in sorted(design.flows, key=lambda f: f.name):

@@ -46,7 +46,7 @@ __all__ = ["RENDERERS", "Apply", "Artifact", "render"]
 
 def render(design: Design) -> list[Artifact]:
     """Every artifact of the design, sorted by path; pure and deterministic."""
-    ix = Index(design)
+    ix = Index.of(design)
     found: list[Artifact] = []
     for renderer in RENDERERS:
         found.extend(renderer.render(design, ix))

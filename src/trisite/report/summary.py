@@ -21,7 +21,7 @@ def _count_by_site(ix: Index, names: list[str]) -> Counter[str]:
 
 
 def site_table(design: Design) -> Table:
-    ix = Index(design)
+    ix = Index.of(design)
     rows = []
     for site in design.sites:
         s = site.name
@@ -55,7 +55,7 @@ def site_table(design: Design) -> Table:
 
 
 def layer_table(design: Design) -> Table:
-    ix = Index(design)
+    ix = Index.of(design)
     rows: list[tuple[str, str, str]] = []
     man = ", ".join(f"{m.name} {format_speed(m.speed)}" for m in design.man_links) or "none"
     rows.append(

@@ -40,7 +40,7 @@ class Need:
 class Matrix:
     def __init__(self, design: Design) -> None:
         self.design = design
-        self.ix = Index(design)
+        self.ix = Index.of(design)
         self.zone_of = {n.name: n.zone for n in design.networks}
         self.groups = {g.name: set(g.members) for g in design.groups}
 

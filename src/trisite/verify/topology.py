@@ -49,7 +49,7 @@ class Topology:
 
     def __post_init__(self) -> None:
         d = self.design
-        self.ix = Index(d)
+        self.ix = Index.of(d)
         self.power = {}
         self.device_component = {}
         physical: list[tuple[str, Firewall | Switch | Server]] = [

@@ -11,9 +11,9 @@ import typer
 
 from trisite.cli.common import EXIT_USAGE, DesignArg, LabName, err, lab_call, load, out
 from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import namespace
 from trisite.lab import build as lab_build
 from trisite.lab import defects as lab_defects
-from trisite.lab import plan as lab_plan
 from trisite.lab import session as lab_session
 
 lab_app = typer.Typer(
@@ -62,7 +62,7 @@ def lab_exec(
     if not ctx.args:
         err.print("give the command after --, e.g. trisite lab exec dc1-fw1 -- ip address")
         raise typer.Exit(EXIT_USAGE)
-    result = lab_call(lambda: LocalHost().in_netns(lab_plan.ns(device), ctx.args, check=False))
+    result = lab_call(lambda: LocalHost().in_netns(namespace(device), ctx.args, check=False))
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     raise typer.Exit(result.returncode)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from trisite.drivers.host import LocalHost
-from trisite.drivers.netns import call_in_netns
+from trisite.drivers.netns import call_in_netns, namespace
 from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
@@ -47,7 +47,7 @@ class LabDriver:
         self.files: list[str] = []
 
     def netns(self, device: str) -> str:
-        return f"ts-{device}"
+        return namespace(device)
 
     def root(self, device: str) -> Path:
         return self.lab_dir / "root" / device

@@ -16,10 +16,17 @@ from typing import TypeVar
 from trisite.errors import DriverError
 
 T = TypeVar("T")
+# Every namespace the lab makes starts with this, so that `lab down` and a human can tell ours from others'.
+PREFIX = "ts-"
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
 # The process's own symbols include libc's; find_library("c") would spawn ldconfig, hundreds of ms per call.
 _LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def namespace(device: str) -> str:
+    """The lab namespace of a device (or of any other lab-made endpoint such as `bmc-NETWORK`)."""
+    return PREFIX + device
 
 
 def enter(netns: str) -> None:

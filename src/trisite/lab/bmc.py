@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from trisite.drivers.host import LocalHost
-from trisite.drivers.netns import call_in_netns
+from trisite.drivers.netns import call_in_netns, namespace
 from trisite.errors import LabError
 from trisite.lab.bmcwatch import WATCH_ADDRESS
 from trisite.lab.build import source_route_lines
-from trisite.lab.plan import BmcPlan, LabPlan, ns
+from trisite.lab.plan import BmcPlan, LabPlan
 from trisite.model import Design
 from trisite.model.devices import Server
 
@@ -127,7 +127,7 @@ def _emulator_config(design: Design, bmcs: list[BmcPlan], directory: Path, quirk
 def _watch_spec(lab_plan: LabPlan, bmcs: list[BmcPlan]) -> dict[str, Any]:
     systems = {}
     for bmc in bmcs:
-        netns = ns(bmc.server)
+        netns = namespace(bmc.server)
         routes = [
             f"route replace {prefix} via {via}" for space, prefix, via in lab_plan.routes if space == netns
         ]

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import namespace
 from trisite.errors import LabError
-from trisite.lab.plan import ns
 from trisite.model import Design
 from trisite.model.index import Index
 
@@ -46,7 +46,7 @@ def _slow_line(design: Design, host: LocalHost) -> None:
     """The first internet line shaped at 1 Gbit/s on the operator's side, where the customer cannot see it."""
     if not design.uplinks:
         raise LabError("defect slow-line: the design has no internet line")
-    router = ns(f"op-{design.uplinks[0].name}")
+    router = namespace(f"op-{design.uplinks[0].name}")
     host.in_netns(
         router,
         [

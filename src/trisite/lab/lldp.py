@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import namespace
 from trisite.errors import LabError
-from trisite.lab.plan import LabPlan, ns
+from trisite.lab.plan import LabPlan
 from trisite.model import Design
 
 PIDFILE = Path("/run/lldpd.pid")  # lldpd's own, shared by every instance
@@ -24,7 +25,7 @@ def native_ports(design: Design, plan: LabPlan) -> dict[str, list[str]]:
     names |= {f.name: {n.name for n in f.nics} for f in design.firewalls if f.kind == "physical"}
     found: dict[str, list[str]] = {}
     for device, ports in names.items():
-        here = ns(device)
+        here = namespace(device)
         cabled = {lk.a_if for lk in plan.links if lk.a_ns == here} | {
             lk.b_if for lk in plan.links if lk.b_ns == here
         }
@@ -56,7 +57,7 @@ def start(
         ]
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
         host.in_netns(
-            ns(device),
+            namespace(device),
             [
                 "lldpd",
                 "-k",

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
+from trisite.drivers.netns import namespace
 from trisite.errors import LabError
 from trisite.model import Design, Index
 from trisite.model.devices import Firewall, Station, Switch, Vm
+from trisite.model.interfaces import Iface, interfaces
 from trisite.model.types import split_endpoint
-from trisite.render.netinfo import Iface, interfaces
 from trisite.verify.components import cable_id
 
-PREFIX = "ts-"
 # Lab traffic stays in the ranges reserved for benchmarks and documentation (ARCHITECTURE.md, lab safety).
 SAFE = [ip_network(p) for p in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
 EXCHANGE = ip_network("192.0.2.0/26")
@@ -83,10 +83,6 @@ class LabPlan:
         )
 
 
-def ns(device: str) -> str:
-    return PREFIX + device
-
-
 def bridge_name(ix: Index, network: str) -> str:
     vlan = ix.networks[network].vlan
     return f"br{vlan}" if vlan is not None else f"brn{sorted(ix.networks).index(network)}"
@@ -126,7 +122,7 @@ class Planner:
     def build(self) -> LabPlan:
         for name, host in sorted(self.ix.hosts.items()):
             if not isinstance(host, Station) and name in self._physical():
-                self.plan.namespaces[ns(name)] = name
+                self.plan.namespaces[namespace(name)] = name
         for cable in self.d.cables:
             self._cable(cable.a, cable.b, cable_id(cable.a, cable.b))
         for man in self.d.man_links:
@@ -150,12 +146,12 @@ class Planner:
 
     def _bridge(self, switch: str, network: str) -> str:
         name = bridge_name(self.ix, network)
-        self.bridges.add((ns(switch), name))
+        self.bridges.add((namespace(switch), name))
         return name
 
     def _cable(self, a: str, b: str, component: str) -> None:
         (da, pa), (db, pb) = split_endpoint(a), split_endpoint(b)
-        self.plan.links.append(Link(ns(da), pa, ns(db), pb, component))
+        self.plan.links.append(Link(namespace(da), pa, namespace(db), pb, component))
         a_switch, b_switch = isinstance(self.ix.hosts[da], Switch), isinstance(self.ix.hosts[db], Switch)
         if a_switch and b_switch:
             self._trunk(da, pa, db, pb, component)
@@ -168,10 +164,10 @@ class Planner:
         carried = [n for n in self.d.networks if sites <= set(n.sites)]
         for i, net in enumerate(sorted(carried, key=lambda n: n.name)):
             a_if, b_if = _switch_side(pa, net.vlan, i), _switch_side(pb, net.vlan, i)
-            self.plan.links.append(Link(ns(da), a_if, ns(db), b_if, component))
+            self.plan.links.append(Link(namespace(da), a_if, namespace(db), b_if, component))
             self.plan.ports += [
-                Port(ns(da), self._bridge(da, net.name), a_if),
-                Port(ns(db), self._bridge(db, net.name), b_if),
+                Port(namespace(da), self._bridge(da, net.name), a_if),
+                Port(namespace(db), self._bridge(db, net.name), b_if),
             ]
 
     def _carried(self, host: str, nic: str) -> list[Iface]:
@@ -188,12 +184,12 @@ class Planner:
         for i, iface in enumerate(self._carried(host, nic)):
             bridge = self._bridge(switch, iface.network)
             if iface.name == nic:  # the native veth itself carries this network untagged
-                self.plan.ports.append(Port(ns(switch), bridge, port))
+                self.plan.ports.append(Port(namespace(switch), bridge, port))
             else:
                 side = _switch_side(port, self.ix.networks[iface.network].vlan, i)
-                self.plan.links.append(Link(ns(host), iface.name, ns(switch), side, component))
-                self.plan.ports.append(Port(ns(switch), bridge, side))
-            self.plan.addresses.append(Address(ns(host), iface.name, str(iface.address)))
+                self.plan.links.append(Link(namespace(host), iface.name, namespace(switch), side, component))
+                self.plan.ports.append(Port(namespace(switch), bridge, side))
+            self.plan.addresses.append(Address(namespace(host), iface.name, str(iface.address)))
             self._default_route(host, iface)
 
     def _default_route(self, host: str, iface: Iface) -> None:
@@ -206,14 +202,14 @@ class Planner:
             return
         if gateway is not None:
             table = SOURCE_TABLES + len(self.plan.source_routes)
-            self.plan.source_routes.append((ns(host), str(iface.address.ip), str(gateway), table))
-        if any(r[0] == ns(host) for r in self.plan.routes):
+            self.plan.source_routes.append((namespace(host), str(iface.address.ip), str(gateway), table))
+        if any(r[0] == namespace(host) for r in self.plan.routes):
             return
         first = next(
             (a for a in self.ix.addresses(self.ix.hosts[host]) if self.ix.networks[a.network].gateway), None
         )
         if gateway is not None and first is not None and first.network == iface.network:
-            self.plan.routes.append((ns(host), "default", str(gateway)))
+            self.plan.routes.append((namespace(host), "default", str(gateway)))
 
     def _guests(self) -> None:
         """VMs and virtual firewalls: a namespace each, its NICs in a bridge of its hypervisor, as oVirt does.
@@ -224,12 +220,14 @@ class Planner:
             spec = guest.vm if isinstance(guest, Firewall) else guest
             assert spec is not None  # a virtual firewall has its vm (model validator)
             host = spec.preferred_host or self.ix.ovirt_clusters[spec.cluster][0]
-            self.plan.namespaces[ns(guest.name)] = guest.name
+            self.plan.namespaces[namespace(guest.name)] = guest.name
             for k, iface in enumerate(interfaces(self.ix, guest.name)):
                 tap = f"vnet{number}.{k}"
-                self.plan.links.append(Link(ns(guest.name), iface.name, ns(host), tap, f"vm:{guest.name}"))
-                self.plan.ports.append(Port(ns(host), self._host_bridge(host, iface.network), tap))
-                self.plan.addresses.append(Address(ns(guest.name), iface.name, str(iface.address)))
+                self.plan.links.append(
+                    Link(namespace(guest.name), iface.name, namespace(host), tap, f"vm:{guest.name}")
+                )
+                self.plan.ports.append(Port(namespace(host), self._host_bridge(host, iface.network), tap))
+                self.plan.addresses.append(Address(namespace(guest.name), iface.name, str(iface.address)))
                 if not isinstance(guest, Firewall):
                     self._default_route(guest.name, iface)
 
@@ -239,14 +237,14 @@ class Planner:
         bridge = (
             f"vbr{net.vlan}" if net.vlan is not None else f"vbrn{sorted(self.ix.networks).index(network)}"
         )
-        if (ns(host), bridge) in self.bridges:
+        if (namespace(host), bridge) in self.bridges:
             return bridge
-        self.bridges.add((ns(host), bridge))
+        self.bridges.add((namespace(host), bridge))
         own = next((i for i in interfaces(self.ix, host) if i.network == network), None)
         if own is not None:  # the host's interface on that network joins the bridge, its address moves up
-            self.plan.ports.append(Port(ns(host), bridge, own.name))
+            self.plan.ports.append(Port(namespace(host), bridge, own.name))
             self.plan.addresses = [
-                Address(a.ns, bridge, a.cidr) if (a.ns, a.ifname) == (ns(host), own.name) else a
+                Address(a.ns, bridge, a.cidr) if (a.ns, a.ifname) == (namespace(host), own.name) else a
                 for a in self.plan.addresses
             ]
             return bridge
@@ -256,13 +254,15 @@ class Planner:
             raise LabError(f"{host} runs VMs on {network} but its NIC {nic} is not cabled")
         far = cable.b if cable.a == f"{host}:{nic}" else cable.a
         switch, port = split_endpoint(far)
-        index = len([p for p in self.plan.ports if p.ns == ns(switch) and p.ifname.startswith(port)])
+        index = len([p for p in self.plan.ports if p.ns == namespace(switch) and p.ifname.startswith(port)])
         host_side = _switch_side(f"{nic}x", net.vlan, index)
         switch_side = _switch_side(port, net.vlan, index)
-        self.plan.links.append(Link(ns(host), host_side, ns(switch), switch_side, cable_id(cable.a, cable.b)))
+        self.plan.links.append(
+            Link(namespace(host), host_side, namespace(switch), switch_side, cable_id(cable.a, cable.b))
+        )
         self.plan.ports += [
-            Port(ns(host), bridge, host_side),
-            Port(ns(switch), self._bridge(switch, network), switch_side),
+            Port(namespace(host), bridge, host_side),
+            Port(namespace(switch), self._bridge(switch, network), switch_side),
         ]
         return bridge
 
@@ -276,19 +276,19 @@ class Planner:
         """The deployment station: a laptop patched into a switch of its site carrying its network."""
         for station in self.d.stations:
             net = self.ix.networks[station.network]
-            self.plan.namespaces[ns(station.name)] = station.name
+            self.plan.namespaces[namespace(station.name)] = station.name
             switch = self._switch_carrying(station.network)
             if switch is not None:
                 port = f"st{self.d.stations.index(station)}"
                 self.plan.links.append(
-                    Link(ns(station.name), "eth0", ns(switch), port, f"station:{station.name}")
+                    Link(namespace(station.name), "eth0", namespace(switch), port, f"station:{station.name}")
                 )
-                self.plan.ports.append(Port(ns(switch), self._bridge(switch, station.network), port))
+                self.plan.ports.append(Port(namespace(switch), self._bridge(switch, station.network), port))
             self.plan.addresses.append(
-                Address(ns(station.name), "eth0", f"{station.address}/{net.prefix.prefixlen}")
+                Address(namespace(station.name), "eth0", f"{station.address}/{net.prefix.prefixlen}")
             )
             if net.gateway is not None:
-                self.plan.routes.append((ns(station.name), "default", str(net.gateway)))
+                self.plan.routes.append((namespace(station.name), "default", str(net.gateway)))
 
     def _bmcs(self) -> None:
         """A namespace per OOB network holds its BMCs' addresses, cabled into a switch bridge carrying it."""
@@ -296,13 +296,13 @@ class Planner:
         for server in self.d.servers:
             by_network.setdefault(server.bmc.network, []).append(server.name)
         for network, servers in sorted(by_network.items()):
-            netns = ns(f"bmc-{network}")
+            netns = namespace(f"bmc-{network}")
             self.plan.namespaces[netns] = f"BMCs on {network}"
             net = self.ix.networks[network]
             switch = self._switch_carrying(network)
             if switch is not None:
-                self.plan.links.append(Link(netns, "oob", ns(switch), "bmcs", f"oob:{network}"))
-                self.plan.ports.append(Port(ns(switch), self._bridge(switch, network), "bmcs"))
+                self.plan.links.append(Link(netns, "oob", namespace(switch), "bmcs", f"oob:{network}"))
+                self.plan.ports.append(Port(namespace(switch), self._bridge(switch, network), "bmcs"))
             for name in servers:
                 bmc = next(s.bmc for s in self.d.servers if s.name == name)
                 self.plan.addresses.append(Address(netns, "oob", f"{bmc.address}/{net.prefix.prefixlen}"))
@@ -328,12 +328,12 @@ class Planner:
 
     def _outside(self) -> None:
         """An operator router per line, an exchange joining them, and an internet client that probes."""
-        exchange = ns("exchange")
+        exchange = namespace("exchange")
         self.plan.namespaces[exchange] = "exchange"
         self.bridges.add((exchange, "ix"))
         hosts = list(EXCHANGE.hosts())
         for i, up in enumerate(self.d.uplinks):
-            router = ns(f"op-{up.name}")
+            router = namespace(f"op-{up.name}")
             self.plan.namespaces[router] = f"operator {up.operator} ({up.name})"
             prefix = self.ix.networks[up.network].prefix.prefixlen
             self.plan.addresses += [
@@ -344,9 +344,9 @@ class Planner:
             self.plan.ports.append(Port(exchange, "ix", f"op{i}"))
             if up.handoff:
                 switch, port = split_endpoint(up.handoff)
-                self.plan.links.append(Link(router, "customer", ns(switch), port, f"uplink:{up.name}"))
-                self.plan.ports.append(Port(ns(switch), self._bridge(switch, up.network), port))
-        client = ns("internet")
+                self.plan.links.append(Link(router, "customer", namespace(switch), port, f"uplink:{up.name}"))
+                self.plan.ports.append(Port(namespace(switch), self._bridge(switch, up.network), port))
+        client = namespace("internet")
         self.plan.namespaces[client] = "internet client"
         self.plan.links.append(Link(client, "eth0", exchange, "client", "internet"))
         self.plan.ports.append(Port(exchange, "ix", "client"))

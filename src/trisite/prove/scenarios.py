@@ -10,8 +10,8 @@ from ipaddress import ip_network
 from trisite.drivers.protocols import parse_probe
 from trisite.model import Design, Index
 from trisite.model.devices import Server, Vm
+from trisite.model.flows import FlowMatrix
 from trisite.model.types import IPNetwork
-from trisite.render.nftables import Matrix
 from trisite.verify.components import cable_id
 
 
@@ -159,7 +159,7 @@ def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:
 def public_service(design: Design, kind: str, port: int) -> str:
     """The first public address (of a server or VM) that some flow from outside allows on kind/port."""
     ix = Index.of(design)
-    matrix = Matrix(design, ix)
+    matrix = FlowMatrix(design)
     hosts: list[Server | Vm] = [*design.servers, *design.vms]
     for flow in sorted(design.flows, key=lambda f: f.name):
         allowed = flow.protocol in (kind, "any") and (

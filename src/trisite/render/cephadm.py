@@ -7,10 +7,10 @@ from typing import Any
 
 from trisite.model import Design, Index
 from trisite.model.devices import Server
+from trisite.model.interfaces import on_network
 from trisite.model.services import CephCluster
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
-from trisite.render.netinfo import on_network
 
 RULES = {
     "datacenter": "replicated_datacenter",

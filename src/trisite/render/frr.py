@@ -8,10 +8,10 @@ from ipaddress import IPv4Interface
 
 from trisite.model import Design, Index
 from trisite.model.devices import Firewall
+from trisite.model.interfaces import Iface, interfaces
 from trisite.model.site import Uplink
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import header, template
-from trisite.render.netinfo import Iface, interfaces
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ lab emulates OPNsense's CARP; OPNsense itself takes the API payloads of render/o
 from __future__ import annotations
 
 from trisite.model import Design, Index
+from trisite.model.interfaces import on_network
 from trisite.model.network import HaGroup
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import header, template
-from trisite.render.netinfo import on_network
 
 VIP_UP = """#!/bin/sh
 # {header}

@@ -7,9 +7,9 @@ from collections import defaultdict
 from typing import Any
 
 from trisite.model import Design, Index
+from trisite.model.interfaces import interfaces
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
-from trisite.render.netinfo import interfaces
 
 LAYERS = {
     "ceph": "storage",

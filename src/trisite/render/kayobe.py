@@ -8,10 +8,10 @@ from typing import Any
 
 from trisite.errors import RenderError
 from trisite.model import Design, Index
+from trisite.model.interfaces import on_network
 from trisite.model.services import OpenStackRegion
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
-from trisite.render.netinfo import on_network
 
 DISTRIBUTIONS = {
     "rocky-9": ("rocky", "9"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from trisite.model import Design, Index
+from trisite.model.interfaces import on_network
 from trisite.model.services import KubernetesCluster
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
-from trisite.render.netinfo import on_network
 
 
 def _inventory(ix: Index, cluster: KubernetesCluster) -> dict[str, Any]:

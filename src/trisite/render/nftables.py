@@ -8,16 +8,15 @@ last deployment step flushes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from trisite.model import Design, Index
 from trisite.model.devices import Firewall
+from trisite.model.flows import FlowMatrix, Prefix
+from trisite.model.interfaces import interfaces
 from trisite.model.network import Flow
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, template
-from trisite.render.netinfo import interfaces
 
-Prefix = IPv4Network | IPv6Network
 L4 = {
     "icmp": "icmp",
     "icmpv6": "ipv6-icmp",
@@ -28,35 +27,6 @@ L4 = {
     "carp": "112",
     "ospf": "89",
 }
-
-
-class Matrix:
-    """Turns flow endpoints into address elements, once per design."""
-
-    def __init__(self, design: Design, ix: Index) -> None:
-        self.design = design
-        self.ix = ix
-        self.outside = {n.zone for u in design.uplinks for n in design.networks if n.name == u.network}
-        self.internal = sorted({n.prefix for n in design.networks if n.zone not in self.outside}, key=_key)
-
-    def elements(self, name: str) -> list[Prefix] | None:
-        """The prefixes an endpoint stands for; None means 'the internet' (anything not internal)."""
-        kind = self.ix.kinds.get(name)
-        if kind == "zone":
-            if name in self.outside:
-                return None
-            return sorted({n.prefix for n in self.design.networks if n.zone == name}, key=_key)
-        if kind == "network":
-            return [self.ix.networks[name].prefix]
-        if kind == "group":
-            group = next(g for g in self.design.groups if g.name == name)
-            return sorted({p for m in group.members for p in self.elements(m) or []}, key=_key)
-        host = self.ix.hosts[name]
-        return sorted({ip_network(a.ip) for a in self.ix.addresses(host)}, key=_key)
-
-
-def _key(p: Prefix) -> tuple[int, int, int]:
-    return (p.version, int(p.network_address), p.prefixlen)
 
 
 def endpoint_set_name(name: str) -> str:
@@ -83,7 +53,7 @@ def _l4(flow: Flow) -> str:
     return f"meta l4proto {L4[flow.protocol]}"
 
 
-def rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
+def rules(matrix: FlowMatrix, flows: Sequence[Flow]) -> list[str]:
     found = []
     for flow in flows:
         src, dst = matrix.elements(flow.source), matrix.elements(flow.destination)
@@ -103,13 +73,13 @@ def rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
     return found
 
 
-def _has(elements: list[Prefix] | None, family: int, matrix: Matrix) -> bool:
+def _has(elements: list[Prefix] | None, family: int, matrix: FlowMatrix) -> bool:
     if elements is None:
         return any(p.version == family for p in matrix.internal) or family == 4
     return any(p.version == family for p in elements)
 
 
-def sets(matrix: Matrix, flows: Sequence[Flow], zones: bool = False) -> list[dict[str, object]]:
+def sets(matrix: FlowMatrix, flows: Sequence[Flow], zones: bool = False) -> list[dict[str, object]]:
     found: dict[str, dict[str, object]] = {}
     for family in (4, 6):
         internal = [str(p) for p in matrix.internal if p.version == family]
@@ -119,7 +89,7 @@ def sets(matrix: Matrix, flows: Sequence[Flow], zones: bool = False) -> list[dic
                 "type": f"ipv{family}_addr",
                 "elements": internal or ["0.0.0.0/32"],
             }
-        zone_names = sorted({n.zone for n in matrix.design.networks} - matrix.outside) if zones else []
+        zone_names = matrix.inside_zones if zones else []
         for name in [*zone_names, *(n for flow in flows for n in (flow.source, flow.destination))]:
             elements = matrix.elements(name)
             if elements and any(p.version == family for p in elements):
@@ -132,11 +102,11 @@ def sets(matrix: Matrix, flows: Sequence[Flow], zones: bool = False) -> list[dic
     return sorted(found.values(), key=lambda s: str(s["name"]))
 
 
-def zone_rules(matrix: Matrix) -> list[str]:
+def zone_rules(matrix: FlowMatrix) -> list[str]:
     """A zone is one trust domain, also across sites: traffic inside it passes, statelessly, since a reply may
     come back through the other firewall of a pair (verify's flow check assumes the same)."""
     found = []
-    for zone in sorted({n.zone for n in matrix.design.networks} - matrix.outside):
+    for zone in matrix.inside_zones:
         elements = matrix.elements(zone) or []
         for family in (4, 6):
             if any(p.version == family for p in elements):
@@ -148,7 +118,7 @@ def zone_rules(matrix: Matrix) -> list[str]:
     return found
 
 
-def replied_statelessly(matrix: Matrix, flows: Sequence[Flow]) -> list[Flow]:
+def replied_statelessly(matrix: FlowMatrix, flows: Sequence[Flow]) -> list[Flow]:
     """The inbound TCP and UDP flows whose replies must pass without state: those from outside, when lines land
     at several sites. A request may enter through one site's firewall (its line is down) and its reply leave
     through another (the server's gateway): neither holds the whole connection, so conntrack calls the reply
@@ -158,7 +128,7 @@ def replied_statelessly(matrix: Matrix, flows: Sequence[Flow]) -> list[Flow]:
     return [f for f in flows if matrix.elements(f.source) is None and f.protocol in ("tcp", "udp")]
 
 
-def reply_rules(matrix: Matrix, flows: Sequence[Flow]) -> list[str]:
+def reply_rules(matrix: FlowMatrix, flows: Sequence[Flow]) -> list[str]:
     """Replies of those flows: from the flow's destination and ports, and for TCP never a bare SYN."""
     found = []
     errors: dict[str, None] = {}  # ICMP errors of those flows (port unreachable, path MTU), once per endpoint
@@ -213,7 +183,7 @@ def _input_rules(design: Design, ix: Index, fw: Firewall) -> list[str]:
 
 
 def render(design: Design, ix: Index) -> list[Artifact]:
-    matrix = Matrix(design, ix)
+    matrix = FlowMatrix(design)
     found = []
     for fw in design.firewalls:
         site = ix.site_of(fw.name) or fw.site

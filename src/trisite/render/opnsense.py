@@ -11,10 +11,11 @@ from typing import Any
 
 from trisite.model import Design, Index
 from trisite.model.devices import Firewall
+from trisite.model.flows import FlowMatrix
+from trisite.model.interfaces import interfaces, on_network
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import to_json
-from trisite.render.netinfo import interfaces, on_network
-from trisite.render.nftables import Matrix, endpoint_set_name, replied_statelessly
+from trisite.render.nftables import endpoint_set_name, replied_statelessly
 
 PROTOCOLS = {
     "tcp": "TCP",
@@ -39,7 +40,7 @@ def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str
     return {"method": method, "path": path, **({"body": body} if body is not None else {})}
 
 
-def _aliases(matrix: Matrix, design: Design) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _aliases(matrix: FlowMatrix, design: Design) -> tuple[list[dict[str, Any]], dict[str, str]]:
     calls, names = [], {}
     internal = "\n".join(str(p) for p in matrix.internal)
     calls.append(
@@ -98,7 +99,7 @@ def _aliases(matrix: Matrix, design: Design) -> tuple[list[dict[str, Any]], dict
     return calls, names
 
 
-def _rules(design: Design, matrix: Matrix, names: dict[str, str], fw: Firewall) -> list[dict[str, Any]]:
+def _rules(design: Design, matrix: FlowMatrix, names: dict[str, str], fw: Firewall) -> list[dict[str, Any]]:
     ifaces = ",".join(sorted({i.name for i in interfaces(matrix.ix, fw.name)}))
     calls = []
     for n, flow in enumerate(design.flows):
@@ -126,7 +127,7 @@ def _rules(design: Design, matrix: Matrix, names: dict[str, str], fw: Firewall) 
 
 
 def _reply_rules(
-    design: Design, matrix: Matrix, names: dict[str, str], ifaces: str, sequence: int
+    design: Design, matrix: FlowMatrix, names: dict[str, str], ifaces: str, sequence: int
 ) -> list[dict[str, Any]]:
     """Stateless passes for the replies of inbound flows when lines land at several sites (see
     nftables.reply_rules: a reply may leave by a firewall that never saw the request). The automation API
@@ -271,7 +272,7 @@ def _routing(design: Design, ix: Index, fw: Firewall) -> list[dict[str, Any]]:
 
 
 def render(design: Design, ix: Index) -> list[Artifact]:
-    matrix = Matrix(design, ix)
+    matrix = FlowMatrix(design)
     found = []
     for fw in design.firewalls:
         if fw.platform != "opnsense":

@@ -8,10 +8,10 @@ from typing import Any
 
 from trisite.model import Design, Index
 from trisite.model.devices import Server
+from trisite.model.interfaces import on_network
 from trisite.model.services import Ovirt, StorageDomain
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
-from trisite.render.netinfo import on_network
 
 PRIORITY = {"low": 1, "medium": 50, "high": 100}
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from trisite.model import Design, Index
 from trisite.model.devices import Switch
+from trisite.model.interfaces import interfaces
 from trisite.model.types import split_endpoint
-from trisite.render.netinfo import interfaces
 
 
 @dataclass(frozen=True)

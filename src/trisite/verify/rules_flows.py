@@ -7,23 +7,14 @@ restic over SFTP 22, Redfish 443 and IPMI 623.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from trisite.model import Design, Index
-from trisite.model.network import Flow
+from trisite.model import Design
+from trisite.model.flows import FlowMatrix, Side
 from trisite.verify.findings import Finding
 
 CEPH_PORTS = (3300, 6789, 6800)
-
-
-@dataclass(frozen=True)
-class Side:
-    """One end of a flow: a host (or nobody, for the internet) on a network of a zone."""
-
-    host: str | None
-    network: str | None
-    zone: str
 
 
 @dataclass(frozen=True)
@@ -37,45 +28,11 @@ class Need:
     alternatives: tuple[Side, ...] = ()  # other addresses the source may use (a host on several networks)
 
 
-class Matrix:
-    def __init__(self, design: Design) -> None:
-        self.design = design
-        self.ix = Index.of(design)
-        self.zone_of = {n.name: n.zone for n in design.networks}
-        self.groups = {g.name: set(g.members) for g in design.groups}
-
-    def matches(self, endpoint: str, side: Side) -> bool:
-        kind = self.ix.kinds.get(endpoint)
-        if kind == "zone":
-            return side.zone == endpoint
-        if kind == "network":
-            return side.network == endpoint
-        if kind == "group":
-            return side.host in self.groups[endpoint] or side.network in self.groups[endpoint]
-        return side.host == endpoint
-
-    def permits(self, need: Need) -> bool:
-        return any(self._permits(source, need) for source in (need.source, *need.alternatives))
-
-    def _permits(self, source: Side, need: Need) -> bool:
-        if source.zone == need.destination.zone:
-            return True
-        flows: Sequence[Flow] = (
-            [*self.design.flows, *self.design.bootstrap.flows] if need.bootstrap else self.design.flows
-        )
-        return any(
-            self.matches(f.source, source)
-            and self.matches(f.destination, need.destination)
-            and f.protocol in (need.protocol, "any")
-            and (not f.ports or any(lo <= need.port <= hi for lo, hi in f.ports))
-            for f in flows
-        )
-
-    def sides(self, host: str) -> list[Side]:
-        device = self.ix.hosts.get(host)
-        if device is None:
-            return []
-        return [Side(host, a.network, self.zone_of[a.network]) for a in self.ix.addresses(device)]
+def permitted(m: FlowMatrix, need: Need) -> bool:
+    return any(
+        m.permits(source, need.destination, need.protocol, need.port, bootstrap=need.bootstrap)
+        for source in (need.source, *need.alternatives)
+    )
 
 
 def _outside(design: Design) -> Side | None:
@@ -87,7 +44,7 @@ def _first(sides: list[Side], zone_not: str | None = None) -> Side | None:
     return next((s for s in sides if s.zone != zone_not), sides[0] if sides else None)
 
 
-def needs(design: Design, m: Matrix) -> Iterator[Need]:
+def needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     outside = _outside(design)
     public = [p.prefix for p in design.public_prefixes]
     if outside:
@@ -110,7 +67,7 @@ def needs(design: Design, m: Matrix) -> Iterator[Need]:
     yield from _bmc_needs(design, m)
 
 
-def _monitoring_needs(design: Design, m: Matrix) -> Iterator[Need]:
+def _monitoring_needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     if design.monitoring is None:
         return
     for prom in design.monitoring.prometheus:
@@ -131,7 +88,7 @@ def _monitoring_needs(design: Design, m: Matrix) -> Iterator[Need]:
                 )
 
 
-def _storage_needs(design: Design, m: Matrix) -> Iterator[Need]:
+def _storage_needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     clients: dict[str, set[str]] = {}
     for region in design.openstack:
         if region.ceph_cluster:
@@ -156,7 +113,7 @@ def _storage_needs(design: Design, m: Matrix) -> Iterator[Need]:
                     )
 
 
-def _backup_needs(design: Design, m: Matrix) -> Iterator[Need]:
+def _backup_needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     for job in design.backups:
         target = _first(m.sides(job.to_host))
         for host in job.source.hosts:
@@ -172,7 +129,7 @@ def _backup_needs(design: Design, m: Matrix) -> Iterator[Need]:
                 )
 
 
-def _bmc_needs(design: Design, m: Matrix) -> Iterator[Need]:
+def _bmc_needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     for station in design.bootstrap.stations:
         source = _first(m.sides(station))
         zones = {(m.zone_of[s.bmc.network], s.bmc.protocol) for s in design.servers}
@@ -185,10 +142,10 @@ def _bmc_needs(design: Design, m: Matrix) -> Iterator[Need]:
 
 
 def check(design: Design) -> list[Finding]:
-    m = Matrix(design)
+    m = FlowMatrix(design)
     found: dict[tuple[str, str, str, int], Finding] = {}
     for need in needs(design, m):
-        if m.permits(need):
+        if permitted(m, need):
             continue
         src = need.source.host or need.source.zone
         dst = need.destination.host or need.destination.network or need.destination.zone

@@ -17,9 +17,9 @@ import yaml
 
 from tests.conftest import EXAMPLES
 from trisite.model import Index, load_design
+from trisite.model.interfaces import interfaces
 from trisite.render import render
 from trisite.render.artifact import Artifact
-from trisite.render.netinfo import interfaces
 
 CEPH_CHECK = """
 import sys, yaml

@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from ipaddress import IPv4Interface, IPv6Interface, ip_interface
 
-from trisite.model import Index
 from trisite.model.devices import Switch
+from trisite.model.index import Index
 from trisite.model.network import Network
 
 IPInterface = IPv4Interface | IPv6Interface

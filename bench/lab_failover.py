@@ -96,7 +96,7 @@ def measure(
         session.deploy(variant, NAME, lambda _: None)
         session.wait_ready(variant, NAME)
         campaign.OBSERVE, campaign.SETTLE = observe, 0.0
-        (result,) = campaign.run(design, session.driver_for(NAME), [scenario])
+        (result,) = campaign.run(design, session.driver_for(NAME), [scenario]).results
     finally:
         started = time.perf_counter()
         build.down(NAME)

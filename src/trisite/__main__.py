@@ -1,3 +1,3 @@
-from trisite.cli.app import main
+from trisite.cli import run
 
-main()
+run()

@@ -1,7 +1,14 @@
 """One root error for everything trisite reports to a user, one branch per stage.
 
-A user mistake never shows a traceback: the CLI catches `TrisiteError` and prints `str(error)`,
-which is one line per problem, each naming the file, line, column and field.
+A user mistake never shows a traceback: the CLI's one boundary (`trisite.cli.app.main`) catches `TrisiteError`,
+prints `str(error)` (one line per problem, each naming the file, line, column and field) and exits with the
+error's `exit_code`:
+
+    0 done   1 the design is invalid, or a check found what it looks for   2 usage   3 internal error (a bug)
+    4 the target failed (a driver, the lab, a deployment step)             130 interrupted
+
+Errors of the back half carry what they are about as attributes (`DriverError.device`, `ExecuteError.step`,
+`LabError.lab`), so that a caller can react without parsing the message.
 """
 
 from __future__ import annotations
@@ -49,8 +56,13 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_TARGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
 class TrisiteError(Exception):
     """Root of every error trisite raises on purpose."""
+
+    exit_code = EXIT_INVALID
 
 
 class DesignError(TrisiteError):
@@ -65,6 +77,12 @@ class DesignError(TrisiteError):
         cls, file: str | Path, message: str, *, path: str = "", hint: str = "", line: int = 0, column: int = 0
     ) -> DesignError:
         return cls([Problem(Location(str(file), line, column), path, message, hint)])
+
+
+class UsageError(TrisiteError):
+    """A command was called wrongly (an option value, a missing file); nothing was done."""
+
+    exit_code = EXIT_USAGE
 
 
 class SecretError(TrisiteError):
@@ -83,21 +101,31 @@ class PlanError(TrisiteError):
     """The deployment plan cannot be built (cycle, missing journal, ...)."""
 
 
-class ExecuteError(TrisiteError):
-    """A step failed while executing the plan."""
+class TargetError(TrisiteError):
+    """The target (a device, the lab, a site) could not do what was asked: the design may well be right."""
+
+    exit_code = EXIT_TARGET
 
 
-class DriverError(TrisiteError):
-    """A driver could not talk to, or act on, a device."""
+class ExecuteError(TargetError):
+    """A step failed while executing the plan; `step` names it."""
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        super().__init__(message)
+        self.step = step
 
 
-class LabError(TrisiteError):
-    """The emulated platform could not be built or torn down."""
+class DriverError(TargetError):
+    """A driver could not talk to, or act on, a device; `device` names it when there is one."""
+
+    def __init__(self, message: str, *, device: str | None = None) -> None:
+        super().__init__(message)
+        self.device = device
 
 
-class ProveError(TrisiteError):
-    """An acceptance check or failover scenario could not run."""
+class LabError(TargetError):
+    """The emulated platform could not be built or torn down; `lab` names it when known."""
 
-
-class ReportError(TrisiteError):
-    """A report could not be written."""
+    def __init__(self, message: str, *, lab: str | None = None) -> None:
+        super().__init__(message)
+        self.lab = lab

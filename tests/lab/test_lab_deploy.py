@@ -130,7 +130,7 @@ def test_losing_the_internet_line_of_site_1_is_measured_and_within_the_predictio
     monkeypatch.setattr(campaign, "SETTLE", 1.0)
     design = load_design(REFERENCE).design
     scenario = next(s for s in network_scenarios(design) if "internet line" in s.name)
-    (result,) = campaign.run(design, session.driver_for("pytest"), [scenario])
+    (result,) = campaign.run(design, session.driver_for("pytest"), [scenario]).results
     assert result.measured.seconds is not None, "the public address never came back"
     assert result.ok, (result.measured, result.predicted)
     assert result.measured.probes > 500  # probes every 20 ms over the observation
@@ -145,6 +145,8 @@ def test_bgp_failover_over_tcp_is_measured_and_the_sessions_come_back(
     monkeypatch.setattr(campaign, "SETTLE", 1.0)
     design = load_design(REFERENCE).design
     scenario = next(s for s in network_scenarios(design) if s.name.startswith("BGP failover"))
-    (result,) = campaign.run(design, session.driver_for("pytest"), [with_probe(design, scenario, "tcp:443")])
+    (result,) = campaign.run(
+        design, session.driver_for("pytest"), [with_probe(design, scenario, "tcp:443")]
+    ).results
     assert result.ok, (result.measured, result.predicted)
     assert until(lambda: established("dc1-fw1") and established("dc1-fw2"), within=30) is not None

@@ -1,4 +1,5 @@
-"""The `trisite` command: a thin shell over the library. Errors become lines and exit codes."""
+"""The `trisite` command: a thin shell over the library. `main` is the one place where an error becomes a line
+on stderr and an exit code (see trisite.errors for the codes)."""
 
 from __future__ import annotations
 
@@ -7,40 +8,38 @@ import json
 import os
 import sys
 import time
+import traceback
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 
 import trisite
-from trisite.cli.common import (
-    EXIT_INVALID,
-    EXIT_USAGE,
-    DesignArg,
-    LabName,
-    err,
-    lab_call,
-    load,
-    out,
-    print_table,
-)
+from trisite import pipelines
+from trisite.cli.common import DesignArg, LabName, err, load, note, out, print_table, say
 from trisite.cli.lab import lab_app
 from trisite.drivers.files import write_tree
 from trisite.drivers.secrets import unresolved
-from trisite.errors import TrisiteError
-from trisite.lab import build as lab_build
+from trisite.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    TrisiteError,
+    UsageError,
+)
 from trisite.lab import session as lab_session
-from trisite.model import Design, LoadedDesign
-from trisite.prove import campaign
-from trisite.prove.scenarios import network_scenarios, with_probe
+from trisite.model import Design
 from trisite.render import render
-from trisite.report.campaign import campaign_table
-from trisite.report.summary import layer_table, site_table
-from trisite.report.verify_report import headline, tables, to_json, to_markdown
+from trisite.report import campaign as campaign_report
+from trisite.report import verify_report
 from trisite.verify.findings import Severity, at_least
 from trisite.verify.run import verify
+
+MONTE_CARLO_MAX = 10_000_000  # about a minute per service on this kind of machine; more is a typo
 
 app = typer.Typer(
     help="Model, verify, render, deploy and prove a multi-site platform from one design file.",
@@ -62,6 +61,10 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="on an internal error, also print the traceback (for a bug report)"),
+    ] = False,
 ) -> None:
     """trisite: one design file in, a verified, deployed and proven platform out."""
 
@@ -78,7 +81,7 @@ def validate(
     if secrets:
         problems = unresolved(loaded.design.secrets, loaded.base_dir)
         for line in problems:
-            err.print(f"{design}: {line}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"{design}: {line}", markup=False, soft_wrap=True)
         if problems:
             raise typer.Exit(EXIT_INVALID)
     d = loaded.design
@@ -92,7 +95,7 @@ def validate(
             (d.vms, "VM"),
         )
     )
-    out.print(f"{design}: valid: {d.platform.name}, {counts}", highlight=False, soft_wrap=True)
+    say(f"{design}: valid: {d.platform.name}, {counts}")
 
 
 def _count(n: int, word: str) -> str:
@@ -100,19 +103,10 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else plural}"
 
 
-def _show(design: Design) -> None:
-    out.print(
-        f"[bold]{design.platform.name}[/bold] ({design.platform.domain}, AS{design.platform.asn}), "
-        f"availability target {design.platform.availability_target} %"
-    )
-    print_table(site_table(design))
-    print_table(layer_table(design))
-
-
 @app.command()
 def show(design: DesignArg) -> None:
     """Summarise a design per site and per layer."""
-    _show(load(design).design)
+    pipelines.summary(load(design).design, say)
 
 
 @app.command()
@@ -128,8 +122,7 @@ def schema(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        err.print(f"{output}: cannot write: {exc.strerror}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
+        raise UsageError(f"{output}: cannot write: {exc.strerror or exc}") from None
 
 
 class Format(StrEnum):
@@ -161,16 +154,21 @@ def verify_command(
         str | None, typer.Option("--today", help="date for end-of-life checks (YYYY-MM-DD)")
     ] = None,
     monte_carlo: Annotated[
-        int, typer.Option("--monte-carlo", help="also simulate this many random failure states (seeded)")
+        int,
+        typer.Option(
+            "--monte-carlo",
+            min=0,
+            max=MONTE_CARLO_MAX,
+            help="also simulate this many random failure states (seeded)",
+        ),
     ] = 0,
 ) -> None:
     """Verify a design: single points of failure, site losses, MAN cuts, N-2, quorum, timers, availability."""
-    loaded = load(design)
     try:
         when = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:
-        err.print(f"--today: '{today}' is not a date (YYYY-MM-DD)")
-        raise typer.Exit(EXIT_USAGE) from None
+        raise UsageError(f"--today: {today!r} is not a date (YYYY-MM-DD)") from None
+    loaded = load(design)
     report = verify(
         loaded.design,
         today=when,
@@ -181,12 +179,12 @@ def verify_command(
     )
 
     if output_format is Format.json:
-        sys.stdout.write(to_json(report))
+        sys.stdout.write(verify_report.to_json(report))
     elif output_format is Format.markdown:
-        sys.stdout.write(to_markdown(report))
+        sys.stdout.write(verify_report.to_markdown(report))
     else:
-        out.print(headline(report), highlight=False)
-        for table in tables(report):
+        say(verify_report.headline(report))
+        for table in verify_report.tables(report):
             if table.rows:
                 print_table(table)
     threshold: dict[FailOn, Severity] = {
@@ -207,15 +205,11 @@ def render_command(
 ) -> None:
     """Render the configuration of every component into OUTPUT/SITE/DEVICE/... and OUTPUT/platform/..."""
     loaded = load(design)
-    try:
-        artifacts = render(loaded.design)
-        write_tree(output, artifacts)
-    except TrisiteError as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
+    artifacts = render(loaded.design)
+    write_tree(output, artifacts)
     counts = Counter(a.component for a in artifacts)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(counts.items()))
-    out.print(f"{output}: {len(artifacts)} artifacts ({summary})", highlight=False, soft_wrap=True)
+    say(f"{output}: {len(artifacts)} artifacts ({summary})")
 
 
 class Target(StrEnum):
@@ -231,10 +225,8 @@ def deploy_command(
     """Deploy the network layer (filters, routing, virtual addresses) of the design into a running lab."""
     loaded = load(design)
     started = time.perf_counter()
-    run = lab_call(lambda: lab_session.deploy(loaded, name, lambda line: out.print(line, highlight=False)))
-    out.print(
-        f"deployed {len(run.done)} steps into lab {name} ({target}) in {time.perf_counter() - started:.1f} s"
-    )
+    run = lab_session.deploy(loaded, name, say)
+    say(f"deployed {len(run.done)} steps into lab {name} ({target}) in {time.perf_counter() - started:.1f} s")
 
 
 @app.command("prove")
@@ -251,111 +243,63 @@ def prove_command(
     probe: Annotated[
         str, typer.Option("--probe", help="icmp, tcp:PORT or udp:PORT (a reset or port-unreachable answers)")
     ] = "icmp",
+    output_format: Annotated[
+        Format, typer.Option("--format", help="rich (terminal), json or markdown")
+    ] = Format.rich,
 ) -> None:
     """Run the seed's network failover tests on a deployed lab and print the measured outages."""
     loaded = load(design)
-    try:
-        scenarios = [
-            with_probe(loaded.design, s, probe)
-            for s in network_scenarios(loaded.design, seed)
-            if only is None or only in s.name
-        ]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--probe") from None
-    driver = lab_session.driver_for(name, loaded)
-    lab_call(lambda: lab_session.wait_ready(loaded, name))  # a fresh deployment is still converging
-    results = lab_call(
-        lambda: campaign.run(
-            loaded.design,
-            driver,
-            scenarios,
-            target=str(target),
-            on_event=lambda line: err.print(line, highlight=False),
-        )
-    )
-    print_table(campaign_table(results))
-    if not all(r.ok for r in results):
+    result = pipelines.prove_lab(loaded, name, note, only=only, seed=seed, probe=probe, target=str(target))
+    if output_format is Format.json:
+        sys.stdout.write(campaign_report.to_json(result))
+    elif output_format is Format.markdown:
+        sys.stdout.write(campaign_report.to_markdown(result))
+    else:
+        print_table(campaign_report.campaign_table(result))
+    if not result.ok:
         raise typer.Exit(EXIT_INVALID)
-
-
-def reference_design() -> Path:
-    """The bundled three-site design: from the working directory, else from the source tree."""
-    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        candidate = root / "examples" / "three-sites" / "design.yaml"
-        if candidate.is_file():
-            return candidate
-    err.print(
-        "cannot find examples/three-sites/design.yaml; run from the trisite source tree or pass --design"
-    )
-    raise typer.Exit(EXIT_USAGE)
 
 
 @app.command()
 def demo(
     design: Annotated[
-        Path | None, typer.Option("--design", help="design to use instead of the reference")
+        Path | None,
+        typer.Option("--design", exists=True, dir_okay=False, help="design to use instead of the reference"),
     ] = None,
 ) -> None:
-    """Run the main job on the reference design: validate, summarise, verify, and render it into ./out."""
-    path = design or reference_design()
-    loaded = load(path)
-    out.print(f"[green]valid[/green]: {path}")
-    _show(loaded.design)
-    try:
-        artifacts = render(loaded.design)
-        write_tree(Path("out"), artifacts)
-    except TrisiteError as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
-    out.print(
-        f"rendered {len(artifacts)} artifacts into out/ (one directory per site and device, plus out/platform)"
+    """Run the main job on the reference design: validate, summarise, render into ./out, verify, and (as root)
+    the lab: up, deploy, the seed's network failover tests, down."""
+    pipelines.demo(design or pipelines.reference_design(), Path("out"), say)
+
+
+def _internal(exc: BaseException, debug: bool) -> int:
+    """A bug, not a mistake of the user's: say so in one line; the traceback only when asked for."""
+    if debug:
+        traceback.print_exception(exc)
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    sys.stderr.write(
+        f"trisite: internal error: {type(exc).__name__}{at}: {exc} "
+        "(a bug: please report it with the command; --debug prints the traceback)\n"
     )
-
-    report = verify(loaded.design, today=dt.date.today(), source=loaded.source, workers=os.cpu_count() or 1)
-    out.print(headline(report), highlight=False)
-    for table in tables(report):
-        if table.rows and table.title.startswith(("Findings", "Site losses", "Availability")):
-            print_table(table)
-    missing = lab_session.missing_tools()
-    if missing:
-        out.print(
-            f"lab skipped: {missing} (run `make demo` as root on Debian 12 to install what the lab needs)"
-        )
-        return
-    _demo_lab(loaded, path)
+    return EXIT_INTERNAL
 
 
-def _demo_lab(loaded: LoadedDesign, path: Path) -> None:
-    """Lab up, deploy, prove, lab down (always), and the seed's table."""
-    name = "demo"
-    lab_call(lambda: lab_build.down(name))  # a previous demo killed half-way leaves nothing behind
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; every outcome is an exit code, every error one line per problem on stderr."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        started = time.perf_counter()
-        lab_call(lambda: lab_session.up(loaded, name, str(path)))
-        out.print(f"lab up in {time.perf_counter() - started:.1f} s")
-        lab_call(lambda: lab_session.deploy(loaded, name, lambda _: None))
-        ready = lab_call(lambda: lab_session.wait_ready(loaded, name))
-        out.print(
-            f"network deployed; BGP established at every site after {ready:.1f} s; running the failover tests"
-        )
-        scenarios = network_scenarios(loaded.design)
-        results = lab_call(
-            lambda: campaign.run(
-                loaded.design,
-                lab_session.driver_for(name),
-                scenarios,
-                on_event=lambda line: out.print(f"  {line}", highlight=False),
-            )
-        )
-    finally:
-        lab_build.down(name)
-    print_table(campaign_table(results))
-
-
-def main() -> None:
-
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        code = app(args=args, prog_name="trisite", standalone_mode=False)
+    except TrisiteError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            sys.stderr.write(f"{line}\n")
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.stderr.write("trisite: interrupted\n")
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        sys.stderr.write(f"trisite: {exc.format_message()} (see trisite --help)\n")
+        return exc.exit_code
+    except Exception as exc:  # the boundary: anything else is a bug, and said to be one
+        return _internal(exc, "--debug" in args)
+    return code if isinstance(code, int) else EXIT_OK

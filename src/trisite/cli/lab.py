@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from enum import StrEnum
@@ -9,9 +10,10 @@ from typing import Annotated
 
 import typer
 
-from trisite.cli.common import EXIT_USAGE, DesignArg, LabName, err, lab_call, load, out
+from trisite.cli.common import DesignArg, LabName, load, say
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import namespace
+from trisite.errors import UsageError
 from trisite.lab import build as lab_build
 from trisite.lab import defects as lab_defects
 from trisite.lab import session as lab_session
@@ -34,24 +36,22 @@ def lab_up(design: DesignArg, name: LabName = "default", defect: DefectOption = 
     """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
     loaded = load(design)
     started = time.perf_counter()
-    state = lab_call(lambda: lab_session.up(loaded, name, str(design), defect or []))
+    state = lab_session.up(loaded, name, str(design), defect or [])
 
-    out.print(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
+    say(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
 
 
 @lab_app.command("down")
 def lab_down(name: LabName = "default") -> None:
     """Remove everything the lab made, also after a crash half-way through `up`."""
-    removed = lab_call(lambda: lab_build.down(name))
-    out.print(
-        f"lab {name}: removed {len(removed)} namespaces" if removed else f"lab {name}: nothing to remove"
-    )
+    removed = lab_build.down(name)
+    say(f"lab {name}: removed {len(removed)} namespaces" if removed else f"lab {name}: nothing to remove")
 
 
 @lab_app.command("status")
 def lab_status(name: LabName = "default") -> None:
     """What the lab holds now."""
-    out.print(lab_call(lambda: lab_build.status(name)))
+    say(json.dumps(lab_build.status(name), indent=2, sort_keys=True, default=str))
 
 
 @lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -60,9 +60,8 @@ def lab_exec(
 ) -> None:
     """Run a command inside a device's namespace: trisite lab exec dc1-fw1 -- ip route"""
     if not ctx.args:
-        err.print("give the command after --, e.g. trisite lab exec dc1-fw1 -- ip address")
-        raise typer.Exit(EXIT_USAGE)
-    result = lab_call(lambda: LocalHost().in_netns(namespace(device), ctx.args, check=False))
+        raise UsageError("give the command after --, e.g. trisite lab exec dc1-fw1 -- ip address")
+    result = LocalHost().in_netns(namespace(device), ctx.args, check=False)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     raise typer.Exit(result.returncode)
@@ -84,7 +83,7 @@ def lab_power(
     """Power a server on or off through its Redfish BMC (it takes effect 1 to 11 s later), or read its state."""
     driver = lab_session.driver_for(name, load(design))
     if verb != PowerVerb.status:
-        lab_call(lambda: driver.power(server, "on" if verb == PowerVerb.on else "off"))
-        out.print(f"{server}: power {verb} requested from its BMC")
+        driver.power(server, "on" if verb == PowerVerb.on else "off")
+        say(f"{server}: power {verb} requested from its BMC")
         return
-    out.print(f"{server}: {lab_call(lambda: driver.power_state(server))}")
+    say(f"{server}: {driver.power_state(server)}")

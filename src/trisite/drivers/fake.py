@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from trisite.drivers.protocols import CommandResult, PowerAction
+from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction
 from trisite.errors import DriverError
-from trisite.plan.deploy import ServiceAction
 
 
 @dataclass

@@ -19,11 +19,10 @@ from pathlib import Path
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.drivers.ping import PingProbe
-from trisite.drivers.protocols import CommandResult, PowerAction, parse_probe
+from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
 from trisite.drivers.sockprobe import SocketProbe
 from trisite.errors import DriverError
-from trisite.plan.deploy import ServiceAction
 
 FRR_DAEMONS = ["bgpd", "ospfd", "bfdd", "staticd"]
 FRR_ROOT = Path("/etc/frr")

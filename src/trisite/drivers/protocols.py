@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from trisite.plan.deploy import ServiceAction
+ServiceAction = Literal["start", "stop", "restart", "reload"]
+
 
 PowerAction = Literal["on", "off"]
 

@@ -45,7 +45,7 @@ def execute(
                 try:
                     seconds = future.result()
                 except TrisiteError as exc:
-                    raise ExecuteError(f"step {step.id}: {exc}") from None
+                    raise ExecuteError(f"step {step.id}: {exc}", step=step.id) from None
                 run.done.append((step.id, seconds))
                 on_event(f"{step.id} done in {seconds:.2f} s")
     return run
@@ -62,6 +62,6 @@ def _step(
         )
     for service, action in step.services:
         if f"service:{service.split('-')[0]}" not in driver.capabilities:
-            raise ExecuteError(f"{step.device}: this target cannot run {service}")
+            raise ExecuteError(f"{step.device}: this target cannot run {service}", step=step.id)
         driver.service(step.device, service, action)
     return time.monotonic() - started

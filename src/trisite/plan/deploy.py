@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
+from trisite.drivers.protocols import ServiceAction
 from trisite.errors import PlanError
 from trisite.render.artifact import Artifact
 
-ServiceAction = Literal["start", "stop", "restart", "reload"]
 PHASES = (
     "switches",
     "servers",

@@ -4,6 +4,7 @@ Emulated runs prove function; a real site run proves timing: the result says whi
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from trisite.prove.outage import Outage, measure
 from trisite.prove.scenarios import Scenario
 from trisite.verify.twin import Twin
 
-INTERVAL = 0.02  # seconds between probes
+INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 OBSERVE = 15.0  # the longest an outage is watched for
 SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
@@ -38,6 +39,21 @@ class Result:
         if self.measured.seconds is None:
             return False
         return self.bound is not None and self.measured.seconds <= self.bound
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One run of scenarios on one target: what the report stage turns into tables, JSON and Markdown."""
+
+    design: str  # the platform's name
+    target: str
+    started: str  # wall-clock time (UTC, ISO 8601) when the first scenario began
+    interval_s: float  # between two probes
+    results: tuple[Result, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
 
 
 def predict(twin: Twin, scenario: Scenario, components: list[str]) -> float | None:
@@ -71,15 +87,16 @@ def run(
     *,
     target: str = "lab",
     on_event: Callable[[str], None] = lambda _: None,
-) -> list[Result]:
+) -> Campaign:
     twin = Twin(design)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     results = []
     for scenario in scenarios:
         cut, failed = _components(driver, twin, scenario)
         probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
         try:
             time.sleep(BASELINE)
-            on_event(f"{scenario.name}: cutting {len(cut)} links")
+            on_event(f"{scenario.name}: cutting {len(cut)} link{'' if len(cut) == 1 else 's'}")
             for component in cut:
                 driver.set_component(component, False)
             time.sleep(OBSERVE)
@@ -92,6 +109,6 @@ def run(
         if not baseline_ok:
             outage = Outage(None, outage.lost, outage.probes)
         results.append(Result(scenario, outage, predict(twin, scenario, failed), target))
-        on_event(f"{scenario.name}: outage {outage.seconds}")
+        on_event(f"{scenario.name}: outage {outage.text}")
         time.sleep(SETTLE)
-    return results
+    return Campaign(design.platform.name, target, started, INTERVAL, tuple(results))

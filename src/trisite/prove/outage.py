@@ -17,6 +17,10 @@ class Outage:
     lost: int
     probes: int
 
+    @property
+    def text(self) -> str:
+        return "never recovered" if self.seconds is None else f"{self.seconds:.2f} s"
+
 
 def measure(history: Sequence[ProbeResult], interval: float, after: float = 0.0) -> Outage:
     """The outage that begins after `after` seconds (when the fault was injected)."""

@@ -9,10 +9,10 @@ from ipaddress import ip_network
 
 from trisite.drivers.protocols import parse_probe
 from trisite.model import Design, Index
+from trisite.model.components import cable_id
 from trisite.model.devices import Server, Vm
 from trisite.model.flows import FlowMatrix
 from trisite.model.types import IPNetwork
-from trisite.verify.components import cable_id
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from trisite.model import Design, Index
 from trisite.model.types import format_speed
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+from trisite.report.table import Table
 
 
 def _count_by_site(ix: Index, names: list[str]) -> Counter[str]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from trisite.report.summary import Table
-from trisite.verify.run import VerifyReport, to_dict
+from trisite.report.table import Table, markdown
+from trisite.verify.run import VerifyReport
 from trisite.verify.service import ServiceState
 from trisite.verify.sweep import Scenario
-from trisite.verify.timers import YEAR_S
+from trisite.model.timers import YEAR_S
 
 TOP_DOUBLES = 15
+SCHEMA_VERSION = 1  # of the JSON form; raised when a field changes meaning or goes away
 
 
 def headline(report: VerifyReport) -> str:
@@ -115,23 +117,70 @@ def tables(report: VerifyReport) -> list[Table]:
     ]
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(report: VerifyReport) -> str:
-    lines = [f"# Verification of {report.design.platform.name}", "", headline(report), ""]
-    for table in tables(report):
-        lines += [f"## {table.title}", ""]
-        if not table.rows:
-            lines += ["None.", ""]
-            continue
-        lines.append("| " + " | ".join(table.columns) + " |")
-        lines.append("|" + "---|" * len(table.columns))
-        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
-        lines.append("")
-    return "\n".join(lines)
+    return markdown(tables(report), f"Verification of {report.design.platform.name}", headline(report))
 
 
 def to_json(report: VerifyReport) -> str:
     return json.dumps(to_dict(report), indent=2, sort_keys=True) + "\n"
+
+
+def _scenario(sc: Scenario) -> dict[str, Any]:
+    return {
+        "failed": list(sc.failed),
+        "represents": sc.weight,
+        "services": {
+            n: {"status": s.status, "outage_s": s.finite_outage, "detail": s.detail}
+            for n, s in sorted(sc.changes.items())
+        },
+    }
+
+
+def to_dict(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "design": report.design.platform.name,
+        "target_percent": report.design.platform.availability_target,
+        "budget_s": round(report.budget_s, 1),
+        "meets_target": report.meets_target,
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "subject": f.subject,
+                "message": f.message,
+                "hint": f.hint,
+                "where": f.where,
+            }
+            for f in report.findings
+        ],
+        "sweeps": {
+            "components": report.components,
+            "classes": report.classes,
+            "single": [_scenario(s) for s in report.singles if s.changes],
+            "sites": [_scenario(s) for s in report.sites],
+            "man_cuts": [_scenario(s) for s in report.man],
+            "double": {
+                "evaluated": report.doubles_evaluated,
+                "represented": report.doubles_represented,
+                "with_services_down": [_scenario(s) for s in report.doubles],
+            },
+        },
+        "availability": [
+            {
+                "service": a.service,
+                "downtime_s": round(a.downtime_s, 3),
+                "structural_s": round(a.structural_s, 3),
+                "transient_s": round(a.transient_s, 3),
+                "percent": round(a.percent, 6),
+                "counts_for_verdict": a.counts_for_verdict,
+                "with_disasters_s": round(d.downtime_s, 3),
+                "monte_carlo_down_s": (
+                    round(report.monte_carlo[a.service] * YEAR_S, 1)
+                    if a.service in report.monte_carlo
+                    else None
+                ),
+            }
+            for a, d in zip(report.availability, report.with_disasters, strict=True)
+        ],
+    }

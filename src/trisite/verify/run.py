@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from trisite.model import Design
 from trisite.model.source import SourceMap
@@ -14,10 +13,7 @@ from trisite.verify.availability import DISASTERS, ServiceAvailability, analytic
 from trisite.verify.findings import Finding
 from trisite.verify.reliability import budget_s
 from trisite.verify.sweep import Scenario
-from trisite.verify.timers import YEAR_S
 from trisite.verify.twin import Twin
-
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -46,9 +42,6 @@ class VerifyReport:
     @property
     def meets_target(self) -> bool:
         return all(a.downtime_s <= self.budget_s for a in self.availability if a.counts_for_verdict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_dict(self)
 
 
 def verify(
@@ -118,64 +111,3 @@ def _located(finding: Finding, source: SourceMap) -> Finding:
         finding.path,
         str(source.locate(finding.path)),
     )
-
-
-def _scenario(sc: Scenario) -> dict[str, Any]:
-    return {
-        "failed": list(sc.failed),
-        "represents": sc.weight,
-        "services": {
-            n: {"status": s.status, "outage_s": s.finite_outage, "detail": s.detail}
-            for n, s in sorted(sc.changes.items())
-        },
-    }
-
-
-def to_dict(report: VerifyReport) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA_VERSION,
-        "design": report.design.platform.name,
-        "target_percent": report.design.platform.availability_target,
-        "budget_s": round(report.budget_s, 1),
-        "meets_target": report.meets_target,
-        "findings": [
-            {
-                "rule": f.rule,
-                "severity": f.severity,
-                "subject": f.subject,
-                "message": f.message,
-                "hint": f.hint,
-                "where": f.where,
-            }
-            for f in report.findings
-        ],
-        "sweeps": {
-            "components": report.components,
-            "classes": report.classes,
-            "single": [_scenario(s) for s in report.singles if s.changes],
-            "sites": [_scenario(s) for s in report.sites],
-            "man_cuts": [_scenario(s) for s in report.man],
-            "double": {
-                "evaluated": report.doubles_evaluated,
-                "represented": report.doubles_represented,
-                "with_services_down": [_scenario(s) for s in report.doubles],
-            },
-        },
-        "availability": [
-            {
-                "service": a.service,
-                "downtime_s": round(a.downtime_s, 3),
-                "structural_s": round(a.structural_s, 3),
-                "transient_s": round(a.transient_s, 3),
-                "percent": round(a.percent, 6),
-                "counts_for_verdict": a.counts_for_verdict,
-                "with_disasters_s": round(d.downtime_s, 3),
-                "monte_carlo_down_s": (
-                    round(report.monte_carlo[a.service] * YEAR_S, 1)
-                    if a.service in report.monte_carlo
-                    else None
-                ),
-            }
-            for a, d in zip(report.availability, report.with_disasters, strict=True)
-        ],
-    }

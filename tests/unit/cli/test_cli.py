@@ -5,100 +5,97 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+import pytest
 
 from tests.conftest import EXAMPLES
-from trisite.cli.app import app
+from tests.unit.cli.conftest import Cli
 from trisite.lab import session as lab_session
 
-runner = CliRunner()
 REFERENCE = str(EXAMPLES / "three-sites" / "design.yaml")
 
 
-def test_validate_ok() -> None:
-    result = runner.invoke(app, ["validate", REFERENCE])
-    assert result.exit_code == 0, result.output
+def test_validate_ok(cli: Cli) -> None:
+    result = cli("validate", REFERENCE)
+    assert result.code == 0, result.output
     assert "valid: trisite-ref, 3 sites, 8 firewalls, 6 switches, 21 servers, 12 VMs" in result.output
 
 
-def test_validate_invalid_design_exits_1_with_one_line_per_problem(tmp_path: Path) -> None:
+def test_validate_invalid_design_exits_1_with_one_line_per_problem(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("platform: {name: x, domain: example.net, asn: 65000, colour: red}\n", encoding="utf-8")
-    result = runner.invoke(app, ["validate", str(bad)])
-    assert result.exit_code == 1
+    result = cli("validate", str(bad))
+    assert result.code == 1
     lines = result.stderr.strip().splitlines()
     assert f"{bad}:1:54: platform.colour: unknown field 'colour'" in lines[-1]
     assert "Traceback" not in result.output
 
 
-def test_usage_error_exits_2() -> None:
-    assert runner.invoke(app, ["validate"]).exit_code == 2
-    assert runner.invoke(app, ["validate", REFERENCE, "--no-such-option"]).exit_code == 2
+def test_usage_error_exits_2(cli: Cli) -> None:
+    assert cli("validate").code == 2
+    assert cli("validate", REFERENCE, "--no-such-option").code == 2
 
 
-def test_validate_secrets_reports_unset_variables(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_validate_secrets_reports_unset_variables(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRISITE_BMC_PASSWORD", raising=False)
-    result = runner.invoke(app, ["validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml")])
-    assert result.exit_code == 1
+    result = cli("validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml"))
+    assert result.code == 1
     assert "secret 'bmc-admin': environment variable TRISITE_BMC_PASSWORD is not set" in result.stderr
     monkeypatch.setenv("TRISITE_BMC_PASSWORD", "not-printed")
-    result = runner.invoke(app, ["validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml")])
-    assert result.exit_code == 0 and "not-printed" not in result.output
+    result = cli("validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml"))
+    assert result.code == 0 and "not-printed" not in result.output
 
 
-def test_show_has_site_and_layer_tables() -> None:
-    result = runner.invoke(app, ["show", REFERENCE], terminal_width=200)
-    assert result.exit_code == 0
+def test_show_has_site_and_layer_tables(cli: Cli) -> None:
+    result = cli("show", REFERENCE)
+    assert result.code == 0
     for text in ("dc1", "dc3", "op-south", "MONs 1/1/1", "Keystone from region-a", "Kubernetes core"):
         assert text in result.output
 
 
-def test_schema_is_json_schema_of_the_design(tmp_path: Path) -> None:
+def test_schema_is_json_schema_of_the_design(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
-    assert runner.invoke(app, ["schema", "-o", str(target)]).exit_code == 0
+    assert cli("schema", "-o", str(target)).code == 0
     schema = json.loads(target.read_text(encoding="utf-8"))
     assert schema["title"] == "Design"
     assert {"platform", "sites", "firewalls", "ceph"} <= set(schema["properties"])
 
 
-def test_version_and_help() -> None:
-    assert runner.invoke(app, ["--version"]).output.startswith("trisite ")
+def test_version_and_help(cli: Cli) -> None:
+    assert cli("--version").output.startswith("trisite ")
     for command in ("validate", "show", "schema", "demo"):
-        assert runner.invoke(app, [command, "--help"]).exit_code == 0
+        assert cli(command, "--help").code == 0
 
 
-def test_demo_runs_on_the_reference_design(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_demo_runs_on_the_reference_design(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(lab_session, "missing_tools", lambda: "the lab runs in tests/lab")
-    result = runner.invoke(app, ["demo", "--design", REFERENCE], terminal_width=200)
-    assert result.exit_code == 0, result.output
+    result = cli("demo", "--design", REFERENCE)
+    assert result.code == 0, result.output
     assert "trisite-ref" in result.output and "Layers" in result.output
     assert (tmp_path / "out" / "MANIFEST.json").is_file()
     assert "lab skipped: the lab runs in tests/lab" in result.output
 
 
-def test_render_writes_a_tree_and_refuses_foreign_directories(tmp_path: Path) -> None:
+def test_render_writes_a_tree_and_refuses_foreign_directories(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "tree"
-    assert runner.invoke(app, ["render", REFERENCE, "-o", str(target)]).exit_code == 0
+    assert cli("render", REFERENCE, "-o", str(target)).code == 0
     assert (target / "dc1" / "dc1-fw1" / "frr" / "frr.conf").is_file()
-    assert (
-        runner.invoke(app, ["render", REFERENCE, "-o", str(target)]).exit_code == 0
-    )  # a re-render replaces it
+    assert cli("render", REFERENCE, "-o", str(target)).code == 0  # a re-render replaces it
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
-    result = runner.invoke(app, ["render", REFERENCE, "-o", str(foreign)])
-    assert result.exit_code == 1 and "was not made by trisite render" in result.stderr
+    result = cli("render", REFERENCE, "-o", str(foreign))
+    assert result.code == 2 and "was not made by trisite render" in result.stderr
     assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
-def test_lab_power_without_a_lab_is_one_clear_line() -> None:
-    result = runner.invoke(app, ["lab", "power", REFERENCE, "dc1-ceph1", "off", "--name", "no-such-lab"])
-    assert result.exit_code == 1
+def test_lab_power_without_a_lab_is_one_clear_line(cli: Cli) -> None:
+    result = cli("lab", "power", REFERENCE, "dc1-ceph1", "off", "--name", "no-such-lab")
+    assert result.code == 4  # the target failed, not the design
     assert result.stderr.strip() == "dc1-ceph1: the lab has no BMC for it (is the lab up? is it a server?)"
 
 
-def test_prove_refuses_a_probe_it_cannot_run() -> None:
-    result = runner.invoke(app, ["prove", REFERENCE, "--probe", "sctp:9", "--name", "no-such-lab"])
-    assert result.exit_code == 2
+def test_prove_refuses_a_probe_it_cannot_run(cli: Cli) -> None:
+    result = cli("prove", REFERENCE, "--probe", "sctp:9", "--name", "no-such-lab")
+    assert result.code == 2
     assert "use icmp, tcp:PORT or udp:PORT" in result.output

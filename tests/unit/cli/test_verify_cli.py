@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from tests.conftest import EXAMPLES
-from trisite.cli.app import app
+from tests.unit.cli.conftest import Cli
 
-runner = CliRunner()
 REFERENCE = str(EXAMPLES / "three-sites" / "design.yaml")
 ARGS = ["verify", REFERENCE, "--today", "2026-11-25", "--no-double"]
 
 
-def test_json_schema_is_stable() -> None:
-    result = runner.invoke(app, [*ARGS, "--format", "json"])
-    assert result.exit_code == 0, result.output
+def test_json_schema_is_stable(cli: Cli) -> None:
+    result = cli(*ARGS, "--format", "json")
+    assert result.code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) == {
         "schema",
@@ -37,15 +34,15 @@ def test_json_schema_is_stable() -> None:
     assert {"service", "downtime_s", "percent", "counts_for_verdict"} <= set(doc["availability"][0])
 
 
-def test_markdown_report() -> None:
+def test_markdown_report(cli: Cli) -> None:
 
-    result = runner.invoke(app, [*ARGS, "--format", "markdown"])
-    assert result.exit_code == 0
+    result = cli(*ARGS, "--format", "markdown")
+    assert result.code == 0
     assert result.stdout.startswith("# Verification of trisite-ref")
     assert "## Site losses" in result.stdout and "| site:dc2 |" in result.stdout
 
 
-def test_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
+def test_fail_on_sets_the_exit_code(cli: Cli, tmp_path: Path) -> None:
     flawed = tmp_path / "design"
     flawed.mkdir()
     for f in (EXAMPLES / "three-sites").iterdir():
@@ -54,18 +51,13 @@ def test_fail_on_sets_the_exit_code(tmp_path: Path) -> None:
             encoding="utf-8",
         )
     path = str(flawed / "design.yaml")
-    assert runner.invoke(app, ["verify", path, "--today", "2026-11-25", "--no-double"]).exit_code == 1
-    assert (
-        runner.invoke(
-            app, ["verify", path, "--today", "2026-11-25", "--no-double", "--fail-on", "never"]
-        ).exit_code
-        == 0
-    )
-    assert runner.invoke(app, ["verify", path, "--today", "yesterday"]).exit_code == 2
+    assert cli("verify", path, "--today", "2026-11-25", "--no-double").code == 1
+    assert cli("verify", path, "--today", "2026-11-25", "--no-double", "--fail-on", "never").code == 0
+    assert cli("verify", path, "--today", "yesterday").code == 2
 
 
-def test_rich_view_says_what_survives() -> None:
-    result = runner.invoke(app, ARGS, terminal_width=200)
-    assert result.exit_code == 0
+def test_rich_view_says_what_survives(cli: Cli) -> None:
+    result = cli(*ARGS)
+    assert result.code == 0
     assert "meets the 99.999 % target" in result.output
     assert "Site losses" in result.output and "Single failures (N-1)" in result.output

@@ -1,0 +1,154 @@
+"""Every command, given what makes it fail, says so in one line with the documented exit code (README, "Exit
+codes"); a Ctrl-C during a long verify ends with 130 and one line. Never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from bench.designgen import generate
+
+from tests.conftest import ROOT
+from tests.unit.cli.conftest import Cli
+from trisite import pipelines
+
+BROKEN = "platform: {name: x, domain: example.net, asn: 65000, colour: red}\n"
+# Each command that reads a design, with the arguments it needs; {design} and {tmp} are filled in.
+WITH_A_DESIGN = [
+    ("validate", "{design}"),
+    ("validate", "--secrets", "{design}"),
+    ("show", "{design}"),
+    ("verify", "{design}"),
+    ("render", "{design}", "-o", "{tmp}/out"),
+    ("deploy", "{design}", "--name", "no-such-lab"),
+    ("prove", "{design}", "--name", "no-such-lab"),
+    ("demo", "--design", "{design}"),
+    ("lab", "up", "{design}", "--name", "no-such-lab"),
+    ("lab", "power", "{design}", "s1", "off", "--name", "no-such-lab"),
+]
+
+
+def _args(command: tuple[str, ...], design: Path, tmp: Path) -> list[str]:
+    return [a.format(design=design, tmp=tmp) for a in command]
+
+
+def _one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", WITH_A_DESIGN, ids=lambda c: " ".join(c[:2]))
+def test_an_invalid_design_is_one_located_line_and_exit_1(
+    cli: Cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    design = tmp_path / "broken.yaml"
+    design.write_text(BROKEN, encoding="utf-8")
+    result = cli(*_args(command, design, tmp_path))
+    assert result.code == 1, result.output
+    assert _one_line(result.stderr).startswith(f"{design}:1:54: platform.colour: unknown field 'colour'")
+    assert not (tmp_path / "out").exists()  # and nothing was changed
+
+
+@pytest.mark.parametrize("command", WITH_A_DESIGN, ids=lambda c: " ".join(c[:2]))
+def test_a_missing_design_file_is_a_usage_error(cli: Cli, tmp_path: Path, command: tuple[str, ...]) -> None:
+    result = cli(*_args(command, tmp_path / "nowhere.yaml", tmp_path))
+    assert result.code == 2
+    assert "nowhere.yaml" in _one_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("verify", "{reference}", "--monte-carlo", "-5"), "--monte-carlo"),
+        (("verify", "{reference}", "--monte-carlo", "99999999999999999999"), "--monte-carlo"),
+        (("verify", "{reference}", "--today", "yesterday"), "--today: 'yesterday' is not a date"),
+        (("render", "{reference}", "-o", "{tmp}/file/out"), "cannot write"),
+        (("render", "{reference}", "-o", "/proc/trisite-out"), "cannot write"),
+        (("render", "{reference}", "-o", "{tmp}/link"), "is a symbolic link"),
+        (("schema", "-o", "/proc/trisite/schema.json"), "cannot write"),
+        (("lab", "exec", "dc1-fw1"), "give the command after --"),
+        (("no-such-command",), "No such command"),
+        (("prove", "{reference}", "--probe", "sctp:9", "--name", "no-such-lab"), "--probe"),
+    ],
+    ids=lambda a: " ".join(a) if isinstance(a, tuple) else None,
+)
+def test_wrong_options_and_outputs_are_usage_errors(
+    cli: Cli, tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    (tmp_path / "file").write_text("a file, not a directory\n", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere")
+    reference = pipelines.reference_design(ROOT)
+    result = cli(*(a.format(reference=reference, tmp=tmp_path) for a in args))
+    assert result.code == 2, result.output
+    assert says in _one_line(result.stderr)
+
+
+def test_a_driver_failure_exits_4_naming_what_failed(cli: Cli) -> None:
+    result = cli("lab", "power", str(pipelines.reference_design(ROOT)), "dc1-ceph1", "off", "--name", "nolab")
+    assert result.code == 4
+    assert _one_line(result.stderr).startswith("dc1-ceph1: ")
+
+
+def test_a_bug_is_one_line_exit_3_and_the_traceback_only_with_debug(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(*_: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("trisite.cli.app.render", broken)
+    reference = str(pipelines.reference_design(ROOT))
+    result = cli("render", reference, "-o", str(tmp_path / "out"))
+    assert result.code == 3
+    line = _one_line(result.stderr)
+    assert "internal error: ZeroDivisionError" in line and "a bug" in line and "please report" in line
+    debug = cli("--debug", "render", reference, "-o", str(tmp_path / "out"))
+    assert debug.code == 3 and "Traceback" in debug.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _until(condition: Callable[[], bool], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_sweep_of_a_large_design_is_exit_130_and_one_line(tmp_path: Path) -> None:
+    design = tmp_path / "large.yaml"
+    design.write_text(yaml.safe_dump(generate(500), sort_keys=False), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trisite", "verify", str(design)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )
+    try:
+        # The N-2 sweep runs in worker processes: interrupt once they are at work, as a user at a terminal
+        # would (the terminal sends SIGINT to the whole group, workers included).
+        assert _until(lambda: len(_children(process.pid)) >= 2, within=120), "the sweep never started"
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, stderr
+    assert _one_line(stderr) == "trisite: interrupted"

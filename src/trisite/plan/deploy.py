@@ -15,17 +15,6 @@ from trisite.drivers.protocols import ServiceAction
 from trisite.errors import PlanError
 from trisite.render.artifact import Artifact
 
-PHASES = (
-    "switches",
-    "servers",
-    "firewalls",
-    "storage",
-    "virtualization",
-    "first-vms",
-    "clouds",
-    "cleanup",
-    "monitoring",
-)
 # Which artifacts make a network step of a firewall, in the order they are applied on the device.
 FIREWALL_STEPS = (("filter", ("nftables",)), ("routing", ("frr",)), ("ha", ("keepalived", "ucarp")))
 

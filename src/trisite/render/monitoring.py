@@ -11,8 +11,6 @@ from trisite.model.interfaces import interfaces
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_json, to_yaml
 
-JOBS = {"node": 9100, "frr": 9342, "ceph": 9283, "bmc": 443, "blackbox": 9115}
-
 
 def _address(ix: Index, host: str) -> str:
     ifaces = interfaces(ix, host)

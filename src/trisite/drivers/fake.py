@@ -25,7 +25,7 @@ class FakeDriver:
 
     def _known(self, device: str) -> None:
         if self.devices and device not in self.devices:
-            raise DriverError(f"{device}: no such device")
+            raise DriverError(f"{device}: no such device", device=device)
 
     def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
         del timeout  # nothing here takes time
@@ -41,7 +41,7 @@ class FakeDriver:
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         self._known(device)
         if (device, name) in self.fail_on:
-            raise DriverError(f"{device}: {name} failed to {action}")
+            raise DriverError(f"{device}: {name} failed to {action}", device=device)
         self.services.append((device, name, action))
 
     def power(self, server: str, action: PowerAction) -> None:
@@ -50,5 +50,5 @@ class FakeDriver:
 
     def power_state(self, server: str) -> str:
         if server not in self.powered:
-            raise DriverError(f"{server}: no BMC known for it")
+            raise DriverError(f"{server}: no BMC known for it", device=server)
         return self.powered[server]

@@ -97,7 +97,9 @@ class LabDriver:
         path = self.lab_dir / "bmcs.json"
         records = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         if server not in records:
-            raise DriverError(f"{server}: the lab has no BMC for it (is the lab up? is it a server?)")
+            raise DriverError(
+                f"{server}: the lab has no BMC for it (is the lab up? is it a server?)", device=server
+            )
         if self._secret is None:
             raise DriverError(
                 f"{server}: this driver was made without the design, so it cannot log in to BMCs"
@@ -156,7 +158,7 @@ class LabDriver:
         elif name.startswith("ucarp-"):
             self._ucarp(device, name, action)
         else:
-            raise DriverError(f"{device}: the lab has no service {name}")
+            raise DriverError(f"{device}: the lab has no service {name}", device=device)
 
     # -- FRR ------------------------------------------------------------------------------------------------------
     def _frr(self, device: str, action: ServiceAction) -> None:
@@ -166,7 +168,7 @@ class LabDriver:
             return
         config = self.root(device) / "etc/frr/frr.conf"
         if not config.exists():
-            raise DriverError(f"{device}: no /etc/frr/frr.conf to start FRR with")
+            raise DriverError(f"{device}: no /etc/frr/frr.conf to start FRR with", device=device)
         etc = FRR_ROOT / netns
         etc.mkdir(parents=True, exist_ok=True)
         self.directories += [str(etc), str(FRR_RUN / netns)]
@@ -207,7 +209,7 @@ class LabDriver:
             done = self.exec(device, ["nft", "-f", str(path)])
             if done.returncode != 0:
                 last = done.stderr.strip().splitlines()[-1] if done.stderr else "failed"
-                raise DriverError(f"{device}: nft -f {path.name}: {last}")
+                raise DriverError(f"{device}: nft -f {path.name}: {last}", device=device)
 
     def _keepalived(self, device: str, action: ServiceAction) -> None:
         run = self.lab_dir / "run" / device
@@ -231,7 +233,7 @@ class LabDriver:
             ],
         )
         if done.returncode != 0:
-            raise DriverError(f"{device}: keepalived did not start: {done.stderr.strip()}")
+            raise DriverError(f"{device}: keepalived did not start: {done.stderr.strip()}", device=device)
         self.pids += self._pidfiles(run)
 
     def _kill_pidfiles(self, run: Path, prefix: str) -> None:
@@ -243,7 +245,7 @@ class LabDriver:
         text = (self.root(device) / f"etc/systemd/system/{unit}.service").read_text(encoding="utf-8")
         match = re.search(r"^ExecStart=(.*)$", text, re.MULTILINE)
         if match is None:
-            raise DriverError(f"{device}: {unit} has no ExecStart")
+            raise DriverError(f"{device}: {unit} has no ExecStart", device=device)
         args = [self._rooted(device, a) for a in shlex.split(match.group(1))]
         if action in ("stop", "restart"):
             self._kill_pidfiles(self.lab_dir / "run" / device, unit)

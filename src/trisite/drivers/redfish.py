@@ -51,7 +51,10 @@ class RedfishBmc:
             if reason == "no answer"
             else f": {_first_line(exc)}"
         )
-        return DriverError(f"BMC {self.access.address} of {self.access.server}: {what}: {reason}{detail}")
+        return DriverError(
+            f"BMC {self.access.address} of {self.access.server}: {what}: {reason}{detail}",
+            device=self.access.server,
+        )
 
     def _system(self) -> Any:
         auth = sushy.auth.BasicAuth if self.access.basic_auth else sushy.auth.SessionOrBasicAuth

@@ -15,10 +15,10 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from trisite.drivers.netns import namespace
 from trisite.errors import LabError
 from trisite.model import Design, Index
+from trisite.model.components import cable_id
 from trisite.model.devices import Firewall, Station, Switch, Vm
 from trisite.model.interfaces import Iface, interfaces
 from trisite.model.types import split_endpoint
-from trisite.verify.components import cable_id
 
 # Lab traffic stays in the ranges reserved for benchmarks and documentation (ARCHITECTURE.md, lab safety).
 SAFE = [ip_network(p) for p in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from trisite.model.timers import CEPH_DOWN_OUT_S, CEPH_MON_ELECTION_S, CEPH_OSD_HEARTBEAT_GRACE_S
 from trisite.model.types import IPAddress, IPNetwork, Name, Strict
 
 
@@ -32,6 +33,20 @@ class CephStretch(Strict):
     tiebreaker_site: Name
 
 
+class CephTimers(Strict):
+    """The ceph.conf timers failover depends on: rendered into ceph.conf and assumed by verify, so one value."""
+
+    heartbeat_grace_s: int = Field(
+        default=CEPH_OSD_HEARTBEAT_GRACE_S, ge=1, le=3600, description="osd_heartbeat_grace"
+    )
+    down_out_interval_s: int = Field(
+        default=CEPH_DOWN_OUT_S, ge=1, le=86_400, description="mon_osd_down_out_interval"
+    )
+    mon_election_timeout_s: float = Field(
+        default=CEPH_MON_ELECTION_S, gt=0, le=600, description="mon_election_timeout"
+    )
+
+
 class CephCluster(Strict):
     """OSDs are the disks with `use: osd` on the OSD hosts."""
 
@@ -44,6 +59,7 @@ class CephCluster(Strict):
     cluster_network: Name | None = None
     pools: list[CephPool] = []
     stretch: CephStretch | None = None
+    timers: CephTimers = CephTimers()
 
 
 class StorageDomain(Strict):

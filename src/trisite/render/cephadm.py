@@ -9,6 +9,7 @@ from trisite.model import Design, Index
 from trisite.model.devices import Server
 from trisite.model.interfaces import on_network
 from trisite.model.services import CephCluster
+from trisite.model.timers import CEPH_MON_ELECTION_S
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
 
@@ -69,7 +70,15 @@ def _conf(ix: Index, cluster: CephCluster) -> str:
     ]
     if cluster.cluster_network:
         lines.append(f"cluster_network = {ix.networks[cluster.cluster_network].prefix}")
-    lines += ["mon_osd_down_out_interval = 600", "osd_heartbeat_grace = 20", ""]
+    timers = cluster.timers
+    lines += [
+        f"mon_osd_down_out_interval = {timers.down_out_interval_s}",
+        f"osd_heartbeat_grace = {timers.heartbeat_grace_s}",
+    ]
+    # Ceph's own default needs no line (and keeps the files of designs that leave it alone unchanged).
+    if timers.mon_election_timeout_s != CEPH_MON_ELECTION_S:
+        lines.append(f"mon_election_timeout = {timers.mon_election_timeout_s:g}")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -12,9 +12,9 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from trisite.model.timers import YEAR_S
 from trisite.verify.reliability import failures_per_year, rates, unavailability
 from trisite.verify.sweep import Scenario
-from trisite.verify.timers import YEAR_S
 from trisite.verify.twin import Twin
 
 # A whole datacenter destroyed is a disaster: recovered from backups on another site (the seed's Godzilla),

@@ -3,11 +3,10 @@ Keystone possibly shared) and Kubernetes (etcd quorum, API behind a VIP, workloa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from trisite.model import timers
 from trisite.model.services import KubernetesCluster, OpenStackRegion
-from trisite.verify import timers
-from trisite.verify.layers_network import base_presence, moved
+from trisite.verify.guests import placements
+from trisite.verify.reach import base_presence, moved, pool_presence
 from trisite.verify.service import (
     INF,
     Context,
@@ -20,12 +19,10 @@ from trisite.verify.service import (
     state,
     union,
 )
-
-if TYPE_CHECKING:
-    from trisite.verify.twin import Twin
+from trisite.verify.view import TwinView
 
 
-def services(twin: Twin) -> list[ServiceSpec]:
+def services(twin: TwinView) -> list[ServiceSpec]:
     found: list[ServiceSpec] = []
     for region in twin.design.openstack:
         found += [
@@ -54,10 +51,6 @@ def services(twin: Twin) -> list[ServiceSpec]:
     return found
 
 
-def _needs(twin: Twin) -> tuple[str, ...]:
-    return tuple(f"placement/{o.name}" for o in twin.design.ovirt)
-
-
 def keepalived_outage(presences: list[Presence], base: list[Presence | None], advert_s: float) -> float:
     """A VIP over ordered members (first = highest priority), moved by keepalived's master-down interval."""
     best = INF
@@ -72,21 +65,23 @@ def keepalived_outage(presences: list[Presence], base: list[Presence | None], ad
 
 
 def quorum_outage(
-    twin: Twin, ctx: Context, hosts: list[str], network: str, detect: float
+    twin: TwinView, ctx: Context, hosts: list[str], network: str, detect: float
 ) -> tuple[float, int]:
     """When a majority of `hosts` is back together (plus detection when a member changed), and how many."""
     presences = [twin.presence(ctx, h, network) for h in hosts]
     t, part = k_of_n(presences, majority(len(hosts)))
     if part is None:
         return INF, 0
-    changed = any(moved(twin, h, network, p, part) for h, p in zip(hosts, presences, strict=True))
+    changed = any(moved(twin, ctx, h, network, p, part=part) for h, p in zip(hosts, presences, strict=True))
     return max(t, detect if changed else 0.0), sum(part in p for p in presences)
 
 
-def _openstack_api(twin: Twin, region: OpenStackRegion) -> ServiceSpec:
+def _openstack_api(twin: TwinView, region: OpenStackRegion) -> ServiceSpec:
     net = region.internal_network
     deps = union(twin.host_deps(h) for h in region.controllers) | twin.topology.network_components(net)
-    needs = _needs(twin) + ((f"openstack/{region.keystone_from}/api",) if region.keystone_from else ())
+    needs = placements(twin.design) + (
+        (f"openstack/{region.keystone_from}/api",) if region.keystone_from else ()
+    )
 
     def evaluate(ctx: Context) -> ServiceState:
         galera, together = quorum_outage(twin, ctx, region.controllers, net, timers.GALERA_SUSPECT_S)
@@ -97,7 +92,7 @@ def _openstack_api(twin: Twin, region: OpenStackRegion) -> ServiceSpec:
         presences = [twin.presence(ctx, h, net) for h in region.controllers]
         vip = keepalived_outage(
             presences,
-            [base_presence(twin, h, net) for h in region.controllers],
+            [base_presence(twin, ctx, h, net) for h in region.controllers],
             timers.KOLLA_KEEPALIVED_ADVERT_S,
         )
         keystone = ctx.results[f"openstack/{region.keystone_from}/api"] if region.keystone_from else None
@@ -122,7 +117,7 @@ def _openstack_api(twin: Twin, region: OpenStackRegion) -> ServiceSpec:
     )
 
 
-def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
+def _kubernetes_api(twin: TwinView, cluster: KubernetesCluster) -> ServiceSpec:
     net = cluster.api_network
     hosts = sorted({*cluster.etcd, *cluster.control_plane})
     deps = union(twin.host_deps(h) for h in hosts) | twin.topology.network_components(net)
@@ -134,7 +129,7 @@ def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
         presences = [twin.presence(ctx, h, net) for h in cluster.control_plane]
         vip = keepalived_outage(
             presences,
-            [base_presence(twin, h, net) for h in cluster.control_plane],
+            [base_presence(twin, ctx, h, net) for h in cluster.control_plane],
             timers.KOLLA_KEEPALIVED_ADVERT_S,
         )
         if vip == INF:
@@ -149,7 +144,7 @@ def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
         f"kubernetes/{cluster.name}/api",
         "containers",
         deps,
-        _needs(twin),
+        placements(twin.design),
         evaluate,
         members=tuple(cluster.etcd),
         quorum=majority(len(cluster.etcd)),
@@ -157,22 +152,21 @@ def _kubernetes_api(twin: Twin, cluster: KubernetesCluster) -> ServiceSpec:
 
 
 def _pool_of_hosts(
-    twin: Twin, name: str, layer: str, hosts: list[str], *, network: str, detect: float
+    twin: TwinView, name: str, layer: str, hosts: list[str], *, network: str, detect: float
 ) -> ServiceSpec:
-    """Capacity spread over interchangeable hosts: down only when none is left.
-
-    Only the members a failure can touch are looked at again, which keeps a pool of a thousand computes
-    cheap in the N-2 sweep."""
+    """Capacity spread over interchangeable hosts: down only when none is left."""
     direct = {h: twin.direct_deps(h) for h in hosts}
     index = MemberIndex(direct)
 
     def evaluate(ctx: Context) -> ServiceState:
         hit = index.hit(ctx.failed)
-        present = twin.pool_presence(ctx, name, hosts, hit, lambda h: bool(twin.presence(ctx, h, network)))
+        present = pool_presence(ctx, name, hosts, hit, lambda h: bool(twin.presence(ctx, h, network)))
         if not present:
             return ServiceState("down", INF, "no host left")
-        changed = any(moved(twin, h, network, twin.presence(ctx, h, network)) for h in hit)
+        changed = any(moved(twin, ctx, h, network, twin.presence(ctx, h, network)) for h in hit)
         up = len(present)
         return state(detect if changed else 0.0, degraded=up < len(hosts), detail=f"{up}/{len(hosts)} hosts")
 
-    return ServiceSpec(name, layer, union(direct.values()), _needs(twin), evaluate, members=tuple(hosts))
+    return ServiceSpec(
+        name, layer, union(direct.values()), placements(twin.design), evaluate, members=tuple(hosts)
+    )

@@ -3,20 +3,16 @@ and routing between sites over the MAN transit networks."""
 
 from __future__ import annotations
 
-from collections import deque
-from ipaddress import ip_address
-from typing import TYPE_CHECKING
-
+from trisite.model import timers
 from trisite.model.network import HaGroup
 from trisite.model.site import Uplink
-from trisite.verify import timers
+from trisite.verify.facts import SiteGraph
+from trisite.verify.guests import placements
 from trisite.verify.service import INF, Context, Presence, ServiceSpec, ServiceState, state, union
-
-if TYPE_CHECKING:
-    from trisite.verify.twin import Twin
+from trisite.verify.view import TwinView
 
 
-def services(twin: Twin) -> list[ServiceSpec]:
+def services(twin: TwinView) -> list[ServiceSpec]:
     d = twin.design
     found = [_vip(twin, g) for g in d.ha_groups]
     found += [_bgp(twin, u) for u in d.uplinks]
@@ -26,12 +22,6 @@ def services(twin: Twin) -> list[ServiceSpec]:
         found.append(_site_graph(twin))
         found += [_route(twin, a, b) for i, a in enumerate(sites) for b in sites[i + 1 :]]
     return found
-
-
-def base_fact(twin: Twin, key: str) -> object:
-    """A fact of the all-up scenario (None while the all-up scenario itself is computed)."""
-    base = getattr(twin, "base_context", None)
-    return None if base is None else base.extra.get(key)
 
 
 # -- CARP / VRRP ------------------------------------------------------------------------------------------------
@@ -53,7 +43,7 @@ def vip_outage(
     return (min(parts.values()) if parts else INF), len(parts)
 
 
-def _vip(twin: Twin, group: HaGroup) -> ServiceSpec:
+def _vip(twin: TwinView, group: HaGroup) -> ServiceSpec:
     master = max(group.members, key=lambda m: (m.priority, m.device)).device
     failover = {m.device: failover_s(group, m.priority) for m in group.members}
     deps = union(twin.host_deps(m.device) for m in group.members) | twin.topology.network_components(
@@ -75,29 +65,11 @@ def _vip(twin: Twin, group: HaGroup) -> ServiceSpec:
     )
 
 
-def _vm_needs(twin: Twin, group: HaGroup) -> tuple[str, ...]:
+def _vm_needs(twin: TwinView, group: HaGroup) -> tuple[str, ...]:
     virtual = {f.name for f in twin.design.firewalls if f.vm} | {v.name for v in twin.design.vms}
     if not any(m.device in virtual for m in group.members):
         return ()
-    return tuple(f"placement/{o.name}" for o in twin.design.ovirt)
-
-
-def base_presence(twin: Twin, host: str, network: str) -> Presence | None:
-    base = getattr(twin, "base_context", None)
-    return None if base is None else twin.presence(base, host, network)
-
-
-def moved(twin: Twin, host: str, network: str, presence: Presence, part: str | None = None) -> bool:
-    """Whether a failure took a host away from a network (or from `part` of it) even for a moment.
-
-    Part names follow the surviving nodes, so a host that stays connected is not 'moved' when a part is
-    renamed; never true in the all-up case."""
-    before = base_presence(twin, host, network)
-    if not before or 0.0 not in before.values():
-        return False
-    if part is None:
-        return 0.0 not in presence.values()
-    return presence.get(part) != 0.0
+    return placements(twin.design)
 
 
 # -- BGP ----------------------------------------------------------------------------------------------------------
@@ -107,7 +79,7 @@ def detection_s(uplink: Uplink) -> float:
     return bfd.interval_ms * bfd.multiplier / 1000 if bfd else float(uplink.bgp.hold_time_s)
 
 
-def _bgp(twin: Twin, uplink: Uplink) -> ServiceSpec:
+def _bgp(twin: TwinView, uplink: Uplink) -> ServiceSpec:
     own = frozenset({f"uplink:{uplink.name}", f"operator:{uplink.operator}"})
     deps = (
         own
@@ -126,9 +98,9 @@ def _bgp(twin: Twin, uplink: Uplink) -> ServiceSpec:
                 for f in uplink.firewalls
                 if (p := twin.presence(ctx, f, uplink.network)) and (where is None or where in p)
             )
-        ctx.extra[f"bgp:{uplink.name}"] = sessions
-        before = base_fact(twin, f"bgp:{uplink.name}")
-        lost = (before - sessions) if isinstance(before, frozenset) else frozenset()
+        ctx.facts.bgp_sessions[uplink.name] = sessions
+        before = ctx.base.facts.bgp_sessions.get(uplink.name) if ctx.base else None
+        lost = (before - sessions) if before is not None else frozenset()
         if not sessions:
             return ServiceState("down", INF, "no BGP session")
         outage = detection_s(uplink) if lost else 0.0
@@ -137,7 +109,7 @@ def _bgp(twin: Twin, uplink: Uplink) -> ServiceSpec:
     return ServiceSpec(f"bgp/{uplink.name}", "network", deps, (), evaluate)
 
 
-def _internet(twin: Twin, prefix_name: str) -> ServiceSpec:
+def _internet(twin: TwinView, prefix_name: str) -> ServiceSpec:
     prefix = next(p for p in twin.design.public_prefixes if p.name == prefix_name)
     prepend = {a.site: a.prepend for a in prefix.announce}
     uplinks = {s: [u for u in twin.design.uplinks if u.site == s] for s in prepend}
@@ -149,11 +121,11 @@ def _internet(twin: Twin, prefix_name: str) -> ServiceSpec:
     def evaluate(ctx: Context) -> ServiceState:
         outage = {s: site_outage(ctx, s) for s in prepend}
         alive = sorted(s for s, o in outage.items() if o < INF)
-        ctx.extra[f"entry:{prefix_name}"] = frozenset(alive)
+        ctx.facts.entry_sites[prefix_name] = frozenset(alive)
         if not alive:
             return ServiceState("down", INF, "announced from no site with a working line")
-        before = base_fact(twin, f"entry:{prefix_name}")
-        entry = before if isinstance(before, frozenset) else frozenset(alive)
+        before = ctx.base.facts.entry_sites.get(prefix_name) if ctx.base else None
+        entry = before if before is not None else frozenset(alive)
         best = min(prepend[s] for s in entry) if entry else 0
         preferred = {s for s in entry if prepend[s] == best}
         lost = preferred - set(alive)
@@ -167,23 +139,15 @@ def _internet(twin: Twin, prefix_name: str) -> ServiceSpec:
     return ServiceSpec(f"internet/{prefix_name}", "network", frozenset(), needs, evaluate)
 
 
-def prefix_of(twin: Twin, ip: str) -> str | None:
-    address = ip_address(ip)
-    for prefix in twin.design.public_prefixes:
-        if address.version == prefix.prefix.version and address in prefix.prefix:
-            return prefix.name
-    return None
-
-
 # -- routing between sites ---------------------------------------------------------------------------------------
-def ospf_detection_s(twin: Twin) -> float:
+def ospf_detection_s(twin: TwinView) -> float:
     routing = twin.design.routing
     if routing.ospf.bfd or routing.protocol == "ibgp":
         return routing.bfd_interval_ms * routing.bfd_multiplier / 1000
     return float(routing.ospf.dead_s)
 
 
-def _site_graph(twin: Twin) -> ServiceSpec:
+def _site_graph(twin: TwinView) -> ServiceSpec:
     """Which firewalls of which sites are adjacent over each transit network (hidden, read by routes)."""
     transit = twin.design.routing.transit_networks
     firewalls = [f for f in twin.design.firewalls if any(a.network in transit for a in f.addresses)]
@@ -205,39 +169,26 @@ def _site_graph(twin: Twin) -> ServiceSpec:
                     for site_b, fw_b in members:
                         if site_a < site_b:
                             edges.setdefault((site_a, site_b), set()).update({fw_a, fw_b})
-        ctx.extra["site-graph"] = edges
+        ctx.facts.site_graph = SiteGraph({pair: frozenset(fws) for pair, fws in edges.items()})
         return ServiceState("up", 0.0, f"{len(edges)} adjacencies")
 
     return ServiceSpec("routing/adjacency", "network", deps, (), evaluate, hidden=True)
 
 
-def connected(edges: dict[tuple[str, str], set[str]], start: str) -> set[str]:
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        site = queue.popleft()
-        for a, b in edges:
-            for here, there in ((a, b), (b, a)):
-                if here == site and there not in seen:
-                    seen.add(there)
-                    queue.append(there)
-    return seen
-
-
-def _route(twin: Twin, a: str, b: str) -> ServiceSpec:
+def _route(twin: TwinView, a: str, b: str) -> ServiceSpec:
     detect = ospf_detection_s(twin)
 
     def evaluate(ctx: Context) -> ServiceState:
         if {f"site:{a}", f"site:{b}"} & ctx.failed:
             return ServiceState("down", INF, "a site is lost")
-        edges = ctx.extra.get("site-graph")
-        assert isinstance(edges, dict)
-        if b not in connected(edges, a):
+        graph = ctx.facts.site_graph
+        assert graph is not None, "routing/adjacency is computed first"
+        if b not in graph.reach(a):
             return ServiceState("down", INF, f"no path between {a} and {b}")
-        before = base_fact(twin, "site-graph")
-        direct_before = before.get((a, b), set()) if isinstance(before, dict) else set()
-        lost = direct_before - edges.get((a, b), set())
-        via = "direct" if (a, b) in edges else "through another site"
+        before = ctx.base.facts.site_graph if ctx.base else None
+        direct_before = before.adjacent.get((a, b), frozenset()) if before is not None else frozenset()
+        lost = direct_before - graph.adjacent.get((a, b), frozenset())
+        via = "direct" if (a, b) in graph.adjacent else "through another site"
         return state(detect if lost else 0.0, degraded=bool(lost), detail=via)
 
     return ServiceSpec(

@@ -3,25 +3,22 @@ monitoring, and backup jobs (which need their source, their target, and a route 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from trisite.model import timers
 from trisite.model.operations import BackupJob, DnsRecord, DnsZone
-from trisite.verify import timers
-from trisite.verify.layers_network import connected, prefix_of
+from trisite.verify.guests import placements
+from trisite.verify.reach import prefix_of, sites_reached
 from trisite.verify.service import INF, Context, ServiceSpec, ServiceState, state, union
-
-if TYPE_CHECKING:
-    from trisite.verify.twin import Twin
+from trisite.verify.view import TwinView
 
 
-def services(twin: Twin) -> list[ServiceSpec]:
+def services(twin: TwinView) -> list[ServiceSpec]:
     d = twin.design
-    found: list[ServiceSpec] = [
-        _public_api(twin, r.name) for r in d.openstack if prefix_of(twin, str(r.external_vip))
-    ]
+    announced = {r.name: p for r in d.openstack if (p := prefix_of(d, str(r.external_vip)))}
+    found: list[ServiceSpec] = [_public_api(twin, region, prefix) for region, prefix in announced.items()]
+    apis = {str(r.external_vip): _api_service(r.name, announced) for r in d.openstack}
     for zone in d.dns:
         found.append(_dns_zone(twin, zone))
-        found += [_dns_failover(twin, zone, r) for r in zone.records if r.failover]
+        found += [_dns_failover(zone, r, apis) for r in zone.records if r.failover]
     if d.monitoring is not None:
         found.append(_any_of(twin, "monitoring/prometheus", d.monitoring.prometheus))
         found.append(_any_of(twin, "monitoring/alertmanager", d.monitoring.alertmanager))
@@ -29,26 +26,24 @@ def services(twin: Twin) -> list[ServiceSpec]:
     return found
 
 
-def _needs(twin: Twin) -> tuple[str, ...]:
-    return tuple(f"placement/{o.name}" for o in twin.design.ovirt)
-
-
-def _sites_reach(twin: Twin, ctx: Context, entries: frozenset[str], network: str) -> bool:
+def _sites_reach(twin: TwinView, ctx: Context, entries: frozenset[str], network: str) -> bool:
     """Traffic entering at one of `entries` reaches a firewall that serves `network`."""
-    edges = ctx.extra.get("site-graph", {})
-    assert isinstance(edges, dict)
     serving = {
         twin.topology.ix.site_of(f.name) or f.site
         for f in twin.design.firewalls
         if any(a.network == network for a in f.addresses) and twin.presence(ctx, f.name, network)
     }
-    return any((connected(edges, e) if edges else {e}) & serving for e in entries)
+    return any(sites_reached(ctx, e) & serving for e in entries)
 
 
-def _public_api(twin: Twin, region: str) -> ServiceSpec:
+def _api_service(region: str, announced: dict[str, str]) -> str:
+    """The service that answers on a region's external address: from the internet when it is announced."""
+    return f"public/{region}-api" if region in announced else f"openstack/{region}/api"
+
+
+def _public_api(twin: TwinView, region: str, prefix: str) -> ServiceSpec:
     """A region's public API address, as a client on the internet sees it."""
     reg = next(r for r in twin.design.openstack if r.name == region)
-    prefix = prefix_of(twin, str(reg.external_vip))
     gateway = _gateway_group(twin, reg.external_network)
     needs = (f"openstack/{region}/api", f"internet/{prefix}", *((f"vip/{gateway}",) if gateway else ()))
     fws = [
@@ -59,8 +54,7 @@ def _public_api(twin: Twin, region: str) -> ServiceSpec:
     def evaluate(ctx: Context) -> ServiceState:
         parts = [ctx.results[n] for n in needs]
         worst = max(parts, key=lambda s: s.outage_s)
-        entries = ctx.extra.get(f"entry:{prefix}", frozenset())
-        assert isinstance(entries, frozenset)
+        entries = ctx.facts.entry_sites.get(prefix, frozenset())
         if worst.status == "down" or not _sites_reach(twin, ctx, entries, reg.external_network):
             return ServiceState(
                 "down", INF, worst.detail if worst.status == "down" else "no route from the internet"
@@ -80,12 +74,12 @@ def _public_api(twin: Twin, region: str) -> ServiceSpec:
     )
 
 
-def _gateway_group(twin: Twin, network: str) -> str | None:
+def _gateway_group(twin: TwinView, network: str) -> str | None:
     net = next(n for n in twin.design.networks if n.name == network)
     return next((g.name for g in twin.design.ha_groups if net.gateway in g.vips), None)
 
 
-def _any_of(twin: Twin, name: str, hosts: list[str]) -> ServiceSpec:
+def _any_of(twin: TwinView, name: str, hosts: list[str]) -> ServiceSpec:
     deps = union(twin.host_deps(h) for h in hosts)
 
     def evaluate(ctx: Context) -> ServiceState:
@@ -94,16 +88,16 @@ def _any_of(twin: Twin, name: str, hosts: list[str]) -> ServiceSpec:
             return ServiceState("down", INF, "no instance left")
         return state(0.0, degraded=len(up) < len(hosts), detail=f"{len(up)}/{len(hosts)} running")
 
-    return ServiceSpec(name, "operations", deps, _needs(twin), evaluate, members=tuple(hosts))
+    return ServiceSpec(name, "operations", deps, placements(twin.design), evaluate, members=tuple(hosts))
 
 
-def _host_up(twin: Twin, ctx: Context, host: str) -> bool:
+def _host_up(twin: TwinView, ctx: Context, host: str) -> bool:
     device = twin.topology.ix.hosts.get(host)
     networks = [a.network for a in twin.topology.ix.addresses(device)] if device else []
     return any(twin.presence(ctx, host, n) for n in networks)
 
 
-def _dns_zone(twin: Twin, zone: DnsZone) -> ServiceSpec:
+def _dns_zone(twin: TwinView, zone: DnsZone) -> ServiceSpec:
     deps = union(twin.host_deps(h) for h in zone.servers)
 
     def evaluate(ctx: Context) -> ServiceState:
@@ -116,15 +110,15 @@ def _dns_zone(twin: Twin, zone: DnsZone) -> ServiceSpec:
         )
 
     return ServiceSpec(
-        f"dns/{zone.name}", "operations", deps, _needs(twin), evaluate, members=tuple(zone.servers)
+        f"dns/{zone.name}", "operations", deps, placements(twin.design), evaluate, members=tuple(zone.servers)
     )
 
 
-def _dns_failover(twin: Twin, zone: DnsZone, record: DnsRecord) -> ServiceSpec:
+def _dns_failover(zone: DnsZone, record: DnsRecord, apis: dict[str, str]) -> ServiceSpec:
+    """A failover record answers its first live target; targets that are region APIs follow their state."""
     assert record.failover is not None
     targets = [str(t) for t in record.failover.targets]
-    by_ip = {str(r.external_vip): f"public/{r.name}-api" for r in twin.design.openstack}
-    watched = [by_ip.get(t) for t in targets]
+    watched = [apis.get(t) for t in targets]
     needs = (f"dns/{zone.name}", *sorted({w for w in watched if w}))
     # failed checks mark the target down, then resolvers' caches expire
     switch = record.failover.check.interval_s * timers.DNS_CHECK_FAILURES + record.ttl
@@ -143,7 +137,7 @@ def _dns_failover(twin: Twin, zone: DnsZone, record: DnsRecord) -> ServiceSpec:
     return ServiceSpec(f"dns/{zone.name}/{record.name}", "operations", frozenset(), needs, evaluate)
 
 
-def _backup(twin: Twin, job: BackupJob) -> ServiceSpec:
+def _backup(twin: TwinView, job: BackupJob) -> ServiceSpec:
     source = (
         f"ceph/{job.source.ceph_cluster}/pool/{job.source.pool}" if job.source.kind == "ceph-rbd" else None
     )
@@ -153,7 +147,7 @@ def _backup(twin: Twin, job: BackupJob) -> ServiceSpec:
     )
     route = f"route/{min(job.from_site, job.to_site)}-{max(job.from_site, job.to_site)}"
     needs = (
-        *_needs(twin),
+        *placements(twin.design),
         *((source,) if source else ()),
         *((route,) if job.from_site != job.to_site and twin.design.routing.transit_networks else ()),
     )

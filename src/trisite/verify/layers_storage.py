@@ -3,18 +3,13 @@ CRUSH failure domain (a PG stops serving I/O when fewer than min_size of its cop
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from trisite.model.services import CephCluster, CephPool
-from trisite.verify import timers
-from trisite.verify.layers_network import connected, moved
+from trisite.verify.reach import moved
 from trisite.verify.service import INF, Context, ServiceSpec, ServiceState, k_of_n, majority, state, union
-
-if TYPE_CHECKING:
-    from trisite.verify.twin import Twin
+from trisite.verify.view import TwinView
 
 
-def services(twin: Twin) -> list[ServiceSpec]:
+def services(twin: TwinView) -> list[ServiceSpec]:
     found: list[ServiceSpec] = []
     for cluster in twin.design.ceph:
         found.append(_mons(twin, cluster))
@@ -22,7 +17,7 @@ def services(twin: Twin) -> list[ServiceSpec]:
     return found
 
 
-def failure_domain(twin: Twin, host: str, pool: CephPool) -> str:
+def failure_domain(twin: TwinView, host: str, pool: CephPool) -> str:
     """The CRUSH bucket a host's OSDs fall in for this pool's rule."""
     server = twin.topology.ix.hosts[host]
     site = getattr(server, "site", "?")
@@ -33,23 +28,24 @@ def failure_domain(twin: Twin, host: str, pool: CephPool) -> str:
     return host
 
 
-def _mons(twin: Twin, cluster: CephCluster) -> ServiceSpec:
+def _mons(twin: TwinView, cluster: CephCluster) -> ServiceSpec:
     net = cluster.public_network
     deps = union(twin.host_deps(m) for m in cluster.mons) | twin.topology.network_components(net)
+    election = float(cluster.timers.mon_election_timeout_s)
 
     def evaluate(ctx: Context) -> ServiceState:
         presences = {m: twin.presence(ctx, m, net) for m in cluster.mons}
         t, part = k_of_n(presences.values(), majority(len(cluster.mons)))
-        ctx.extra[f"ceph-quorum:{cluster.name}"] = part
+        ctx.facts.quorum_part[cluster.name] = part
         if part is None:
             present = sum(bool(p) for p in presences.values())
             return ServiceState(
                 "down", INF, f"no majority of {len(cluster.mons)} MONs together ({present} up)"
             )
-        lost = [m for m, p in presences.items() if moved(twin, m, net, p, part)]
+        lost = [m for m, p in presences.items() if moved(twin, ctx, m, net, p, part=part)]
         in_quorum = sum(part in p for p in presences.values())
         # Losing the leader costs an election; any MON may be the leader.
-        outage = max(t, timers.CEPH_MON_ELECTION_S if lost else 0.0)
+        outage = max(t, election if lost else 0.0)
         return state(
             outage,
             degraded=in_quorum < len(cluster.mons),
@@ -67,7 +63,7 @@ def _mons(twin: Twin, cluster: CephCluster) -> ServiceSpec:
     )
 
 
-def _pool(twin: Twin, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
+def _pool(twin: TwinView, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
     net = cluster.public_network
     nets = [net] + ([cluster.cluster_network] if cluster.cluster_network else [])
     domains = {h: failure_domain(twin, h, pool) for h in cluster.osd_hosts}
@@ -75,11 +71,12 @@ def _pool(twin: Twin, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
         twin.topology.network_components(n) for n in nets
     )
     tolerated = pool.size - pool.min_size
+    grace, down_out = float(cluster.timers.heartbeat_grace_s), cluster.timers.down_out_interval_s
 
     def evaluate(ctx: Context) -> ServiceState:
         mons = ctx.results[f"ceph/{cluster.name}/mons"]
-        part = ctx.extra.get(f"ceph-quorum:{cluster.name}")
-        if mons.status == "down" or not isinstance(part, str):
+        part = ctx.facts.quorum_part.get(cluster.name)
+        if mons.status == "down" or part is None:
             return ServiceState("down", INF, "no MON quorum")
         # An OSD serves when its host reaches the quorum's side of the public network (and the cluster one).
         serving = {
@@ -102,9 +99,9 @@ def _pool(twin: Twin, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
                 f"PGs with copies in {len(hit)} failed {pool.failure_domain}s "
                 f"have fewer than min_size {pool.min_size} copies",
             )
-        outage = max(mons.outage_s, timers.CEPH_OSD_HEARTBEAT_GRACE_S if hit else 0.0)
+        outage = max(mons.outage_s, grace if hit else 0.0)
         detail = (
-            f"{len(hit)} {pool.failure_domain}(s) lost OSDs; re-replication from {timers.CEPH_DOWN_OUT_S:g} s"
+            f"{len(hit)} {pool.failure_domain}(s) lost OSDs; re-replication from {down_out:g} s"
             if hit
             else "all copies reachable"
         )
@@ -116,29 +113,7 @@ def _pool(twin: Twin, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
     )
 
 
-def _on_cluster_net(twin: Twin, ctx: Context, host: str, cluster: CephCluster) -> bool:
+def _on_cluster_net(twin: TwinView, ctx: Context, host: str, cluster: CephCluster) -> bool:
     if cluster.cluster_network is None:
         return True
     return bool(twin.presence(ctx, host, cluster.cluster_network))
-
-
-def reaches_storage(twin: Twin, ctx: Context, host: str, cluster_name: str) -> bool:
-    """A host uses Ceph on the quorum's side: on the public network itself, or routed from its site."""
-    cluster = next(c for c in twin.design.ceph if c.name == cluster_name)
-    part = ctx.extra.get(f"ceph-quorum:{cluster.name}")
-    if not isinstance(part, str):
-        return False
-    if any(
-        a.network == cluster.public_network for a in twin.topology.ix.addresses(twin.topology.ix.hosts[host])
-    ):
-        return part in twin.presence(ctx, host, cluster.public_network)
-    edges = ctx.extra.get("site-graph")
-    site = twin.topology.ix.site_of(host)
-    if not isinstance(edges, dict) or site is None:
-        return True
-    quorum_sites = {
-        twin.topology.ix.site_of(m)
-        for m in cluster.mons
-        if part in twin.presence(ctx, m, cluster.public_network)
-    }
-    return bool(connected(edges, site) & quorum_sites)

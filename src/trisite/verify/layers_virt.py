@@ -4,101 +4,32 @@ their cluster when the engine runs, their storage domain serves, and a host has 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from trisite.model.devices import Server, VmSpec
-from trisite.model.services import Ovirt, StorageDomain
-from trisite.verify import timers
-from trisite.verify.layers_storage import reaches_storage
+from trisite.model import timers
+from trisite.model.devices import Server
+from trisite.model.services import Ovirt
+from trisite.verify.facts import Placement
+from trisite.verify.guests import GuestVm, engine_deps, guests, ovirt_of, storage_service, vm_dependencies
+from trisite.verify.reach import pool_presence, reaches_storage
 from trisite.verify.service import INF, Context, MemberIndex, ServiceSpec, ServiceState, state, union
-
-if TYPE_CHECKING:
-    from trisite.verify.twin import Twin
-
-PRIORITY = {"high": 0, "medium": 1, "low": 2}
+from trisite.verify.view import TwinView
 
 
-@dataclass(frozen=True)
-class GuestVm:
-    name: str
-    spec: VmSpec
-
-
-def guests(twin: Twin) -> list[GuestVm]:
-    """Every VM the platform runs on oVirt: the platform VMs and the virtual firewalls."""
-    found = [GuestVm(v.name, v) for v in twin.design.vms]
-    found += [GuestVm(f.name, f.vm) for f in twin.design.firewalls if f.vm is not None]
-    return sorted(found, key=lambda g: (PRIORITY[g.spec.priority], g.name))
-
-
-def _domain(ovirt: Ovirt, name: str) -> StorageDomain | None:
-    return next((sd for sd in ovirt.storage_domains if sd.name == name), None)
-
-
-def _storage_service(ovirt: Ovirt, domain: str) -> str | None:
-    sd = _domain(ovirt, domain)
-    if sd is None or sd.ceph_cluster is None or sd.pool is None:
-        return None  # NFS/iSCSI served from outside the design: taken as always available
-    return f"ceph/{sd.ceph_cluster}/pool/{sd.pool}"
-
-
-def _ovirt_of(twin: Twin, cluster: str) -> Ovirt | None:
-    return next((o for o in twin.design.ovirt if any(c.name == cluster for c in o.clusters)), None)
-
-
-def _pool_deps(twin: Twin, service: str | None) -> frozenset[str]:
-    if service is None:
-        return frozenset()
-    _, cluster_name, _, _ = service.split("/")
-    cluster = next(c for c in twin.design.ceph if c.name == cluster_name)
-    hosts = {*cluster.mons, *cluster.osd_hosts}
-    nets = [cluster.public_network] + ([cluster.cluster_network] if cluster.cluster_network else [])
-    return union(twin.topology.host_components(h) for h in hosts) | union(
-        twin.topology.network_components(n) for n in nets
-    )
-
-
-def _engine_deps(twin: Twin, ovirt: Ovirt) -> frozenset[str]:
-    hosts = union(twin.topology.host_components(h) for h in ovirt.engine.hosts)
-    return (
-        hosts
-        | twin.topology.network_components(ovirt.engine.network)
-        | _pool_deps(twin, _storage_service(ovirt, ovirt.engine.storage_domain))
-    )
-
-
-def vm_dependencies(twin: Twin) -> dict[str, frozenset[str]]:
-    """A VM may run on any host of its cluster, needs its storage, and the engine to be restarted."""
-    found: dict[str, frozenset[str]] = {}
-    for guest in guests(twin):
-        ovirt = _ovirt_of(twin, guest.spec.cluster)
-        if ovirt is None:
-            found[guest.name] = frozenset({f"vm:{guest.name}"})
-            continue
-        hosts = next(c.hosts for c in ovirt.clusters if c.name == guest.spec.cluster)
-        found[guest.name] = (
-            frozenset({f"vm:{guest.name}"})
-            | union(twin.topology.host_components(h) for h in hosts)
-            | _pool_deps(twin, _storage_service(ovirt, guest.spec.storage_domain))
-            | _engine_deps(twin, ovirt)
-        )
-    return found
-
-
-def services(twin: Twin) -> list[ServiceSpec]:
+def services(twin: TwinView) -> list[ServiceSpec]:
     found: list[ServiceSpec] = []
+    vm_deps = vm_dependencies(twin.design, twin.topology)
     for ovirt in twin.design.ovirt:
         found.append(_engine(twin, ovirt))
-        found.append(_placement(twin, ovirt))
+        found.append(_placement(twin, ovirt, vm_deps))
         found += [_cluster(twin, ovirt, c.name, c.hosts) for c in ovirt.clusters]
-    for guest in guests(twin):
-        home = _ovirt_of(twin, guest.spec.cluster)
+    for guest in guests(twin.design):
+        home = ovirt_of(twin.design, guest.spec.cluster)
         if home is not None:
-            found.append(_vm(twin, home, guest))
+            found.append(_vm(ovirt=home, guest=guest, deps=vm_deps[guest.name]))
     return found
 
 
-def _routing(twin: Twin) -> tuple[str, ...]:
+def _routing(twin: TwinView) -> tuple[str, ...]:
     return ("routing/adjacency",) if twin.design.routing.transit_networks else ()
 
 
@@ -106,13 +37,13 @@ def _up(ctx: Context, host: str) -> bool:
     return bool(ctx.physical.uplink_nodes(host))
 
 
-def _storage_ok(twin: Twin, ctx: Context, host: str, storage: str | None) -> bool:
+def _storage_ok(twin: TwinView, ctx: Context, host: str, storage: str | None) -> bool:
     """The host reaches the Ceph quorum's side (VM leases keep a cut-off host from running the VM)."""
     return storage is None or reaches_storage(twin, ctx, host, storage.split("/")[1])
 
 
-def _engine(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
-    storage = _storage_service(ovirt, ovirt.engine.storage_domain)
+def _engine(twin: TwinView, ovirt: Ovirt) -> ServiceSpec:
+    storage = storage_service(ovirt, ovirt.engine.storage_domain)
     base_host = ovirt.engine.hosts[0]
 
     def evaluate(ctx: Context) -> ServiceState:
@@ -124,11 +55,11 @@ def _engine(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
         ]
         if disk.status == "down" or not able:
             reason = "its storage domain is down" if disk.status == "down" else "no hosted-engine host is up"
-            ctx.extra[f"engine:{ovirt.name}"] = INF
+            ctx.facts.engine_outage[ovirt.name] = INF
             return ServiceState("down", INF, reason)
         moved = base_host not in able
         outage = max(disk.outage_s, timers.OVIRT_ENGINE_RESTART_S if moved else 0.0)
-        ctx.extra[f"engine:{ovirt.name}"] = outage
+        ctx.facts.engine_outage[ovirt.name] = outage
         return state(
             outage,
             degraded=len(able) < len(ovirt.engine.hosts),
@@ -139,65 +70,59 @@ def _engine(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
     return ServiceSpec(
         f"ovirt/{ovirt.name}/engine",
         "virtualization",
-        _engine_deps(twin, ovirt),
+        engine_deps(twin.design, twin.topology, ovirt),
         needs,
         evaluate,
         members=tuple(ovirt.engine.hosts),
     )
 
 
-def _placement(twin: Twin, ovirt: Ovirt) -> ServiceSpec:
+def _placement(twin: TwinView, ovirt: Ovirt, vm_deps: dict[str, frozenset[str]]) -> ServiceSpec:
     """Where every VM of this oVirt runs after the failure, and after how long (hidden, read by VMs)."""
-    mine = [g for g in guests(twin) if _ovirt_of(twin, g.spec.cluster) is ovirt]
-    storages = {g.name: _storage_service(ovirt, g.spec.storage_domain) for g in mine}
+    mine = [g for g in guests(twin.design) if ovirt_of(twin.design, g.spec.cluster) is ovirt]
+    storages = {g.name: storage_service(ovirt, g.spec.storage_domain) for g in mine}
     cluster_hosts = {c.name: c.hosts for c in ovirt.clusters}
+    homes = {g.name: _home(g, cluster_hosts) for g in mine}
     memory = {h: _memory(twin, h) for hosts in cluster_hosts.values() for h in hosts}
-    deps = union(vm_dependencies(twin)[g.name] for g in mine)
     needs = (f"ovirt/{ovirt.name}/engine", *sorted({s for s in storages.values() if s}), *_routing(twin))
-    homes_index = MemberIndex(
-        {g.name: twin.direct_deps(_home(g, cluster_hosts)) | {f"vm:{g.name}"} for g in mine}
-    )
-    watched = (*needs, *(f"ceph-quorum:{c.name}" for c in twin.design.ceph), "site-graph")
+    homes_index = MemberIndex({g.name: twin.direct_deps(homes[g.name]) | {f"vm:{g.name}"} for g in mine})
+    clusters = [c.name for c in twin.design.ceph]
+    name = f"placement/{ovirt.name}"
 
-    def unchanged(ctx: Context) -> bool:
+    def unchanged(ctx: Context, base: Context) -> bool:
         """No VM's home is touched and nothing a restart depends on moved: the all-up placement stands."""
-        base = getattr(twin, "base_context", None)
-        if base is None or homes_index.hit(ctx.failed):
-            return False
-        return all(
-            ctx.results.get(n) == base.results.get(n) and ctx.extra.get(n) == base.extra.get(n)
-            for n in watched
+        return (
+            not homes_index.hit(ctx.failed)
+            and all(ctx.results.get(n) == base.results.get(n) for n in needs)
+            and all(ctx.facts.quorum_part.get(c) == base.facts.quorum_part.get(c) for c in clusters)
+            and ctx.facts.site_graph == base.facts.site_graph
         )
 
     def evaluate(ctx: Context) -> ServiceState:
-        if unchanged(ctx):
+        if ctx.base is not None and unchanged(ctx, ctx.base):
             for g in mine:
-                ctx.extra[f"vm:{g.name}"] = twin.base_context.extra[f"vm:{g.name}"]
-            return twin.base.services[f"placement/{ovirt.name}"]
-
+                ctx.facts.placement[g.name] = ctx.base.facts.placement[g.name]
+            return ctx.base.results[name]
         free = dict(memory)
-        homes = {g.name: _home(g, cluster_hosts) for g in mine}
-
         for g in mine:
             free[homes[g.name]] = free.get(homes[g.name], 0) - g.spec.memory_gb
-        engine = ctx.extra.get(f"engine:{ovirt.name}", INF)
-        assert isinstance(engine, float)
+        placer = _Placer(twin, ctx, free, ctx.facts.engine_outage.get(ovirt.name, INF))
         moved = 0
-        placer = _Placer(twin, ctx, free, engine)
         for g in mine:
             where = placer.place(g, homes[g.name], cluster_hosts[g.spec.cluster], storages[g.name])
-            ctx.extra[f"vm:{g.name}"] = where
+            ctx.facts.placement[g.name] = where
             moved += where is not None and where[0] != homes[g.name]
         return ServiceState("up", 0.0, f"{moved} VMs restarted elsewhere")
 
-    return ServiceSpec(f"placement/{ovirt.name}", "virtualization", deps, needs, evaluate, hidden=True)
+    deps = union(vm_deps[g.name] for g in mine)
+    return ServiceSpec(name, "virtualization", deps, needs, evaluate, hidden=True)
 
 
 def _home(guest: GuestVm, cluster_hosts: dict[str, list[str]]) -> str:
     return guest.spec.preferred_host or cluster_hosts[guest.spec.cluster][0]
 
 
-def _memory(twin: Twin, host: str) -> int:
+def _memory(twin: TwinView, host: str) -> int:
     server = twin.topology.ix.hosts.get(host)
     return server.memory_gb if isinstance(server, Server) else 0
 
@@ -206,14 +131,12 @@ def _memory(twin: Twin, host: str) -> int:
 class _Placer:
     """Restarts VMs one by one (high priority first) on the host with the most free memory."""
 
-    twin: Twin
+    twin: TwinView
     ctx: Context
     free: dict[str, int]
     engine: float
 
-    def place(
-        self, guest: GuestVm, home: str, hosts: list[str], storage: str | None
-    ) -> tuple[str, float] | None:
+    def place(self, guest: GuestVm, home: str, hosts: list[str], storage: str | None) -> Placement:
         ctx = self.ctx
         disk = ctx.results[storage] if storage else ServiceState("up", 0.0)
         if disk.status == "down":
@@ -235,10 +158,10 @@ class _Placer:
         return target, max(self.engine, timers.OVIRT_HOST_FENCE_S) + timers.OVIRT_VM_BOOT_S
 
 
-def _vm(twin: Twin, ovirt: Ovirt, guest: GuestVm) -> ServiceSpec:
+def _vm(*, ovirt: Ovirt, guest: GuestVm, deps: frozenset[str]) -> ServiceSpec:
     def evaluate(ctx: Context) -> ServiceState:
-        where = ctx.extra.get(f"vm:{guest.name}")
-        if not isinstance(where, tuple):
+        where = ctx.facts.placement.get(guest.name)
+        if where is None:
             return ServiceState("down", INF, "not running (host lost and no restart possible)")
         host, delay = where
         home = guest.spec.preferred_host or host
@@ -247,25 +170,23 @@ def _vm(twin: Twin, ovirt: Ovirt, guest: GuestVm) -> ServiceSpec:
     return ServiceSpec(
         f"vm/{guest.name}",
         "virtualization",
-        vm_dependencies(twin)[guest.name],
+        deps,
         (f"placement/{ovirt.name}",),
         evaluate,
         members=(guest.name,),
     )
 
 
-def _cluster(twin: Twin, ovirt: Ovirt, name: str, hosts: list[str]) -> ServiceSpec:
+def _cluster(twin: TwinView, ovirt: Ovirt, name: str, hosts: list[str]) -> ServiceSpec:
     direct = {h: twin.direct_deps(h) for h in hosts}
     index = MemberIndex(direct)
     service = f"ovirt/{ovirt.name}/cluster/{name}"
     deps = union(direct.values())
 
     def evaluate(ctx: Context) -> ServiceState:
-        up = twin.pool_presence(ctx, service, hosts, index.hit(ctx.failed), lambda h: _up(ctx, h))
+        up = pool_presence(ctx, service, hosts, index.hit(ctx.failed), lambda h: _up(ctx, h))
         if not up:
             return ServiceState("down", INF, "no host up")
         return state(0.0, degraded=len(up) < len(hosts), detail=f"{len(up)}/{len(hosts)} hosts up")
 
-    return ServiceSpec(
-        f"ovirt/{ovirt.name}/cluster/{name}", "virtualization", deps, (), evaluate, members=tuple(hosts)
-    )
+    return ServiceSpec(service, "virtualization", deps, (), evaluate, members=tuple(hosts))

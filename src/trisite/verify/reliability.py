@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from trisite.model import Design
 from trisite.model.operations import ComponentClass, Reliability
-from trisite.verify.timers import HOUR_S, YEAR_S
+from trisite.model.timers import HOUR_S, YEAR_S
 
 DEFAULTS: dict[ComponentClass, Reliability] = {
     "server": Reliability(mtbf_h=43_800, mttr_h=8),  # one failure in 5 years; next-business-day parts

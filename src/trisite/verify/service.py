@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from trisite.verify.facts import Facts
 from trisite.verify.state import Part, PhysicalState
 
 INF = math.inf
@@ -61,12 +62,13 @@ def majority(n: int) -> int:
 
 @dataclass
 class Context:
-    """One scenario: the physical state plus the states and presences computed so far."""
+    """One scenario: the physical state plus the states, presences and facts computed so far."""
 
     physical: PhysicalState
+    base: Context | None = None  # the all-up scenario, to tell what a failure changed (None: this is it)
     results: dict[str, ServiceState] = field(default_factory=dict)
     presence: dict[tuple[str, str], Presence] = field(default_factory=dict)  # (host, network) -> presence
-    extra: dict[str, object] = field(default_factory=dict)  # layer-private facts (VM placement, ...)
+    facts: Facts = field(default_factory=Facts)
 
     @property
     def failed(self) -> frozenset[str]:
@@ -107,7 +109,6 @@ class MemberIndex:
 
 
 def union(items: Iterable[frozenset[str]]) -> frozenset[str]:
-
     found: set[str] = set()
     for item in items:
         found |= item

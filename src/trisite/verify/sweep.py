@@ -8,13 +8,15 @@ members, which is what keeps N-2 tractable on thousands of servers.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Literal
 
-from trisite.verify.components import Component
+from trisite.model.components import Component
+from trisite.verify.guests import guests
 from trisite.verify.service import ServiceState
 from trisite.verify.twin import Twin
 
@@ -37,8 +39,6 @@ class _Signer:
     """Components with equal signatures are interchangeable for every service of the twin."""
 
     def __init__(self, twin: Twin) -> None:
-        from trisite.verify.layers_virt import guests  # noqa: PLC0415 - avoids a module cycle at import time
-
         self.twin = twin
         servers = {s.name for s in twin.design.servers}
         self.cable_end = {
@@ -47,7 +47,7 @@ class _Signer:
             if host in servers
         }
         self.homes: dict[str, tuple[str, ...]] = defaultdict(tuple)
-        for g in guests(twin):
+        for g in guests(twin.design):
             if g.spec.preferred_host:
                 self.homes[g.spec.preferred_host] += (g.name,)
         self.engines = {o.engine.hosts[0] for o in twin.design.ovirt}
@@ -114,7 +114,7 @@ def double(twin: Twin, groups: list[list[Component]], workers: int = 1) -> tuple
     size = -(-len(todo) // (workers * 4))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
+        with mp.get_context("fork").Pool(workers, initializer=_ignore_interrupts) as pool:
             results = pool.map(_forked_chunk, chunks)
     finally:
         _FORKED_TWIN = None
@@ -123,6 +123,12 @@ def double(twin: Twin, groups: list[list[Component]], workers: int = 1) -> tuple
 
 PARALLEL_FROM = 5000
 _FORKED_TWIN: Twin | None = None
+
+
+def _ignore_interrupts() -> None:
+    """A Ctrl-C reaches every process of the terminal's group: the parent stops the pool (and says so once);
+    a worker that took it too would print its own traceback and leave the parent waiting for its chunk."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _forked_chunk(chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:

@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from trisite.model import Design, Index
+from trisite.model.components import cable_id
 from trisite.model.devices import Firewall, Server, Switch
 from trisite.model.types import split_endpoint
-from trisite.verify.components import cable_id
 
 
 @dataclass(frozen=True)

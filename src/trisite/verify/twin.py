@@ -3,19 +3,25 @@
 `Twin(design).evaluate(failed)` gives every service's state and predicted outage. Only the services whose
 dependencies meet the failure set are recomputed; the others keep their all-up state, which is what makes
 the N-2 sweep of a 2,000-server design tractable.
+
+This is the only module that imports the layers; they see the twin through `view.TwinView`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
 
 from trisite.errors import VerifyError
 from trisite.model import Design
+from trisite.model.components import Component, enumerate_components
 from trisite.model.devices import Firewall, Vm
 from trisite.verify import layers_cloud, layers_network, layers_ops, layers_storage, layers_virt
-from trisite.verify.components import Component, enumerate_components
+from trisite.verify.guests import vm_dependencies
 from trisite.verify.service import Context, Presence, ServiceSpec, ServiceState
 from trisite.verify.state import PhysicalState
 from trisite.verify.topology import Topology
@@ -55,20 +61,22 @@ class Twin:
         return found
 
     def _presence(self, ctx: Context, host: str, network: str) -> Presence:
-        device = self.topology.ix.hosts.get(host)
-        if isinstance(device, Vm) or (isinstance(device, Firewall) and device.kind == "virtual"):
-            where = ctx.extra.get(f"vm:{host}")
-            if not isinstance(where, tuple):
+        if self._is_guest(host):
+            where = ctx.facts.placement.get(host)
+            if where is None:
                 return {}
             runs_on, delay = where
             parts = ctx.physical.parts(network)
             return {parts[n]: delay for n in ctx.physical.uplink_nodes(runs_on) if n in parts}
         return dict.fromkeys(ctx.physical.host_parts(host, network), 0.0)
 
+    def _is_guest(self, host: str) -> bool:
+        device = self.topology.ix.hosts.get(host)
+        return isinstance(device, Vm) or (isinstance(device, Firewall) and device.kind == "virtual")
+
     def host_deps(self, host: str) -> frozenset[str]:
         """Components whose failure can move or stop a host (for a VM: every host it may run on)."""
-        device = self.topology.ix.hosts.get(host)
-        if isinstance(device, Vm) or (isinstance(device, Firewall) and device.kind == "virtual"):
+        if self._is_guest(host):
             return self._vm_deps[host]
         if host in self.topology.power:
             return self.topology.host_components(host)
@@ -80,40 +88,21 @@ class Twin:
             return self.topology.direct_components(host)
         return self.host_deps(host)
 
-    def pool_presence(
-        self, ctx: Context, service: str, hosts: list[str], hit: set[str], present: Callable[[str], bool]
-    ) -> frozenset[str]:
-        """The members of a pool that are there: all of them checked in the all-up case, then only `hit`."""
-        key = f"present:{service}"
-        base = getattr(self, "base_context", None)
-        if base is None:
-            found = frozenset(h for h in hosts if present(h))
-        else:
-            before = base.extra[key]
-            assert isinstance(before, frozenset)
-            found = (before - hit) | frozenset(h for h in hit if present(h))
-        ctx.extra[key] = found
-        return found
-
-    @property
+    @cached_property
     def _vm_deps(self) -> dict[str, frozenset[str]]:
-        deps = getattr(self, "_vm_deps_cache", None)
-        if deps is None:
-            deps = layers_virt.vm_dependencies(self)
-            self._vm_deps_cache = deps
-        return deps
+        return vm_dependencies(self.design, self.topology)
 
     # -- evaluation ---------------------------------------------------------------------------------------------
     def evaluate(self, failed: frozenset[str]) -> Outcome:
         unknown = [c for c in failed if c not in self._component_ids]
         if unknown:
             raise VerifyError(f"unknown component(s): {', '.join(sorted(unknown))}")
-        ctx = self._run(failed, self.impacted(failed))
+        ctx = self._run(failed, self.base_context, self.impacted(failed))
         return Outcome(failed, ctx.results)
 
     def evaluate_all(self, failed: frozenset[str]) -> Outcome:
         """Recompute every service (the naive way; used as a baseline and as a cross-check)."""
-        return Outcome(failed, self._run(failed, None).results)
+        return Outcome(failed, self._run(failed, self.base_context).results)
 
     def impacted(self, failed: frozenset[str]) -> set[str]:
         found: set[str] = set()
@@ -121,19 +110,18 @@ class Twin:
             found |= self.by_component.get(component, set())
         return found
 
-    @property
+    @cached_property
     def _component_ids(self) -> frozenset[str]:
-        ids = getattr(self, "_ids_cache", None)
-        if ids is None:
-            ids = frozenset(c.id for c in self.components)
-            self._ids_cache = ids
-        return ids
+        return frozenset(c.id for c in self.components)
 
-    def _run(self, failed: frozenset[str], only: set[str] | None) -> Context:
-        ctx = Context(PhysicalState(self.topology, failed))
-        if only is not None:
-            ctx.results = dict(self.base.services)
-            ctx.extra = dict(self.base_context.extra)
+    def _run(self, failed: frozenset[str], base: Context | None, only: set[str] | None = None) -> Context:
+        """One scenario against the all-up one (`base`, None while that is computed itself).
+
+        With `only`, the other services keep their all-up states and facts."""
+        ctx = Context(PhysicalState(self.topology, failed), base)
+        if base is not None and only is not None:
+            ctx.results = dict(base.results)
+            ctx.facts = base.facts.copy()
         for spec in self.specs:
             if only is None or spec.name in only:
                 ctx.results[spec.name] = spec.evaluate(ctx)
@@ -144,25 +132,22 @@ class Twin:
 
 
 def _ordered(specs: list[ServiceSpec]) -> list[ServiceSpec]:
-    """Dependencies first (a service reads the states of the services it needs); deps flow upward."""
+    """Dependencies first (a service reads the states of the services it needs); deps flow upward.
+
+    The order is the depth-first one of the specs as built (needs before the service that names them), so
+    that reports list services in the same order from run to run."""
     by_name = {s.name: s for s in specs}
+    graph: Any = nx.DiGraph()  # service -> the services it needs
+    graph.add_nodes_from(by_name)
+    graph.add_edges_from((s.name, n) for s in specs for n in s.needs if n in by_name)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = [a for a, _ in nx.find_cycle(graph)]
+        raise VerifyError(
+            f"services depend on each other in a cycle through {cycle[0]} ({' -> '.join([*cycle, cycle[0]])})"
+        )
     done: dict[str, ServiceSpec] = {}
-    visiting: set[str] = set()
-
-    def visit(spec: ServiceSpec) -> frozenset[str]:
-        if spec.name in done:
-            return done[spec.name].deps
-        if spec.name in visiting:
-            raise VerifyError(f"services depend on each other in a cycle through {spec.name}")
-        visiting.add(spec.name)
-        deps = set(spec.deps)
-        for need in spec.needs:
-            if need in by_name:
-                deps |= visit(by_name[need])
-        visiting.discard(spec.name)
-        done[spec.name] = replace(spec, deps=frozenset(deps))
-        return done[spec.name].deps
-
-    for spec in specs:
-        visit(spec)
+    for name in nx.dfs_postorder_nodes(graph):
+        spec = by_name[name]
+        deps = spec.deps.union(*(done[n].deps for n in spec.needs if n in by_name))
+        done[name] = replace(spec, deps=frozenset(deps))
     return list(done.values())

@@ -7,9 +7,9 @@ import pytest
 from designgen import generate
 from tests.conftest import EXAMPLES
 from trisite.errors import VerifyError
-from trisite.model import load_design
+from trisite.model import load_design, timers
 from trisite.model.design import Design
-from trisite.verify import sweep, timers
+from trisite.verify import sweep
 from trisite.verify.twin import Twin
 
 

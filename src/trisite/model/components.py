@@ -1,14 +1,14 @@
-"""The things that fail: their ids, classes, and which of them are interchangeable.
+"""The things that fail, and their ids: a shared view for verify (the twin), the lab and prove.
 
 Ids are stable strings (`server:dc1-ceph1`, `cable:dc1-ceph1:eno1|dc1-sw1:swp3`, `feed:dc1/a`), so that
-findings and sweep results can be compared across runs and designs.
+findings and sweep results can be compared across runs and designs, and a lab cut names what the twin failed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trisite.model import Design
+from trisite.model.design import Design
 from trisite.model.operations import ComponentClass
 
 

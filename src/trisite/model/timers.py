@@ -1,8 +1,9 @@
 """Upstream defaults the failure semantics rely on, each with where it comes from.
 
-Designs can override the ones they configure (BGP, BFD, VRRP/CARP, OSPF, Kubernetes eviction); the rest are
-the software's defaults. Estimates that depend on the site (boot times) are marked as such: measure them with
-`trisite prove` and feed the figures back.
+Designs can override the ones they configure (BGP, BFD, VRRP/CARP, OSPF, Kubernetes eviction, Ceph's
+`timers`); the rest are the software's defaults. They live in the model because a renderer writes the same value
+that verify assumes (one number, not two that must agree). Estimates that depend on the site (boot times) are
+marked as such: measure them with `trisite prove` and feed the figures back.
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ KOLLA_KEEPALIVED_ADVERT_S = 1.0
 # Lab-measured ~0.1 s between two FRR routers; real transit convergence can take longer (estimate).
 BGP_PROPAGATION_S = 0.5
 
-# --- Ceph (ceph.conf defaults) --------------------------------------------------------------------------------
-CEPH_OSD_HEARTBEAT_GRACE_S = 20.0  # osd_heartbeat_grace: I/O to PGs on a dead OSD stalls this long
-CEPH_DOWN_OUT_S = 600.0  # mon_osd_down_out_interval: re-replication starts after this (risk window)
+# --- Ceph (ceph.conf defaults; the defaults of a design's `ceph[].timers`) --------------------------------------
+CEPH_OSD_HEARTBEAT_GRACE_S = 20  # osd_heartbeat_grace: I/O to PGs on a dead OSD stalls this long
+CEPH_DOWN_OUT_S = 600  # mon_osd_down_out_interval: re-replication starts after this (risk window)
 CEPH_MON_ELECTION_S = 5.0  # mon_election_timeout: a new leader is elected within this
 
 # --- databases and queues -------------------------------------------------------------------------------------
 GALERA_SUSPECT_S = 5.0  # evs.suspect_timeout PT5S: writes stall until a silent node is evicted
-RABBITMQ_NET_TICK_S = (
-    60.0  # net_ticktime: a silent node is declared down after 45-75 s (quorum queues re-elect)
-)
 ETCD_ELECTION_S = 1.0  # --election-timeout 1000 ms: a new leader after the old one goes silent
 
 # --- Kubernetes (kube-controller-manager defaults) --------------------------------------------------------------

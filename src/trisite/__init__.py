@@ -5,10 +5,12 @@ other module is internal (importable, but free to change); docs/architecture.md 
 
     import datetime, trisite
     loaded = trisite.load_design("examples/three-sites/design.yaml")
-    report = trisite.verify(loaded.design, today=datetime.date.today())
-    artifacts = trisite.render(loaded.design)
+    report = trisite.verify_design(loaded.design, today=datetime.date.today())
+    artifacts = trisite.render_design(loaded.design)
 
-The stages are imported on first use, so `import trisite` stays cheap (the command line starts fast).
+The stages are imported on first use, so `import trisite` stays cheap (the command line starts fast). The
+verify and render functions carry `_design` in their names here: `trisite.verify` and `trisite.render` are the
+stages' packages.
 """
 
 from __future__ import annotations
@@ -22,39 +24,39 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-# public name -> the module that defines it (a test checks it names exactly `__all__`)
+# public name -> (the module that defines it, its name there); a test checks it names exactly `__all__`
 _PUBLIC = {
     # model: the design and how to load it
-    "Design": "trisite.model",
-    "Index": "trisite.model",
-    "LoadedDesign": "trisite.model",
-    "load_design": "trisite.model",
-    "FlowMatrix": "trisite.model.flows",
+    "Design": ("trisite.model", "Design"),
+    "Index": ("trisite.model", "Index"),
+    "LoadedDesign": ("trisite.model", "LoadedDesign"),
+    "load_design": ("trisite.model", "load_design"),
+    "FlowMatrix": ("trisite.model.flows", "FlowMatrix"),
     # verify
-    "verify": "trisite.verify.run",
-    "VerifyReport": "trisite.verify.run",
-    "Finding": "trisite.verify.findings",
-    "Twin": "trisite.verify.twin",
+    "verify_design": ("trisite.verify.run", "verify"),
+    "VerifyReport": ("trisite.verify.run", "VerifyReport"),
+    "Finding": ("trisite.verify.findings", "Finding"),
+    "Twin": ("trisite.verify.twin", "Twin"),
     # render
-    "render": "trisite.render",
-    "Artifact": "trisite.render.artifact",
+    "render_design": ("trisite.render", "render"),
+    "Artifact": ("trisite.render.artifact", "Artifact"),
     # whole jobs
-    "demo": "trisite.pipelines",
-    "prove_lab": "trisite.pipelines",
+    "demo": ("trisite.pipelines", "demo"),
+    "prove_lab": ("trisite.pipelines", "prove_lab"),
     # errors
-    "TrisiteError": "trisite.errors",
-    "DesignError": "trisite.errors",
-    "UsageError": "trisite.errors",
-    "SecretError": "trisite.errors",
-    "VerifyError": "trisite.errors",
-    "RenderError": "trisite.errors",
-    "PlanError": "trisite.errors",
-    "TargetError": "trisite.errors",
-    "ExecuteError": "trisite.errors",
-    "DriverError": "trisite.errors",
-    "LabError": "trisite.errors",
-    "Problem": "trisite.errors",
-    "Location": "trisite.errors",
+    "TrisiteError": ("trisite.errors", "TrisiteError"),
+    "DesignError": ("trisite.errors", "DesignError"),
+    "UsageError": ("trisite.errors", "UsageError"),
+    "SecretError": ("trisite.errors", "SecretError"),
+    "VerifyError": ("trisite.errors", "VerifyError"),
+    "RenderError": ("trisite.errors", "RenderError"),
+    "PlanError": ("trisite.errors", "PlanError"),
+    "TargetError": ("trisite.errors", "TargetError"),
+    "ExecuteError": ("trisite.errors", "ExecuteError"),
+    "DriverError": ("trisite.errors", "DriverError"),
+    "LabError": ("trisite.errors", "LabError"),
+    "Problem": ("trisite.errors", "Problem"),
+    "Location": ("trisite.errors", "Location"),
 }
 __all__ = [
     "Artifact",
@@ -81,8 +83,8 @@ __all__ = [
     "demo",
     "load_design",
     "prove_lab",
-    "render",
-    "verify",
+    "render_design",
+    "verify_design",
 ]
 
 if TYPE_CHECKING:
@@ -104,18 +106,20 @@ if TYPE_CHECKING:
     from trisite.model import Design, Index, LoadedDesign, load_design
     from trisite.model.flows import FlowMatrix
     from trisite.pipelines import demo, prove_lab
-    from trisite.render import render
+    from trisite.render import render as render_design
     from trisite.render.artifact import Artifact
     from trisite.verify.findings import Finding
-    from trisite.verify.run import VerifyReport, verify
+    from trisite.verify.run import VerifyReport
+    from trisite.verify.run import verify as verify_design
     from trisite.verify.twin import Twin
 
 
 def __getattr__(name: str) -> object:
-    module = _PUBLIC.get(name)
-    if module is None:
+    where = _PUBLIC.get(name)
+    if where is None:
         raise AttributeError(f"module 'trisite' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    module, attribute = where
+    value = getattr(import_module(module), attribute)
     globals()[name] = value  # looked up once
     return value
 

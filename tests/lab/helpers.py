@@ -7,7 +7,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from trisite.lab.plan import PREFIX
+from trisite.drivers.netns import namespace
 
 
 def until(check: Callable[[], bool], within: float) -> float | None:
@@ -22,7 +22,7 @@ def until(check: Callable[[], bool], within: float) -> float | None:
 
 def established(firewall: str) -> bool:
     done = subprocess.run(
-        ["vtysh", "-N", f"{PREFIX}{firewall}", "-c", "show bgp summary json"],
+        ["vtysh", "-N", namespace(firewall), "-c", "show bgp summary json"],
         check=False,
         capture_output=True,
         text=True,

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.lab.helpers import answers, established, until
 from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import namespace
 from trisite.lab import build, session
-from trisite.lab.plan import PREFIX
 from trisite.model import load_design
 from trisite.prove import campaign
 from trisite.prove.scenarios import network_scenarios, with_probe
@@ -44,7 +44,9 @@ def test_bgp_sessions_are_established_at_every_site() -> None:
 @pytest.mark.usefixtures("deployed")
 def test_the_internet_client_reaches_the_public_service() -> None:
     # dc1-ops1 serves DNS on 198.51.100.31, behind the DMZ's CARP gateway and the nftables flow matrix.
-    assert until(lambda: answers(f"{PREFIX}internet", "198.51.100.31"), within=30) is not None, carp_picture()
+    assert until(lambda: answers(namespace("internet"), "198.51.100.31"), within=30) is not None, (
+        carp_picture()
+    )
 
 
 @pytest.mark.usefixtures("deployed")
@@ -57,33 +59,33 @@ def test_carp_gives_each_vip_one_master() -> None:
 def test_a_power_off_through_the_redfish_bmc_takes_the_server_away() -> None:
     driver = session.driver_for("pytest", load_design(REFERENCE))
     server, address = "dc1-ceph2", "198.18.1.12"  # its management address, seen from its site's firewall
-    assert until(lambda: answers(f"{PREFIX}dc1-fw1", address), within=20) is not None
+    assert until(lambda: answers(namespace("dc1-fw1"), address), within=20) is not None
     assert driver.power_state(server) == "On"
     driver.power(server, "off")  # sushy-tools applies it 1 to 11 s later, as real BMCs take their time
-    assert until(lambda: not answers(f"{PREFIX}dc1-fw1", address), within=20) is not None
+    assert until(lambda: not answers(namespace("dc1-fw1"), address), within=20) is not None
     assert driver.power_state(server) == "Off"
-    port = LocalHost().in_netns(f"{PREFIX}dc1-sw1", ["ip", "-br", "link", "show", "swp4"]).stdout
+    port = LocalHost().in_netns(namespace("dc1-sw1"), ["ip", "-br", "link", "show", "swp4"]).stdout
     assert port.split()[1] != "UP", port  # its switch port lost carrier, as with a real power cut
     driver.power(server, "on")
-    assert until(lambda: answers(f"{PREFIX}dc1-fw1", address), within=30) is not None
+    assert until(lambda: answers(namespace("dc1-fw1"), address), within=30) is not None
     assert driver.power_state(server) == "On"
 
 
 @pytest.mark.usefixtures("deployed")
 def test_vms_run_on_their_hypervisor_and_the_virtual_firewalls_hold_the_tenant_gateway() -> None:
     # ra-ctl1 (on dc1-virt1) reaches its gateway, the physical firewalls' VIP, through its host's bridge.
-    assert until(lambda: answers(f"{PREFIX}ra-ctl1", "198.18.40.1"), within=20) is not None
+    assert until(lambda: answers(namespace("ra-ctl1"), "198.18.40.1"), within=20) is not None
 
     # The tenant gateway is VRRP at 100 ms between vfw1 (dc1, priority 200) and vfw2 (dc2): vfw1 alone holds it.
     def holders() -> list[str]:
         return [
             vfw
             for vfw in ("vfw1", "vfw2")
-            if " 198.18.60.1/24" in LocalHost().in_netns(f"{PREFIX}{vfw}", ["ip", "-br", "address"]).stdout
+            if " 198.18.60.1/24" in LocalHost().in_netns(namespace(vfw), ["ip", "-br", "address"]).stdout
         ]
 
     assert until(lambda: holders() == ["vfw1"], within=10) is not None, holders()
-    assert answers(f"{PREFIX}vfw2", "198.18.60.1")  # across the MAN, on the stretched tenant network
+    assert answers(namespace("vfw2"), "198.18.60.1")  # across the MAN, on the stretched tenant network
 
 
 @pytest.mark.usefixtures("deployed")
@@ -105,7 +107,7 @@ DC1_PAIR = ("dc1-fw1", "dc1-fw2")
 
 
 def holds_dmz_vip(firewall: str) -> bool:
-    listed = LocalHost().in_netns(f"{PREFIX}{firewall}", ["ip", "-br", "address"], check=False).stdout
+    listed = LocalHost().in_netns(namespace(firewall), ["ip", "-br", "address"], check=False).stdout
     return " 198.18.1.1/24" in listed
 
 
@@ -114,7 +116,7 @@ def carp_picture() -> str:
     lines = []
     for fw in DC1_PAIR:
         vip = holds_dmz_vip(fw)
-        pids = LocalHost().run(["ip", "netns", "pids", f"{PREFIX}{fw}"], check=False).stdout.split()
+        pids = LocalHost().run(["ip", "netns", "pids", namespace(fw)], check=False).stdout.split()
         comms = [Path(f"/proc/{p}/comm") for p in pids]
         ucarps = [
             c for c in comms if c.exists() and "ucarp" in c.read_text(encoding="utf-8", errors="replace")

@@ -15,9 +15,10 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.lab.helpers import until
 from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import PREFIX
 from trisite.errors import DriverError, LabError
 from trisite.lab import build, lldp, session
-from trisite.lab.plan import PREFIX, plan
+from trisite.lab.plan import plan
 from trisite.model import LoadedDesign, load_design
 
 pytestmark = pytest.mark.lab

@@ -14,7 +14,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 import trisite
@@ -294,12 +293,13 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             sys.stderr.write(f"{line}\n")
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        sys.stderr.write("trisite: interrupted\n")
-        return EXIT_INTERRUPTED
-    except click.ClickException as exc:
+    except (typer.Abort, KeyboardInterrupt):
+        code = EXIT_INTERRUPTED
+    except typer.TyperException as exc:  # what typer refuses: unknown options, bad values, missing files
         sys.stderr.write(f"trisite: {exc.format_message()} (see trisite --help)\n")
         return exc.exit_code
     except Exception as exc:  # the boundary: anything else is a bug, and said to be one
         return _internal(exc, "--debug" in args)
+    if code == EXIT_INTERRUPTED:  # typer turns a Ctrl-C inside a command into this code, silently
+        sys.stderr.write("trisite: interrupted\n")
     return code if isinstance(code, int) else EXIT_OK

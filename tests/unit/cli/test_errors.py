@@ -15,11 +15,15 @@ import pytest
 import yaml
 from bench.designgen import generate
 
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLES, ROOT
 from tests.unit.cli.conftest import Cli
 from trisite import pipelines
 
-BROKEN = "platform: {name: x, domain: example.net, asn: 65000, colour: red}\n"
+MINIMAL = EXAMPLES / "minimal" / "design.yaml"
+# The minimal design with one mistake: an unknown field in `platform` (its line 3 is `  name: minimal`).
+BROKEN = MINIMAL.read_text(encoding="utf-8").replace(
+    "  name: minimal\n", "  name: minimal\n  colour: red\n", 1
+)
 # Each command that reads a design, with the arguments it needs; {design} and {tmp} are filled in.
 WITH_A_DESIGN = [
     ("validate", "{design}"),
@@ -54,7 +58,7 @@ def test_an_invalid_design_is_one_located_line_and_exit_1(
     design.write_text(BROKEN, encoding="utf-8")
     result = cli(*_args(command, design, tmp_path))
     assert result.code == 1, result.output
-    assert _one_line(result.stderr).startswith(f"{design}:1:54: platform.colour: unknown field 'colour'")
+    assert _one_line(result.stderr).startswith(f"{design}:4:3: platform.colour: unknown field 'colour'")
     assert not (tmp_path / "out").exists()  # and nothing was changed
 
 

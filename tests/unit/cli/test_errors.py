@@ -156,3 +156,19 @@ def test_ctrl_c_during_the_sweep_of_a_large_design_is_exit_130_and_one_line(tmp_
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130, stderr
     assert _one_line(stderr) == "trisite: interrupted"
+
+
+def test_error_lines_are_plain_text_whatever_the_names(cli: Cli, tmp_path: Path) -> None:
+    """A console's markup would turn `:100:` into an emoji and `[dc1]` into a style: locations must survive."""
+    folder = tmp_path / ":smile:[bold]"
+    folder.mkdir()
+    design = folder / "design.yaml"
+    lines = BROKEN.splitlines()
+    padding = ["# a comment"] * (100 - 4)  # the unknown field lands on line 100
+    design.write_text("\n".join([*lines[:3], *padding, *lines[3:]]) + "\n", encoding="utf-8")
+    result = cli("validate", str(design))
+    assert result.code == 1
+    assert _one_line(result.stderr).startswith(f"{design}:100:3: platform.colour: unknown field")
+    valid = folder / "valid.yaml"
+    valid.write_text(MINIMAL.read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli("validate", str(valid)).stdout.startswith(f"{valid}: valid: minimal")

@@ -1,16 +1,26 @@
-"""Resolve secret references at the last moment. Messages name the reference, never the value."""
+"""Resolve secret references at the last moment. Messages name the reference, never the value.
+
+A file secret is read like every file a design names (model/confine.py): inside the design's directory or an
+allowed one, symlinks resolved; a regular file of at most 64 KiB (a key or a password, not a disk image), read
+with that bound so that `/dev/zero` or a FIFO cannot hang or exhaust a run; UTF-8 text.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from secrets import token_urlsafe
 
 from trisite.errors import SecretError
+from trisite.model.clip import SHOWN_PATH, shorten
+from trisite.model.confine import RefusedError, read_regular, resolve_inside, roots_of
 from trisite.model.operations import SecretRef
 
+MAX_SECRET_BYTES = 64 * 1024  # an RSA-16384 private key in PEM is 12 KiB
 
-def reveal(name: str, ref: SecretRef, base_dir: Path) -> str:
+
+def reveal(name: str, ref: SecretRef, base_dir: Path, *, allowed: Sequence[Path] = ()) -> str:
     """The secret's value, read from its environment variable or file (relative to the design)."""
     if ref.env is not None:
         value = os.environ.get(ref.env)
@@ -19,16 +29,24 @@ def reveal(name: str, ref: SecretRef, base_dir: Path) -> str:
         return value
     assert ref.file is not None
     path = ref.file if ref.file.is_absolute() else base_dir / ref.file
+    shown = shorten(str(path), SHOWN_PATH)
     try:
-        return path.read_text(encoding="utf-8").rstrip("\n")
-    except OSError as exc:
-        raise SecretError(f"secret '{name}': cannot read {path}: {exc.strerror}") from None
+        raw = read_regular(resolve_inside(path, roots_of(base_dir, allowed)), MAX_SECRET_BYTES)
+    except RefusedError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        raise SecretError(f"secret '{name}': cannot read {shown}: {exc.reason}{hint}") from None
+    try:
+        return raw.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError:
+        raise SecretError(f"secret '{name}': cannot read {shown}: not UTF-8 text") from None
 
 
-def reveal_or_make(name: str, ref: SecretRef, base_dir: Path, store: Path) -> str:
+def reveal_or_make(
+    name: str, ref: SecretRef, base_dir: Path, store: Path, *, allowed: Sequence[Path] = ()
+) -> str:
     """The lab's secrets: the real one when it is set, else a random one kept (0600) for this lab only."""
     try:
-        return reveal(name, ref, base_dir)
+        return reveal(name, ref, base_dir, allowed=allowed)
     except SecretError:
         path = store / name
         if not path.exists():
@@ -38,12 +56,12 @@ def reveal_or_make(name: str, ref: SecretRef, base_dir: Path, store: Path) -> st
         return path.read_text(encoding="utf-8")
 
 
-def unresolved(secrets: dict[str, SecretRef], base_dir: Path) -> list[str]:
+def unresolved(secrets: dict[str, SecretRef], base_dir: Path, *, allowed: Sequence[Path] = ()) -> list[str]:
     """One message per secret that cannot be read now (empty when all resolve)."""
     problems = []
     for name, ref in sorted(secrets.items()):
         try:
-            reveal(name, ref, base_dir)
+            reveal(name, ref, base_dir, allowed=allowed)
         except SecretError as exc:
             problems.append(str(exc))
     return problems

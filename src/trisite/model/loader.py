@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from trisite.errors import DesignError, Problem
 from trisite.model import crossref, crossref_policy, crossref_services
+from trisite.model.clip import clipped, quoted_key
+from trisite.model.confine import inside as confine_inside
+from trisite.model.confine import lexically_inside, outside_hint, roots_of
 from trisite.model.design import Design
+from trisite.model.includes import read_design
 from trisite.model.report import ProblemReport
-from trisite.model.source import PathKey, SourceMap, read_yaml
+from trisite.model.source import PathKey, SourceMap
 
-INCLUDE_KEY = "include"
 # Keys that hold credentials in the formats our users copy from: their values must be secret names.
 SECRET_KEYS = frozenset(
     {
@@ -56,17 +61,28 @@ CHECKS = (
 
 @dataclass(frozen=True)
 class LoadedDesign:
-    """A valid design, where it came from (for messages that point at lines), and its directory."""
+    """A valid design, where it came from (for messages that point at lines), its directory, and the
+    directories besides it that its files (includes, file secrets) may come from."""
 
     design: Design
     source: SourceMap
     base_dir: Path
+    allowed: tuple[Path, ...] = ()
 
 
-def load_design(path: str | Path) -> LoadedDesign:
-    path = Path(path)
-    source = SourceMap()
-    data = _read_with_includes(path, source, [])
+def load_design(path: str | Path, *, allowed: Sequence[Path] = ()) -> LoadedDesign:
+    """Load, type and cross-check a design; raise one DesignError with every problem found.
+
+    Included files and file secrets must lie inside the design's directory or one of `allowed`.
+    """
+    try:
+        return _load(Path(path), tuple(Path(p) for p in allowed))
+    except DesignError as exc:
+        raise clipped(exc) from None
+
+
+def _load(path: Path, allowed: tuple[Path, ...]) -> LoadedDesign:
+    data, source, base_dir = read_design(path, allowed)
     report = ProblemReport(source, data)
     if not isinstance(data, dict):
         report.add((), "a design is a mapping of sections (platform, sites, ...)", "see examples/minimal")
@@ -77,6 +93,7 @@ def load_design(path: str | Path) -> LoadedDesign:
     except ValidationError as exc:
         _pydantic_problems(report, exc)
         raise DesignError(_dedupe(report.problems)) from None
+    _secret_files(report, design, roots_of(base_dir, allowed))
     if report.problems:
         raise DesignError(report.problems)
     checks = crossref.Checks(design, report)
@@ -84,87 +101,24 @@ def load_design(path: str | Path) -> LoadedDesign:
         check(checks)
     if report.problems:
         raise DesignError(report.problems)
-    return LoadedDesign(design, source, path.resolve().parent)
+    return LoadedDesign(design, source, base_dir, allowed)
 
 
-def _read_with_includes(path: Path, source: SourceMap, stack: list[Path]) -> Any:
-    data = read_yaml(path, source)
-    if not isinstance(data, dict) or INCLUDE_KEY not in data:
-        return data
-    includes = data.pop(INCLUDE_KEY)
-    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-        raise DesignError(
-            [Problem(source.locate((INCLUDE_KEY,)), INCLUDE_KEY, "include is a list of file paths")]
-        )
-    for i, name in enumerate(includes):
-        target = path.parent / name
-        loc = source.locate((INCLUDE_KEY, i))
-        if target.resolve() in [*stack, path.resolve()]:
-            raise DesignError([Problem(loc, f"include[{i}]", f"{name} includes itself (directly or not)")])
-        if not target.is_file():
-            raise DesignError(
-                [
-                    Problem(
-                        loc,
-                        f"include[{i}]",
-                        f"no such file {target}",
-                        "paths are relative to the including file",
-                    )
-                ]
-            )
-        sub = SourceMap()
-        included = _read_with_includes(target, sub, [*stack, path.resolve()])
-        if not isinstance(included, dict):
-            raise DesignError([Problem(sub.locate(()), "", "an included file is a mapping of sections")])
-        _merge(data, source, included, sub)
-    return data
+def _secret_files(report: ProblemReport, design: Design, roots: tuple[Path, ...]) -> None:
+    """File secrets are read later (drivers/secrets.py), but one that points outside is refused now.
 
-
-def _merge(data: dict[str, Any], source: SourceMap, extra: dict[str, Any], extra_source: SourceMap) -> None:
-    """Lists are appended; mappings merged key by key; anything defined twice is refused."""
-    source.files.extend(f for f in extra_source.files if f not in source.files)
-    problems: list[Problem] = []
-    for key, value in extra.items():
-        current = data.get(key)
-        if key not in data:
-            data[key] = value
-            _move(source, extra_source, (key,), (key,))
-        elif isinstance(current, list) and isinstance(value, list):
-            for i, item in enumerate(value):
-                _move(source, extra_source, (key, i), (key, len(current)))
-                current.append(item)
-        elif isinstance(current, dict) and isinstance(value, dict):
-            for sub, item in value.items():
-                if sub in current:
-                    problems.append(
-                        Problem(
-                            extra_source.locate((key, sub)),
-                            f"{key}.{sub}",
-                            "already defined",
-                            f"at {source.locate((key, sub))}",
-                        )
-                    )
-                    continue
-                current[sub] = item
-                _move(source, extra_source, (key, sub), (key, sub))
-        else:
-            problems.append(
-                Problem(
-                    extra_source.locate((key,)),
-                    key,
-                    "already defined",
-                    f"at {source.locate((key,))}; only lists and mappings can be split",
-                )
-            )
-    if problems:
-        raise DesignError(problems)
-
-
-def _move(source: SourceMap, extra: SourceMap, old: PathKey, new: PathKey) -> None:
-    size = len(old)
-    for path, loc in extra.positions.items():
-        if path[:size] == old:
-            source.positions[new + path[size:]] = loc
+    Only the path is judged (text, then symlinks as far as they exist): the file may not exist yet.
+    """
+    for name, ref in design.secrets.items():
+        if ref.file is None:
+            continue
+        path = ref.file if ref.file.is_absolute() else roots[0] / ref.file
+        try:
+            inside = lexically_inside(path, roots) and confine_inside(Path(os.path.realpath(path)), roots)
+        except ValueError:  # an embedded NUL byte
+            inside = False
+        if not inside:
+            report.add(("secrets", name, "file"), "outside the design's directory", outside_hint(roots))
 
 
 def _inline_secrets(report: ProblemReport, secrets: Any, data: Any) -> None:
@@ -216,7 +170,11 @@ def _pydantic_problems(report: ProblemReport, exc: ValidationError) -> None:
         if kind == "extra_forbidden":
             allowed = _fields_at(err["loc"][:-1])
             close = _close(str(err["loc"][-1]), allowed)
-            report.add(path, f"unknown field '{err['loc'][-1]}'", close or f"allowed: {', '.join(allowed)}")
+            report.add(
+                path,
+                f"unknown field {quoted_key(str(err['loc'][-1]))}",
+                close or f"allowed: {', '.join(allowed)}",
+            )
         elif kind == "missing" and rest:
             report.add(path, f"missing required field '{rest[0]}'")
         else:

@@ -16,12 +16,21 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from trisite.errors import DesignError, Location, Problem
+from trisite.model.clip import quoted_key, shorten, show_key
+from trisite.model.confine import RefusedError, TooLargeError, read_regular, size_text
+from trisite.model.limits import (
+    MAX_DEPTH,
+    MAX_DESIGN_BYTES,
+    Budget,
+    check_graph,
+    check_value_count,
+    may_share_nodes,
+)
 
 PathKey = tuple[str | int, ...]
-MAX_NODES = 2_000_000  # a design of 10,000 servers stays far below; alias bombs do not
-MAX_BYTES = 64 * 1024 * 1024
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
 
@@ -60,11 +69,14 @@ class _Builder:
 
     def build(self, node: Node, path: PathKey) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if len(path) > MAX_DEPTH:  # the recursion below stays far from Python's limit
             raise DesignError.single(
                 self.file,
-                f"more than {MAX_NODES} values (an alias bomb?)",
-                hint="expand fewer aliases or split the design",
+                f"nested more than {MAX_DEPTH} levels",
+                path=shorten(format_path(path, None)),
+                hint="a design nests a few levels: sections, items, their fields",
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
             )
         if isinstance(node, MappingNode | SequenceNode) and node.tag not in _PLAIN_TAGS:
             raise DesignError.single(
@@ -122,7 +134,7 @@ class _Builder:
                     Problem(
                         where,
                         format_path((*path, key), None),
-                        f"duplicated key '{key}'",
+                        f"duplicated key {quoted_key(key)}",
                         f"first defined at line {first.line}",
                     )
                 )
@@ -143,34 +155,68 @@ def _tab_at(text: str, line: int, column: int) -> bool:
     return 0 < line <= len(lines) and "\t" in lines[line - 1][:column]
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise DesignError.single(
-            path,
-            "no such design file" if not path.exists() else "not a file",
-            hint="give the path of a YAML design",
-        )
+def _read_text(path: Path, file: str, budget: Budget) -> str:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DesignError.single(path, f"cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise DesignError.single(path, f"file larger than {MAX_BYTES // 2**20} MiB")
+        raw = read_regular(path, budget.bytes)
+    except TooLargeError:
+        together = " (all its files together)" if budget.bytes < MAX_DESIGN_BYTES else ""
+        raise DesignError.single(
+            file,
+            f"the design is larger than {size_text(MAX_DESIGN_BYTES)}{together}",
+            hint="a design of 2,000 servers takes 1.4 MB; check the path",
+        ) from None
+    except RefusedError as exc:
+        raise DesignError.single(file, exc.reason, hint=exc.hint) from None
+    budget.bytes -= len(raw)
     if b"\x00" in raw:
-        raise DesignError.single(path, "binary file, not YAML text", hint="check the path")
+        line, column = _line_column(raw, raw.index(b"\x00"))
+        raise DesignError.single(
+            file, "binary file, not YAML text", hint="check the path", line=line, column=column
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line, column = _line_column(raw, exc.start)
         raise DesignError.single(
-            path, f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8"
+            file,
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            hint="save the file as UTF-8",
+            line=line,
+            column=column,
         ) from None
 
 
-def read_yaml(path: Path, source: SourceMap, root: PathKey = ()) -> Any:
-    """Read one YAML file; its values' locations are recorded in `source` under `root`."""
-    text = _read_text(path)
-    file = str(path)
+def _line_column(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, len(raw[start:offset].decode("utf-8", "replace")) + 1
+
+
+def read_yaml(path: Path, source: SourceMap, *, label: str = "", budget: Budget | None = None) -> Any:
+    """Read one YAML file; its values' locations are recorded in `source`.
+
+    `path` is the file's real path; `label` names it in messages (the path as the user wrote it);
+    `budget` is what the design's files still may take (bytes, values), shared by all of them.
+    """
+    budget = budget if budget is not None else Budget()
+    file = label or str(path)
+    text = _read_text(path, file, budget)
     source.files.append(file)
+    check_value_count(text, file, budget.values)
+    node = _compose(text, file)
+    source.positions.setdefault((), _mark(file, node))
+    if may_share_nodes(text):
+        check_graph(node, file, budget.values)
+    problems: list[Problem] = []
+    builder = _Builder(file, source, problems)
+    value = builder.build(node, ())
+    budget.values -= builder.count
+    if problems:
+        raise DesignError(problems)
+    return value
+
+
+def _compose(text: str, file: str) -> Node:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -180,16 +226,16 @@ def read_yaml(path: Path, source: SourceMap, root: PathKey = ()) -> Any:
         raise DesignError.single(
             file, f"invalid YAML: {_problem_text(exc)}", line=line, column=column, hint=hint
         ) from None
+    except ReaderError as exc:  # a character YAML refuses: located by its byte offset
+        line, column = _line_column(text.encode("utf-8"), exc.position)
+        raise DesignError.single(
+            file, f"invalid YAML: {exc.reason} (#x{exc.character:04x})", line=line, column=column
+        ) from None
     except yaml.YAMLError as exc:
         raise DesignError.single(file, f"invalid YAML: {_problem_text(exc)}") from None
     if node is None:
         raise DesignError.single(file, "empty file", hint="a design is a mapping with at least 'platform'")
-    source.positions.setdefault(root, _mark(file, node))
-    problems: list[Problem] = []
-    value = _Builder(file, source, problems).build(node, root)
-    if problems:
-        raise DesignError(problems)
-    return value
+    return node
 
 
 def format_path(path: Iterable[str | int], data: Any) -> str:
@@ -205,8 +251,8 @@ def format_path(path: Iterable[str | int], data: Any) -> str:
                 current = item
             else:
                 current = None
-            text += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
+            text += f"[{shorten(name)}]" if isinstance(name, str) and name else f"[{part}]"
         else:
             current = current.get(part) if isinstance(current, dict) else None
-            text += f".{part}" if text else str(part)
+            text += f".{show_key(part)}" if text else show_key(part)
     return text

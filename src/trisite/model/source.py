@@ -99,13 +99,17 @@ class _Builder:
         try:
             return self.scalars.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            raise DesignError.single(
-                self.file,
-                f"cannot read value: {_problem_text(exc)}",
-                path=format_path(path, None),
-                line=node.start_mark.line + 1,
-                column=node.start_mark.column + 1,
-            ) from None
+            message = f"cannot read value: {_problem_text(exc)}"
+        except (ValueError, OverflowError):  # an int of 5,000 digits, a date like 2026-02-31
+            message = f"not a valid {node.tag.rsplit(':', 1)[-1]}"
+        raise DesignError.single(
+            self.file,
+            message,
+            path=format_path(path, None),
+            hint="quote it if it is text",
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
 
     def _mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
         try:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import EXAMPLES
+from tests.unit.model.test_mutants import unlocated
 from trisite.errors import DesignError
 from trisite.model import load_design
 
@@ -44,6 +45,7 @@ def _check(path: Path) -> None:
         assert lines, "a DesignError always says something"
         for line in lines:
             assert LINE.match(line), line
+        assert unlocated(lines, path.parent) == []
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

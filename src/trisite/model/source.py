@@ -32,6 +32,9 @@ from trisite.model.limits import (
 
 PathKey = tuple[str | int, ...]
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_Pair = tuple[Node, Node]
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
 
 
@@ -112,40 +115,69 @@ class _Builder:
         )
 
     def _mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
-        try:
-            self.scalars.flatten_mapping(node)  # YAML merge keys (<<: *anchor)
-        except yaml.YAMLError as exc:
-            raise DesignError.single(
-                self.file,
-                _problem_text(exc),
-                path=format_path(path, None),
-                line=node.start_mark.line + 1,
-                column=node.start_mark.column + 1,
-            ) from None
+        """Own keys must be unique; keys merged in (`<<: *defaults`) yield to own keys and to earlier
+        merges, as YAML's merge key specifies."""
+        own, merged = self._merge_split(node, path)
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            where = _mark(self.file, key_node)
-            key = self.build(key_node, path) if isinstance(key_node, ScalarNode) else None
-            if not isinstance(key, str | int) or isinstance(key, bool):
-                self.problems.append(
-                    Problem(where, format_path(path, None), "a key must be a name", "quote it or use a word")
-                )
+        for key_node, value_node in own:
+            key = self._key(key_node, path)
+            if key is None:
                 continue
-            key = str(key)
             if key in result:
                 first = self.source.positions[(*path, key)]
                 self.problems.append(
                     Problem(
-                        where,
+                        _mark(self.file, key_node),
                         format_path((*path, key), None),
                         f"duplicated key {quoted_key(key)}",
                         f"first defined at line {first.line}",
                     )
                 )
                 continue
-            self.source.positions[(*path, key)] = where
+            self.source.positions[(*path, key)] = _mark(self.file, key_node)
             result[key] = self.build(value_node, (*path, key))
+        for key_node, value_node in merged:
+            key = self._key(key_node, path)
+            if key is not None and key not in result:
+                self.source.positions[(*path, key)] = _mark(self.file, key_node)
+                result[key] = self.build(value_node, (*path, key))
         return result
+
+    def _key(self, node: Node, path: PathKey) -> str | None:
+        key = self.build(node, path) if isinstance(node, ScalarNode) and node.tag != _VALUE_TAG else None
+        if node.tag == _VALUE_TAG:  # a plain `=` key
+            key = "="
+        if not isinstance(key, str | int) or isinstance(key, bool):
+            where = _mark(self.file, node)
+            self.problems.append(
+                Problem(where, format_path(path, None), "a key must be a name", "quote it or use a word")
+            )
+            return None
+        return str(key)
+
+    def _merge_split(self, node: MappingNode, path: PathKey) -> tuple[list[_Pair], list[_Pair]]:
+        """The mapping's own pairs, and the pairs its merge keys bring, in order of precedence.
+
+        Depth and alias expansion were bounded by check_graph before (a merge key sends the text there)."""
+        own: list[_Pair] = []
+        merged: list[_Pair] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                own.append((key_node, value_node))
+                continue
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode) or source.tag not in _PLAIN_TAGS:
+                    raise DesignError.single(
+                        self.file,
+                        "a merge key (<<) takes a mapping or a list of mappings",
+                        path=format_path(path, None),
+                        line=source.start_mark.line + 1,
+                        column=source.start_mark.column + 1,
+                    )
+                inner_own, inner_merged = self._merge_split(source, path)
+                merged += inner_own + inner_merged
+        return own, merged
 
 
 def _problem_text(exc: yaml.YAMLError) -> str:

@@ -18,6 +18,7 @@ import typer
 
 import trisite
 from trisite import pipelines
+from trisite.cli import common
 from trisite.cli.common import DesignArg, LabName, err, load, note, out, print_table, say
 from trisite.cli.lab import lab_app
 from trisite.drivers.files import write_tree
@@ -64,8 +65,20 @@ def main_options(
         bool,
         typer.Option("--debug", help="on an internal error, also print the traceback (for a bug report)"),
     ] = False,
+    allow_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--allow-path",
+            envvar="TRISITE_ALLOW_PATH",
+            file_okay=False,
+            exists=True,
+            help="a directory outside the design's own that includes and file secrets may come from (repeatable)",
+        ),
+    ] = None,
 ) -> None:
     """trisite: one design file in, a verified, deployed and proven platform out."""
+    del version, debug  # acted on by their callback, and by `main` before any parsing
+    common.ALLOWED[:] = allow_path or []
 
 
 @app.command()
@@ -78,7 +91,7 @@ def validate(
     """Check a design: syntax, types, references, addresses. Exit 0 when valid, 1 when not."""
     loaded = load(design)
     if secrets:
-        problems = unresolved(loaded.design.secrets, loaded.base_dir)
+        problems = unresolved(loaded.design.secrets, loaded.base_dir, allowed=loaded.allowed)
         for line in problems:
             err.print(f"{design}: {line}", markup=False, soft_wrap=True)
         if problems:

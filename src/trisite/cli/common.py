@@ -33,8 +33,13 @@ LabName = Annotated[
 ]
 
 
+# Directories besides the design's own that includes and file secrets may come from (`--allow-path`), set once
+# per run by the application's callback.
+ALLOWED: list[Path] = []
+
+
 def load(path: Path) -> LoadedDesign:
-    return load_design(path)
+    return load_design(path, allowed=ALLOWED)
 
 
 def say(item: str | Table) -> None:

@@ -61,7 +61,9 @@ def save_links(name: str, lab_plan: LabPlan) -> None:
 def _secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
     """The lab's secrets: the design's when set, else made once for this lab (drivers/secrets.py)."""
     secrets, store = loaded.design.secrets, lab_dir(name) / "secrets"
-    return lambda secret: reveal_or_make(secret, secrets[secret], loaded.base_dir, store)
+    return lambda secret: reveal_or_make(
+        secret, secrets[secret], loaded.base_dir, store, allowed=loaded.allowed
+    )
 
 
 def driver_for(name: str, loaded: LoadedDesign | None = None) -> LabDriver:

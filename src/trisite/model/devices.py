@@ -124,7 +124,8 @@ class Server(Strict):
     disks: list[Disk] = []
     disk_controller: DiskController = DiskController()
     bios: Bios = Bios()
-    addresses: list[Address] = []
+    # A server is deployed, monitored and backed up over the network: it needs an address to be reached at.
+    addresses: list[Address] = Field(min_length=1, description="at least its management address")
     cpu_cores: int = Field(default=32, gt=0)
     memory_gb: int = Field(default=256, gt=0)
     os: str | None = Field(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trisite.model.timers import YEAR_S
 from trisite.report.table import Table, markdown
 from trisite.verify.run import VerifyReport
 from trisite.verify.service import ServiceState
 from trisite.verify.sweep import Scenario
-from trisite.model.timers import YEAR_S
 
 TOP_DOUBLES = 15
 SCHEMA_VERSION = 1  # of the JSON form; raised when a field changes meaning or goes away

@@ -172,3 +172,19 @@ def test_error_lines_are_plain_text_whatever_the_names(cli: Cli, tmp_path: Path)
     valid = folder / "valid.yaml"
     valid.write_text(MINIMAL.read_text(encoding="utf-8"), encoding="utf-8")
     assert cli("validate", str(valid)).stdout.startswith(f"{valid}: valid: minimal")
+
+
+def test_an_include_outside_the_design_directory_needs_allow_path(cli: Cli, tmp_path: Path) -> None:
+    shared, project = tmp_path / "shared", tmp_path / "project"
+    shared.mkdir()
+    project.mkdir()
+    (shared / "extra.yaml").write_text("zones:\n  - {name: extra}\n", encoding="utf-8")
+    design = project / "design.yaml"
+    design.write_text(
+        f"include: [{shared / 'extra.yaml'}]\n" + MINIMAL.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    refused = cli("validate", str(design))
+    assert refused.code == 1 and "--allow-path" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    allowed = cli("--allow-path", str(shared), "validate", str(design))
+    assert "outside" not in allowed.stderr and "--allow-path" not in allowed.stderr, allowed.stderr

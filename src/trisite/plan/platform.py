@@ -1,0 +1,309 @@
+"""The whole platform's deployment plan, from its rendered artifacts, in the seed's order.
+
+Within a site, a phase starts once the site's previous phase is done (devices of a phase run in parallel, the
+steps of one device in order); a step run against the whole platform (a Ceph bootstrap, a Kayobe deployment)
+waits for every site and every site waits for it. Sites are otherwise independent: dc1's firewalls do not wait
+for dc3's switches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from trisite.drivers.protocols import ServiceAction
+from trisite.model import Design, Index
+from trisite.plan.steps import PHASES, Phase, Plan, Step
+from trisite.render.artifact import Artifact
+
+# Firewall steps: the filter first (nothing opens before it), then routing, then the virtual addresses.
+FIREWALL_STEPS = (
+    ("filter", ("nftables",), ("nftables",)),
+    ("routing", ("frr",), ("frr",)),
+    ("ha", ("keepalived", "ucarp"), ()),
+)
+# Files a host gets in a phase, by component.
+HOST_STEPS: dict[str, Phase] = {"switch": "switches", "vpn": "vpn", "powerdns": "dns", "backup": "backups"}
+TOOLS = {"cephadm": "storage", "ovirt": "virtualization", "kayobe": "clouds", "kubespray": "containers"}
+BOOTSTRAP_FILE = "/etc/nftables.d/trisite-bootstrap.nft"
+
+
+def services(artifact: Artifact) -> tuple[tuple[str, ServiceAction], ...]:
+    """How a file takes effect on its device, as the service it (re)starts (none: read by another file's)."""
+    name = PurePosixPath(artifact.apply.target).name
+    component = artifact.component
+    found: tuple[str, ServiceAction] | None = None
+    if component in ("frr", "nftables", "keepalived"):
+        found = (component, "start")
+    elif component in ("prometheus", "alertmanager"):
+        found = (component, "reload")
+    elif component == "powerdns":
+        found = ("pdns", "restart")
+    elif component == "switch":
+        found = ("lldpd", "restart") if "lldpd" in artifact.apply.target else ("networking", "reload")
+    elif component == "vpn":
+        found = (
+            (f"wg-quick@{name.removesuffix('.conf')}", "restart")
+            if name.startswith("wg")
+            else ("strongswan", "reload")
+        )
+    elif component == "ucarp" and name.endswith(".service"):
+        found = (name.removesuffix(".service"), "start")
+    elif component == "backup" and name.endswith(".timer"):
+        found = (name, "start")
+    return (found,) if found else ()
+
+
+def needs(kind: str, service_names: Sequence[str]) -> frozenset[str]:
+    """The capabilities a step needs: `put` for files, `service:FAMILY` for each service it starts."""
+    families = {f"service:{s.split('@')[0].split('-')[0].split('.')[0]}" for s in service_names}
+    return frozenset({"put", *families}) if kind == "files" else frozenset()
+
+
+def _files_step(
+    step_id: str,
+    phase: Phase,
+    device: str,
+    site: str | None,
+    mine: list[Artifact],
+    *,
+    observe: tuple[str, ...] = (),
+) -> Step:
+    started = tuple(dict.fromkeys(s for a in mine for s in services(a)))
+    return Step(
+        step_id,
+        phase,
+        "files",
+        device,
+        site,
+        files=tuple(a.path for a in mine),
+        services=started,
+        observe=observe,
+        needs=needs("files", [s for s, _ in started]) | {f"observe:{o}" for o in observe},
+    )
+
+
+def _firewall_chain(device: str, site: str | None, mine: list[Artifact], phase: Phase) -> list[Step]:
+    chain: list[Step] = []
+    for name, components, observe in FIREWALL_STEPS:
+        files = [a for a in mine if a.component in components and a.apply.kind == "file"]
+        if files:
+            chain.append(_files_step(f"{device}:{name}", phase, device, site, files, observe=observe))
+    api = [a for a in mine if a.apply.kind == "api"]
+    if api:
+        chain.append(
+            Step(
+                f"{device}:api",
+                phase,
+                "api",
+                device,
+                site,
+                files=tuple(a.path for a in api),
+                needs=frozenset({"api:opnsense"}),
+            )
+        )
+    return chain
+
+
+def _redfish(artifacts: Sequence[Artifact]) -> list[Step]:
+    return [
+        Step(
+            f"{a.device}:bmc",
+            "bmcs",
+            "redfish",
+            a.device,
+            a.site,
+            files=(a.path,),
+            needs=frozenset({"redfish"}),
+        )
+        for a in artifacts
+        if a.apply.kind == "redfish"
+    ]
+
+
+def _tool_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
+    """Runs of cephadm, the oVirt collection, Kayobe and Kubespray from the station, with the inventories."""
+    inventories = tuple(a.path for a in artifacts if a.component == "inventory")
+    by_tool: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for a in artifacts:
+        if a.component in TOOLS:
+            parts = a.path.split("/")
+            unit = parts[2] if parts[0] == "platform" else PurePosixPath(a.path).stem
+            by_tool[(a.component, unit)].append(a.path)
+    found: list[Step] = []
+    for (tool, unit), paths in sorted(by_tool.items()):
+        phase: Phase = TOOLS[tool]  # type: ignore[assignment]  # the table holds phases only
+        if tool == "cephadm":
+            found += _ceph_steps(unit, sorted(paths), inventories)
+            continue
+        found.append(
+            Step(
+                f"{tool}/{unit}",
+                phase,
+                "tool",
+                "",
+                None,
+                files=(*sorted(paths), *inventories),
+                needs=frozenset({f"tool:{tool}"}),
+            )
+        )
+    keystone = {r.name: r.keystone_from for r in design.openstack}
+    return [
+        replace(s, after=(*s.after, f"kayobe/{keystone[s.id.split('/')[1]]}"))
+        if s.id.startswith("kayobe/") and keystone.get(s.id.split("/")[1])
+        else s
+        for s in found
+    ]
+
+
+def _ceph_steps(cluster: str, paths: list[str], inventories: tuple[str, ...]) -> list[Step]:
+    """Bootstrap once (running it twice would make a second cluster), then hosts, services and pools."""
+    ceph = frozenset({"tool:cephadm"})
+    by_role = {
+        "bootstrap": [p for p in paths if p.endswith("ceph.conf")],
+        "hosts": [p for p in paths if not p.startswith("platform/")],
+        "services": [p for p in paths if p.endswith("services.yaml")],
+        "pools": [p for p in paths if p.endswith("pools.sh")],
+    }
+    found: list[Step] = []
+    for role, files in by_role.items():
+        if not files:
+            continue
+        after = (found[-1].id,) if found else ()
+        extra = inventories if role == "hosts" else ()
+        found.append(
+            Step(
+                f"ceph/{cluster}:{role}",
+                "storage",
+                "tool",
+                "",
+                None,
+                files=(*files, *extra),
+                needs=ceph,
+                after=after,
+                idempotent=role != "bootstrap",
+            )
+        )
+    return found
+
+
+def _host_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
+    by_device: dict[tuple[str, Phase], list[Artifact]] = defaultdict(list)
+    for a in artifacts:
+        if a.device and a.component in HOST_STEPS and a.apply.kind == "file":
+            by_device[(a.device, HOST_STEPS[a.component])].append(a)
+    found = [
+        _files_step(f"{d}:{phase}", phase, d, mine[0].site, mine)
+        for (d, phase), mine in sorted(by_device.items())
+    ]
+    if design.monitoring is not None:
+        platform = [a for a in artifacts if not a.device and a.component in ("prometheus", "alertmanager")]
+        hosts = sorted({*design.monitoring.prometheus, *design.monitoring.alertmanager})
+        site = {h: Index.of(design).site_of(h) for h in hosts}
+        for host in hosts:
+            roles = (
+                ("prometheus", design.monitoring.prometheus),
+                ("alertmanager", design.monitoring.alertmanager),
+            )
+            wanted = {component for component, runs_on in roles if host in runs_on}
+            mine = [a for a in platform if a.component in wanted]
+            if mine:
+                found.append(_files_step(f"{host}:monitoring", "monitoring", host, site[host], mine))
+    return found
+
+
+def _cleanup(artifacts: Sequence[Artifact]) -> list[Step]:
+    """The temporary deployment access goes, then a check reads every firewall's rules back: none is left."""
+    found: list[Step] = []
+    for a in artifacts:
+        if a.apply.target == BOOTSTRAP_FILE and a.device:
+            removal = Step(
+                f"{a.device}:remove-temporary",
+                "cleanup",
+                "remove",
+                a.device,
+                a.site,
+                files=(a.path,),
+                command=("nft", "flush", "chain", "inet", "trisite", "bootstrap"),
+                needs=frozenset({"exec", "put"}),
+            )
+            check = Step(
+                f"{a.device}:temporary-gone",
+                "check",
+                "check",
+                a.device,
+                a.site,
+                observe=("bootstrap-rules",),
+                needs=frozenset({"observe:bootstrap-rules"}),
+            )
+            found += [removal, check]
+    return found
+
+
+def platform_plan(design: Design, artifacts: Sequence[Artifact]) -> Plan:
+    """Every step that makes the platform, dependencies explicit; see the module's docstring for the order."""
+    virtual = {f.name for f in design.firewalls if f.kind == "virtual"}
+    firewall_files: dict[str, list[Artifact]] = defaultdict(list)
+    for a in artifacts:
+        if a.device in {f.name for f in design.firewalls} and a.component in (
+            "nftables",
+            "frr",
+            "keepalived",
+            "ucarp",
+            "opnsense",
+        ):
+            firewall_files[a.device].append(a)
+    chains = [
+        _firewall_chain(device, mine[0].site, mine, "first-vms" if device in virtual else "firewalls")
+        for device, mine in sorted(firewall_files.items())
+    ]
+    loose = [
+        *_redfish(artifacts),
+        *_host_steps(design, artifacts),
+        *_tool_steps(design, artifacts),
+        *_cleanup(artifacts),
+    ]
+    chains += [[s] for s in loose if not s.id.startswith("ceph/")]
+    chains += _ceph_chain(loose)
+    return Plan(tuple(_order(chains, [s.name for s in design.sites])))
+
+
+def _ceph_chain(loose: list[Step]) -> list[list[Step]]:
+    by_cluster: dict[str, list[Step]] = defaultdict(list)
+    for s in loose:
+        if s.id.startswith("ceph/"):
+            by_cluster[s.id.split(":")[0]].append(s)
+    return list(by_cluster.values())
+
+
+def _order(chains: list[list[Step]], sites: list[str]) -> list[Step]:
+    """Dependencies between chains (a device's steps of one phase, or one tool's steps) from the phases."""
+    tails: dict[str | None, tuple[str, ...]] = dict.fromkeys(sites, ())
+    found: list[Step] = []
+    for phase in PHASES:
+        mine = [c for c in chains if c and c[0].phase == phase]
+        ended: dict[str | None, list[str]] = defaultdict(list)
+        for chain in (c for c in mine if c[0].site is not None):
+            site = chain[0].site
+            found += _linked(chain, tails.get(site, ()))
+            ended[site].append(chain[-1].id)
+        platform = [c for c in mine if c[0].site is None]
+        for site, ids in ended.items():
+            tails[site] = tuple(ids)
+        if platform:
+            before = tuple(sorted({i for ids in tails.values() for i in ids}))
+            for chain in platform:
+                found += _linked(chain, before)
+            barrier = tuple(c[-1].id for c in platform)
+            tails = dict.fromkeys(tails, barrier)
+    return found
+
+
+def _linked(chain: list[Step], before: tuple[str, ...]) -> list[Step]:
+    linked, previous = [], before
+    for step in chain:
+        linked.append(replace(step, after=tuple(sorted({*previous, *step.after}))))
+        previous = (step.id,)
+    return linked

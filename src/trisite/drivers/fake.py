@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from hashlib import sha256
 from dataclasses import dataclass, field
 
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction
@@ -37,6 +38,26 @@ class FakeDriver:
     def put(self, device: str, path: str, content: str, mode: str = "0644") -> None:
         self._known(device)
         self.files[(device, path)] = (content, mode)
+
+    def get(self, device: str, path: str) -> str | None:
+        self._known(device)
+        found = self.files.get((device, path))
+        return None if found is None else found[0]
+
+    def delete(self, device: str, path: str) -> None:
+        self._known(device)
+        self.files.pop((device, path), None)
+
+    def observe(self, device: str, what: str) -> str:
+        """What was put and started, as text: enough for a test to see drift."""
+        self._known(device)
+        started = sorted(f"{n} {a}" for d, n, a in self.services if d == device)
+        files = sorted(
+            f"{p} {sha256(c.encode()).hexdigest()[:12]}"
+            for (d, p), (c, _) in self.files.items()
+            if d == device
+        )
+        return "\n".join([what, *started, *files])
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         self._known(device)

@@ -32,7 +32,21 @@ IP = shutil.which("ip") or "/usr/sbin/ip"
 
 class LabDriver:
     capabilities = frozenset(
-        {"exec", "put", "power", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
+        {
+            "exec",
+            "put",
+            "power",
+            "service:frr",
+            "service:nftables",
+            "service:keepalived",
+            "service:ucarp",
+            "observe:nftables",
+            "observe:frr",
+            "observe:bootstrap-rules",
+            # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
+            # and ucarp rendered from the same design (its API calls cannot be applied here).
+            "stand-in:opnsense",
+        }
     )
 
     def __init__(
@@ -147,6 +161,30 @@ class LabDriver:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
         target.chmod(int(mode, 8))
+
+    def get(self, device: str, path: str) -> str | None:
+        target = self.root(device) / path.lstrip("/")
+        return target.read_text(encoding="utf-8") if target.is_file() else None
+
+    def delete(self, device: str, path: str) -> None:
+        (self.root(device) / path.lstrip("/")).unlink(missing_ok=True)
+
+    def observe(self, device: str, what: str) -> str:
+        if what == "nftables":
+            return self._checked(device, ["nft", "list", "ruleset"])
+        if what == "frr":
+            return self._checked(device, ["vtysh", "-N", self.netns(device), "-c", "show running-config"])
+        if what == "bootstrap-rules":
+            done = self.exec(device, ["nft", "list", "chain", "inet", "trisite", "bootstrap"])
+            return bootstrap_rules(done.stdout) if done.returncode == 0 else ""
+        raise DriverError(f"{device}: the lab cannot observe {what}", device=device)
+
+    def _checked(self, device: str, args: Sequence[str]) -> str:
+        done = self.exec(device, args)
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()
+            raise DriverError(f"{device}: {args[0]}: {last[-1] if last else 'failed'}", device=device)
+        return done.stdout
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "frr":
@@ -269,3 +307,11 @@ class LabDriver:
             if argument.startswith(option):
                 return option + str(self.root(device) / argument[len(option) :].lstrip("/"))
         return argument
+
+
+def bootstrap_rules(listing: str) -> str:
+    """The rule lines of `nft list chain` output (not the table, chain, hook or closing lines)."""
+    skip = ("table ", "chain ", "type ", "policy ", "}")
+    return "\n".join(
+        line.strip() for line in listing.splitlines() if line.strip() and not line.strip().startswith(skip)
+    )

@@ -33,7 +33,10 @@ class CommandResult:
 
 
 class DeviceDriver(Protocol):
-    """Runs commands, places files and drives services on a device."""
+    """Runs commands, places and reads back files, drives services and reports live state on a device.
+
+    Capabilities (`capabilities`): "exec", "put" (put, get, delete), "service:FAMILY" (frr, nftables,
+    keepalived, ucarp, ...), "observe:WHAT" (see `observe`)."""
 
     capabilities: frozenset[str]
 
@@ -41,7 +44,44 @@ class DeviceDriver(Protocol):
 
     def put(self, device: str, path: str, content: str, mode: str = "0644") -> None: ...
 
+    def get(self, device: str, path: str) -> str | None:
+        """A file's content, or None when it is absent (what a plan compares with what it would put)."""
+        ...
+
+    def delete(self, device: str, path: str) -> None:
+        """Remove a file; an absent one is not an error."""
+        ...
+
     def service(self, device: str, name: str, action: ServiceAction) -> None: ...
+
+    def observe(self, device: str, what: str) -> str:
+        """Live state as text, for drift: "nftables" (the loaded ruleset), "frr" (the running configuration),
+        "bootstrap-rules" (the rules left in the temporary deployment chain, empty when none)."""
+        ...
+
+
+class BmcDriver(Protocol):
+    """Applies a server's rendered Redfish operations (render/redfish.py) through its BMC. Capability "redfish"."""
+
+    def apply_redfish(self, server: str, operations: Sequence[dict[str, object]]) -> None: ...
+
+    def read_redfish(self, server: str) -> dict[str, object]:
+        """What the operations set, read back (BIOS attributes, boot order, controller mode, clock offset)."""
+        ...
+
+
+class ToolDriver(Protocol):
+    """Runs a deployment tool from the station with rendered files (cephadm, Kayobe, Kubespray, the oVirt
+    collection through Ansible). Capability "tool:NAME"."""
+
+    def run_tool(self, tool: str, unit: str, files: dict[str, str]) -> CommandResult: ...
+
+
+class ApiDriver(Protocol):
+    """Applies a device's rendered API calls (OPNsense), with a savepoint that rolls back by itself unless the
+    change is confirmed. Capability "api:KIND"."""
+
+    def apply_api(self, device: str, calls: Sequence[dict[str, object]]) -> None: ...
 
 
 class PowerDriver(Protocol):

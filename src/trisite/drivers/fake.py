@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from hashlib import sha256
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction
 from trisite.errors import DriverError

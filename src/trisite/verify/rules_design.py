@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
+
+import networkx as nx
 
 from trisite.model import Design, Index
 from trisite.model.devices import Firewall, Server
@@ -325,26 +328,25 @@ def _backups(design: Design, topology: Topology) -> list[Finding]:
 
 def _man_paths(design: Design, topology: Topology) -> list[Finding]:
     """Every single MAN cut must leave the sites connected (the seed's excavator)."""
-    ix = topology.ix
-    links = [
-        (m, {ix.site_of(split_endpoint(m.a)[0]), ix.site_of(split_endpoint(m.b)[0])})
-        for m in design.man_links
-    ]
     sites = {s.name for s in design.sites}
-    found: list[Finding] = []
-    for i, (man, _) in enumerate(links):
-        if len(sites) > 1 and not _joined(sites, [ends for m, ends in links if m is not man]):
-            found.append(
-                Finding(
-                    "MAN-SINGLE-PATH",
-                    "critical",
-                    f"man_links[{man.name}]",
-                    f"cutting {man.name} splits the sites",
-                    "add a MAN link so that each site has two paths",
-                    ("man_links", i),
-                )
-            )
-    if len(sites) > 1 and not _joined(sites, [ends for _, ends in links]):
+    if len(sites) < 2:
+        return []
+    graph = _site_links(design, topology, sites)
+    joined = nx.is_connected(graph)
+    splitting = _single_paths(graph) if joined else {m.name for m in design.man_links}
+    found = [
+        Finding(
+            "MAN-SINGLE-PATH",
+            "critical",
+            f"man_links[{man.name}]",
+            f"cutting {man.name} splits the sites",
+            "add a MAN link so that each site has two paths",
+            ("man_links", i),
+        )
+        for i, man in enumerate(design.man_links)
+        if man.name in splitting
+    ]
+    if not joined:
         found.append(
             Finding(
                 "MAN-SINGLE-PATH",
@@ -358,13 +360,22 @@ def _man_paths(design: Design, topology: Topology) -> list[Finding]:
     return found
 
 
-def _joined(sites: set[str], links: list[set[str | None]]) -> bool:
-    reached = {min(sites)}
-    changed = True
-    while changed:
-        changed = False
-        for ends in links:
-            if ends & reached and not ends <= reached:
-                reached |= {e for e in ends if e}
-                changed = True
-    return sites <= reached
+def _site_links(design: Design, topology: Topology, sites: set[str]) -> Any:
+    """The sites joined by MAN links (a multigraph: two links between the same sites are two paths)."""
+    graph = nx.MultiGraph()
+    graph.add_nodes_from(sorted(sites))
+    for man in design.man_links:
+        a, b = (topology.ix.site_of(split_endpoint(end)[0]) for end in (man.a, man.b))
+        if a and b and a != b:
+            graph.add_edge(a, b, key=man.name)
+    return graph
+
+
+def _single_paths(graph: Any) -> set[str]:
+    """The links whose cut splits the sites: bridges of the site graph that no parallel link backs up."""
+    bridges = {frozenset(edge) for edge in nx.bridges(nx.Graph(graph))}
+    return {
+        name
+        for a, b, name in graph.edges(keys=True)
+        if frozenset((a, b)) in bridges and graph.number_of_edges(a, b) == 1
+    }

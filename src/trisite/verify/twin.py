@@ -61,7 +61,7 @@ class Twin:
         return found
 
     def _presence(self, ctx: Context, host: str, network: str) -> Presence:
-        if self._is_guest(host):
+        if host in self._guests:
             where = ctx.facts.placement.get(host)
             if where is None:
                 return {}
@@ -70,13 +70,9 @@ class Twin:
             return {parts[n]: delay for n in ctx.physical.uplink_nodes(runs_on) if n in parts}
         return dict.fromkeys(ctx.physical.host_parts(host, network), 0.0)
 
-    def _is_guest(self, host: str) -> bool:
-        device = self.topology.ix.hosts.get(host)
-        return isinstance(device, Vm) or (isinstance(device, Firewall) and device.kind == "virtual")
-
     def host_deps(self, host: str) -> frozenset[str]:
         """Components whose failure can move or stop a host (for a VM: every host it may run on)."""
-        if self._is_guest(host):
+        if host in self._guests:
             return self._vm_deps[host]
         if host in self.topology.power:
             return self.topology.host_components(host)
@@ -87,6 +83,15 @@ class Twin:
         if host in self.topology.power:
             return self.topology.direct_components(host)
         return self.host_deps(host)
+
+    @cached_property
+    def _guests(self) -> frozenset[str]:
+        """Hosts that are VMs: their presence follows their placement, not cables."""
+        return frozenset(
+            name
+            for name, device in self.topology.ix.hosts.items()
+            if isinstance(device, Vm) or (isinstance(device, Firewall) and device.kind == "virtual")
+        )
 
     @cached_property
     def _vm_deps(self) -> dict[str, frozenset[str]]:

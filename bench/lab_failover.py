@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from trisite import pipelines
 from trisite.lab import build, session
 from trisite.model import LoadedDesign, load_design
 from trisite.model.design import Design
@@ -93,7 +94,7 @@ def measure(
     if not BMC_MEMORY:
         BMC_MEMORY.append(bmc_memory())
     try:
-        session.deploy(variant, NAME, lambda _: None)
+        pipelines.deploy_job(variant, "lab", lab=NAME)
         session.wait_ready(variant, NAME)
         campaign.OBSERVE, campaign.SETTLE = observe, 0.0
         (result,) = campaign.run(design, session.driver_for(NAME), [scenario]).results

@@ -7,16 +7,24 @@ A job tells what it has to say through `say` (a line or a table, printed by whoe
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from trisite.drivers.files import write_tree
-from trisite.errors import UsageError
+from trisite.drivers.lock import force_unlock
+from trisite.drivers.secrets import reveal, reveal_or_make
+from trisite.drivers.targets import Target
+from trisite.drivers.twin import TwinPlatform
+from trisite.errors import TrisiteError, UsageError
+from trisite.execute import engine
 from trisite.lab import build as lab_build
 from trisite.lab import session as lab_session
 from trisite.model import Design, LoadedDesign, load_design
+from trisite.plan.diff import PlanDiff, stale
 from trisite.prove import campaign
 from trisite.prove.scenarios import network_scenarios, with_probe
 from trisite.render import render
@@ -30,6 +38,9 @@ Say = Callable[[str | Table], None]
 DEMO_LAB = "demo"
 # The verify tables the demo shows (the full set is `trisite verify`'s).
 DEMO_TABLES = ("Findings", "Site losses", "Availability")
+TARGETS = ("twin", "lab", "site")
+# Where journals, locks and the twin's simulated platform live (the lab's live with the lab).
+STATE_ROOT = Path(os.environ.get("TRISITE_STATE", Path.home() / ".local" / "state" / "trisite"))
 
 
 def reference_design(start: Path | None = None) -> Path:
@@ -82,7 +93,7 @@ def demo_lab(loaded: LoadedDesign, path: Path, say: Say) -> campaign.Campaign:
         started = time.perf_counter()
         lab_session.up(loaded, DEMO_LAB, str(path))
         say(f"lab up in {time.perf_counter() - started:.1f} s")
-        lab_session.deploy(loaded, DEMO_LAB, lambda _: None)
+        deploy_job(loaded, "lab", lab=DEMO_LAB)
         ready = lab_session.wait_ready(loaded, DEMO_LAB)
         say(
             f"network deployed; BGP established at every site after {ready:.1f} s; running the failover tests"
@@ -123,3 +134,82 @@ def prove_lab(
     driver = lab_session.driver_for(lab, loaded)
     lab_session.wait_ready(loaded, lab)  # a fresh deployment is still converging
     return campaign.run(loaded.design, driver, scenarios, target=target, on_event=on_event)
+
+
+# -- deployment: one registry of targets, one engine for all of them ----------------------------------------------
+@contextmanager
+def open_target(
+    kind: str, loaded: LoadedDesign, lab: str = "default"
+) -> Iterator[tuple[Target, Callable[[str], str]]]:
+    """The target of that kind for this design, and how it reads secrets."""
+    if kind == "twin":
+        state = STATE_ROOT / loaded.design.platform.name / "twin"
+        platform = TwinPlatform(state / "platform.json")
+        secrets = loaded.design.secrets
+
+        def invented(name: str) -> str:  # the twin is no real platform: unset secrets get stand-ins
+            return reveal_or_make(
+                name, secrets[name], loaded.base_dir, state / "secrets", allowed=loaded.allowed
+            )
+
+        yield Target("twin", platform, state, bmcs=platform, tools=platform, apis=platform), invented
+    elif kind == "lab":
+        driver = lab_session.driver_for(lab, loaded)
+        try:
+            yield lab_session.target(lab, driver), lab_session.secret_reader(loaded, lab)
+        finally:
+            lab_session.record(lab, driver)
+    elif kind == "site":
+        raise UsageError(
+            "--target site: the site drivers (SSH, Redfish, Ansible, OPNsense) are not wired yet"
+        )
+    else:
+        raise UsageError(f"--target: {kind!r} is not one of {', '.join(TARGETS)}")
+
+
+def _strict(loaded: LoadedDesign) -> Callable[[str], str]:
+    return lambda name: reveal(name, loaded.design.secrets[name], loaded.base_dir, allowed=loaded.allowed)
+
+
+def plan_job(loaded: LoadedDesign, kind: str, lab: str = "default") -> tuple[engine.Deployment, PlanDiff]:
+    """What deploying the design on the target would do now, step by step, with the diffs."""
+    with open_target(kind, loaded, lab) as (target, secrets):
+        deployment = engine.prepare(loaded.design, target, secrets)
+        return deployment, engine.changes(deployment)
+
+
+def deploy_job(
+    loaded: LoadedDesign,
+    kind: str,
+    *,
+    lab: str = "default",
+    saved_plan: Path | None = None,
+    unlock: bool = False,
+    answers: engine.Answers | None = None,
+    on_event: engine.Event = lambda *_: None,
+) -> tuple[engine.Deployment, engine.Outcome]:
+    """Deploy the design on the target, all that is pending or exactly what a saved plan said."""
+    with open_target(kind, loaded, lab) as (target, secrets):
+        deployment = engine.prepare(loaded.design, target, secrets)
+        if unlock:
+            force_unlock(deployment.lock_path)
+        only = _checked_plan(saved_plan, deployment, kind) if saved_plan else None
+        return deployment, engine.deploy(
+            deployment, on_event=on_event, only=only, answers=answers or engine.Answers()
+        )
+
+
+def _checked_plan(path: Path, deployment: engine.Deployment, kind: str) -> set[str]:
+    """The steps of a saved plan, once it is shown to still hold."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read the saved plan: {exc}") from None
+    if not isinstance(saved, dict):
+        raise UsageError(f"{path}: not a saved plan (trisite plan -o)")
+    reason = stale(saved, design_hash=deployment.design_hash, target=kind, now=engine.changes(deployment))
+    if reason:
+        raise TrisiteError(
+            f"{path}: the saved plan is stale: {reason}; make a new one with `trisite plan -o`"
+        )
+    return {str(c["step"]) for c in saved.get("changes", []) if c.get("action") in ("create", "change")}

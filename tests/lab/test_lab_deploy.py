@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.lab.helpers import answers, established, until
+from trisite import pipelines
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import namespace
 from trisite.lab import build, session
@@ -28,7 +29,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     loaded = load_design(REFERENCE)
     try:
         session.up(loaded, "pytest", str(REFERENCE))
-        session.deploy(loaded, "pytest", lambda _: None)
+        pipelines.deploy_job(loaded, "lab", lab="pytest")
         yield
     finally:
         build.down("pytest")

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.lab.helpers import until
+from trisite import pipelines
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import PREFIX
 from trisite.errors import DriverError, LabError
@@ -111,7 +112,7 @@ def test_down_cleans_up_after_kill_9_half_way(lab_root: Path) -> None:
 def test_down_after_deploy_leaves_no_process_namespace_or_file(lab_root: Path) -> None:
     loaded = load_design(REFERENCE)
     session.up(loaded, "pytest-down", str(REFERENCE))
-    session.deploy(loaded, "pytest-down", lambda _: None)
+    pipelines.deploy_job(loaded, "lab", lab="pytest-down")
     build.down("pytest-down")
     assert not {n for n in build.existing_namespaces(LocalHost()) if n.startswith(PREFIX)}
     assert not list(Path("/etc/frr").glob(f"{PREFIX}*")) and not list(Path("/run/frr").glob(f"{PREFIX}*"))

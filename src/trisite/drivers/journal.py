@@ -10,14 +10,12 @@ Only redacted text goes in: the caller replaces every secret value by its `${sec
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from trisite.errors import TargetError
-
-StepState = Literal["started", "done", "failed", "removed"]
+from trisite.plan.records import Record, StepState
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -29,28 +27,21 @@ CREATE TABLE IF NOT EXISTS records (
   state TEXT NOT NULL, at REAL NOT NULL, seconds REAL, detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS records_by_step ON records(step, id);
-CREATE TABLE IF NOT EXISTS facts (
-  step TEXT NOT NULL, key TEXT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (step, key)
+CREATE TABLE IF NOT EXISTS observed (
+  device TEXT NOT NULL, what TEXT NOT NULL, content TEXT NOT NULL, step TEXT NOT NULL,
+  PRIMARY KEY (device, what)
 );
 """
-
-
-@dataclass(frozen=True)
-class Record:
-    step: str
-    input: str  # the hash of everything the step applies (its inputs, secrets as placeholders)
-    state: StepState
-    at: float
-    seconds: float | None
-    detail: str
 
 
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10)
+            # Steps finish on worker threads: one connection shared under a lock keeps records in order.
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a record written is a record kept, power cut or not
             self._db.executescript(SCHEMA)
@@ -76,7 +67,10 @@ class Journal:
         return cursor.lastrowid
 
     def end(self, run: int, outcome: str) -> None:
-        self._db.execute("UPDATE runs SET ended = ?, outcome = ? WHERE id = ?", (time.time(), outcome, run))
+        with self._lock:
+            self._db.execute(
+                "UPDATE runs SET ended = ?, outcome = ? WHERE id = ?", (time.time(), outcome, run)
+            )
 
     def record(
         self,
@@ -87,21 +81,22 @@ class Journal:
         *,
         seconds: float | None = None,
         detail: str = "",
-        facts: dict[str, str] | None = None,
+        observed: dict[tuple[str, str], str] | None = None,
     ) -> None:
-        """One record, and with a "done" the facts the step left (replacing the step's earlier ones), atomically."""
-        with self._db:  # one transaction: the record and its facts land together or not at all
+        """One record, and with a "done" the live state the step read back, in one transaction."""
+        with self._lock, self._db:  # the record and what it observed land together or not at all
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT INTO records (run, step, input, state, at, seconds, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (run, step, input_hash, state, time.time(), seconds, detail),
             )
-            if facts is not None:
-                self._db.execute("DELETE FROM facts WHERE step = ?", (step,))
-                self._db.executemany(
-                    "INSERT INTO facts (step, key, content) VALUES (?, ?, ?)",
-                    [(step, key, content) for key, content in sorted(facts.items())],
-                )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO observed (device, what, content, step) VALUES (?, ?, ?, ?)",
+                [
+                    (device, what, content, step)
+                    for (device, what), content in sorted((observed or {}).items())
+                ],
+            )
 
     # -- reading ------------------------------------------------------------------------------------------------
     def latest(self) -> dict[str, Record]:
@@ -112,12 +107,10 @@ class Journal:
         ).fetchall()
         return {row[0]: Record(*row) for row in rows}
 
-    def facts(self) -> dict[str, dict[str, str]]:
-        """Step -> what it left (key -> content), as recorded when it was done."""
-        found: dict[str, dict[str, str]] = {}
-        for step, key, content in self._db.execute("SELECT step, key, content FROM facts ORDER BY step, key"):
-            found.setdefault(step, {})[key] = content
-        return found
+    def observed(self) -> dict[tuple[str, str], str]:
+        """(device, what) -> live state as the last step that read it back recorded it."""
+        rows = self._db.execute("SELECT device, what, content FROM observed")
+        return {(device, what): content for device, what, content in rows}
 
     def history(self, step: str) -> list[Record]:
         rows = self._db.execute(

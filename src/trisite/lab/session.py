@@ -14,14 +14,12 @@ from pathlib import Path
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.secrets import reveal_or_make
+from trisite.drivers.targets import Target
 from trisite.errors import LabError
-from trisite.execute.runner import Run, execute
 from trisite.lab import bmc, build, defects, lldp
 from trisite.lab.outside import start_operators
 from trisite.lab.plan import LabPlan, plan
 from trisite.model import LoadedDesign
-from trisite.plan.deploy import network_plan
-from trisite.render import render
 
 CARP_SETTLE = 4.0
 
@@ -58,7 +56,7 @@ def save_links(name: str, lab_plan: LabPlan) -> None:
     (lab_dir(name) / "links.json").write_text(json.dumps(links, indent=1, sort_keys=True), encoding="utf-8")
 
 
-def _secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
+def secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
     """The lab's secrets: the design's when set, else made once for this lab (drivers/secrets.py)."""
     secrets, store = loaded.design.secrets, lab_dir(name) / "secrets"
     return lambda secret: reveal_or_make(
@@ -68,10 +66,10 @@ def _secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
 
 def driver_for(name: str, loaded: LoadedDesign | None = None) -> LabDriver:
     """The lab's driver; with the design, it can also read secrets (BMC accounts) when it uses them."""
-    return LabDriver(lab_dir(name), secret=_secret_reader(loaded, name) if loaded else None)
+    return LabDriver(lab_dir(name), secret=secret_reader(loaded, name) if loaded else None)
 
 
-def _record(name: str, driver: LabDriver) -> None:
+def record(name: str, driver: LabDriver) -> None:
     state = build.load_state(name)
     if state is None:
         raise LabError(f"lab {name} is not up")
@@ -101,12 +99,12 @@ def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence
 
         start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")
         quirks = defects.bmc_quirks(loaded.design, delivered_defects)
-        driver.pids += bmc.start(delivered, lab_plan, lab_dir(name), _secret_reader(loaded, name), quirks)
+        driver.pids += bmc.start(delivered, lab_plan, lab_dir(name), secret_reader(loaded, name), quirks)
         for defect in delivered_defects:
             if defect.after_up is not None:
                 defect.after_up(delivered, LocalHost())
     finally:
-        _record(name, driver)
+        record(name, driver)
     wait_switching(lab_plan)
     state = build.load_state(name) or state
     state.defects = [d.name for d in delivered_defects]
@@ -163,27 +161,6 @@ def wait_ready(loaded: LoadedDesign, name: str, timeout: float = 60.0) -> float:
     return time.monotonic() - started
 
 
-def deploy(loaded: LoadedDesign, name: str, on_event: Callable[[str], None]) -> Run:
-    """Apply the rendered network layer (filters, routing, virtual addresses) to the lab's firewalls."""
-    state = build.load_state(name)
-    if state is None:
-        raise LabError(f"lab {name} is not up: run `trisite lab up` first")
-    artifacts = render(loaded.design)
-    firewalls = [f.name for f in loaded.design.firewalls]
-    virtual = [f.name for f in loaded.design.firewalls if f.kind == "virtual"]
-    driver = driver_for(name)
-    try:
-        run = execute(
-            network_plan(artifacts, firewalls, virtual),
-            {a.path: a for a in artifacts},
-            driver,
-            _secret_reader(loaded, name),
-            on_event=on_event,
-        )
-    finally:
-        _record(name, driver)  # what a failed deployment started must still go at `down`
-    state = build.load_state(name)
-    if state is not None:
-        state.phase = "deployed"
-        build.save_state(state)
-    return run
+def target(name: str, driver: LabDriver) -> Target:
+    """The lab as a deployment target: its namespaces through the lab driver, its journal beside its state."""
+    return Target("lab", driver, lab_dir(name) / "deploy")

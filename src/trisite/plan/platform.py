@@ -88,7 +88,11 @@ def _files_step(
 def _firewall_chain(device: str, site: str | None, mine: list[Artifact], phase: Phase) -> list[Step]:
     chain: list[Step] = []
     for name, components, observe in FIREWALL_STEPS:
-        files = [a for a in mine if a.component in components and a.apply.kind == "file"]
+        files = [
+            a
+            for a in mine
+            if a.component in components and a.apply.kind == "file" and a.apply.target != BOOTSTRAP_FILE
+        ]
         if files:
             chain.append(_files_step(f"{device}:{name}", phase, device, site, files, observe=observe))
     api = [a for a in mine if a.apply.kind == "api"]
@@ -146,6 +150,7 @@ def _tool_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
                 "",
                 None,
                 files=(*sorted(paths), *inventories),
+                command=(tool, unit),
                 needs=frozenset({f"tool:{tool}"}),
             )
         )
@@ -181,6 +186,7 @@ def _ceph_steps(cluster: str, paths: list[str], inventories: tuple[str, ...]) ->
                 "",
                 None,
                 files=(*files, *extra),
+                command=("cephadm", f"{cluster}:{role}"),
                 needs=ceph,
                 after=after,
                 idempotent=role != "bootstrap",
@@ -214,31 +220,47 @@ def _host_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
     return found
 
 
-def _cleanup(artifacts: Sequence[Artifact]) -> list[Step]:
-    """The temporary deployment access goes, then a check reads every firewall's rules back: none is left."""
+def _temporary(artifacts: Sequence[Artifact]) -> list[Step]:
+    """The deployment's temporary access on each firewall (the bootstrap chain's rules), its removal at the
+    end, and a check that reads every firewall's rules back: none is left."""
     found: list[Step] = []
     for a in artifacts:
-        if a.apply.target == BOOTSTRAP_FILE and a.device:
-            removal = Step(
-                f"{a.device}:remove-temporary",
-                "cleanup",
-                "remove",
-                a.device,
-                a.site,
-                files=(a.path,),
-                command=("nft", "flush", "chain", "inet", "trisite", "bootstrap"),
-                needs=frozenset({"exec", "put"}),
-            )
-            check = Step(
-                f"{a.device}:temporary-gone",
-                "check",
-                "check",
-                a.device,
-                a.site,
-                observe=("bootstrap-rules",),
-                needs=frozenset({"observe:bootstrap-rules"}),
-            )
-            found += [removal, check]
+        if a.apply.target != BOOTSTRAP_FILE or not a.device:
+            continue
+        removal = f"{a.device}:remove-temporary"
+        access = Step(
+            f"{a.device}:temporary-access",
+            "access",
+            "files",
+            a.device,
+            a.site,
+            files=(a.path,),
+            services=(("nftables", "reload"),),
+            observe=("nftables",),
+            needs=frozenset({"put", "service:nftables", "observe:nftables"}),
+            removed_by=removal,
+        )
+        remove = Step(
+            removal,
+            "cleanup",
+            "remove",
+            a.device,
+            a.site,
+            files=(a.path,),
+            command=("nft", "flush", "chain", "inet", "trisite", "bootstrap"),
+            observe=("nftables",),
+            needs=frozenset({"exec", "put", "observe:nftables"}),
+        )
+        check = Step(
+            f"{a.device}:temporary-gone",
+            "check",
+            "check",
+            a.device,
+            a.site,
+            observe=("bootstrap-rules",),
+            needs=frozenset({"observe:bootstrap-rules"}),
+        )
+        found += [access, remove, check]
     return found
 
 
@@ -255,19 +277,32 @@ def platform_plan(design: Design, artifacts: Sequence[Artifact]) -> Plan:
             "opnsense",
         ):
             firewall_files[a.device].append(a)
-    chains = [
-        _firewall_chain(device, mine[0].site, mine, "first-vms" if device in virtual else "firewalls")
-        for device, mine in sorted(firewall_files.items())
-    ]
+    temporary = _temporary(artifacts)
+    access = {s.device: s for s in temporary if s.phase == "access"}
+    chains = []
+    for device, mine in sorted(firewall_files.items()):
+        chain = _firewall_chain(device, mine[0].site, mine, "first-vms" if device in virtual else "firewalls")
+        if device in virtual and device in access:  # a virtual firewall opens its access once it exists
+            chain.append(replace(access.pop(device), phase="first-vms"))
+        chains.append(chain)
     loose = [
         *_redfish(artifacts),
         *_host_steps(design, artifacts),
         *_tool_steps(design, artifacts),
-        *_cleanup(artifacts),
+        *(s for s in temporary if s.phase != "access"),
+        *access.values(),
     ]
     chains += [[s] for s in loose if not s.id.startswith("ceph/")]
     chains += _ceph_chain(loose)
-    return Plan(tuple(_order(chains, [s.name for s in design.sites])))
+    stand_in = {f.name for f in design.firewalls if f.platform == "opnsense"}
+    return Plan(tuple(_stood_in(s, stand_in) for s in _order(chains, [s.name for s in design.sites])))
+
+
+def _stood_in(step: Step, opnsense: set[str]) -> Step:
+    """On an OPNsense firewall, the Linux steps are a stand-in (the lab's): a real one takes the API step."""
+    if step.device in opnsense and step.kind in ("files", "remove", "check"):
+        return replace(step, needs=step.needs | {"stand-in:opnsense"})
+    return step
 
 
 def _ceph_chain(loose: list[Step]) -> list[list[Step]]:

@@ -25,6 +25,7 @@ PHASES = (
     "switches",
     "bmcs",
     "firewalls",
+    "access",
     "storage",
     "virtualization",
     "first-vms",
@@ -41,6 +42,7 @@ Phase = Literal[
     "switches",
     "bmcs",
     "firewalls",
+    "access",
     "storage",
     "virtualization",
     "first-vms",
@@ -70,6 +72,7 @@ class Step:
     needs: frozenset[str] = frozenset()  # capabilities the target must have
     after: tuple[str, ...] = ()
     idempotent: bool = True  # False: running it twice does harm (a cluster bootstrap): re-checked first
+    removed_by: str = ""  # a temporary step: this later step takes away what it put (the seed's cleanup)
 
     def input_hash(self, artifacts: Mapping[str, Artifact]) -> str:
         """What the step would apply, secrets as placeholders: the same hash, the same result."""
@@ -128,7 +131,7 @@ class Plan:
             graph.add_edge("", step.id)
         for a, b in graph.edges:
             graph.edges[a, b]["weight"] = seconds.get(b, 0.0)
-        path = [n for n in nx.dag_longest_path(graph, weight="weight") if n]
+        path = [n for n in nx.dag_longest_path(graph, weight="weight") if seconds.get(n, 0.0) > 0]
         return path, sum(seconds.get(n, 0.0) for n in path)
 
     def without(self, ids: Iterable[str]) -> Plan:

@@ -1,0 +1,109 @@
+"""What performing one step means, per kind of step, through the target's drivers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trisite.drivers.targets import Target
+from trisite.errors import ExecuteError
+from trisite.execute.redact import Redactor
+from trisite.plan.steps import Step
+from trisite.render.artifact import Artifact
+
+
+@dataclass(frozen=True)
+class StepContext:
+    target: Target
+    artifacts: Mapping[str, Artifact]
+    secrets: Redactor
+
+
+def perform(step: Step, ctx: StepContext) -> list[str]:
+    """Do the step; returns what was done, one line each (redacted, for the step's log)."""
+    action = {
+        "files": _files,
+        "redfish": _redfish,
+        "tool": _tool,
+        "api": _api,
+        "remove": _remove,
+        "check": _check,
+    }[step.kind]
+    return action(step, ctx)
+
+
+def _files(step: Step, ctx: StepContext) -> list[str]:
+    done = []
+    for path in step.files:
+        artifact = ctx.artifacts[path]
+        ctx.target.devices.put(
+            step.device, artifact.apply.target, ctx.secrets.fill(artifact.content), artifact.apply.mode
+        )
+        done.append(f"put {artifact.apply.target} ({artifact.apply.mode})")
+    for service, verb in step.services:
+        ctx.target.devices.service(step.device, service, verb)
+        done.append(f"{verb} {service}")
+    return done
+
+
+def _document(step: Step, ctx: StepContext) -> dict[str, object]:
+    loaded = json.loads(ctx.secrets.fill(ctx.artifacts[step.files[0]].content))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _redfish(step: Step, ctx: StepContext) -> list[str]:
+    assert ctx.target.bmcs is not None
+    operations = _document(step, ctx).get("operations", [])
+    assert isinstance(operations, list)
+    ctx.target.bmcs.apply_redfish(step.device, operations)
+    return [f"Redfish: {len(operations)} operations on the BMC of {step.device}"]
+
+
+def _tool(step: Step, ctx: StepContext) -> list[str]:
+    assert ctx.target.tools is not None
+    tool, unit = step.command
+    files = {path: ctx.secrets.fill(ctx.artifacts[path].content) for path in step.files}
+    result = ctx.target.tools.run_tool(tool, unit, files)
+    if result.returncode != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()
+        raise ExecuteError(f"{tool} {unit}: {ctx.secrets(last[-1]) if last else 'failed'}", step=step.id)
+    return [f"{tool} {unit} with {len(files)} files"]
+
+
+def _api(step: Step, ctx: StepContext) -> list[str]:
+    assert ctx.target.apis is not None
+    calls = _document(step, ctx).get("calls", [])
+    assert isinstance(calls, list)
+    ctx.target.apis.apply_api(step.device, calls)
+    return [f"API: {len(calls)} calls on {step.device}"]
+
+
+def _remove(step: Step, ctx: StepContext) -> list[str]:
+    done = []
+    for path in step.files:
+        target_path = ctx.artifacts[path].apply.target
+        ctx.target.devices.delete(step.device, target_path)
+        done.append(f"delete {target_path}")
+    if step.command:
+        result = ctx.target.devices.exec(step.device, step.command)
+        if result.returncode != 0:
+            raise ExecuteError(
+                f"{step.device}: {' '.join(step.command)}: {result.stderr.strip()}", step=step.id
+            )
+        done.append(" ".join(step.command))
+    return done
+
+
+def _check(step: Step, ctx: StepContext) -> list[str]:
+    for what in step.observe:
+        left = ctx.secrets(ctx.target.devices.observe(step.device, what)).strip()
+        if left:
+            first = left.splitlines()[0]
+            raise ExecuteError(
+                f"{step.device}: {what} should be empty once the deployment is over, "
+                f"but holds {len(left.splitlines())} line(s), e.g. {first}",
+                step=step.id,
+            )
+    return [f"checked: no {', '.join(step.observe)} left"]

@@ -80,7 +80,12 @@ def test_deploy_then_plan_says_nothing_to_do(state: Path) -> None:
     with Journal(deployment.journal_path) as journal:
         assert journal.check() == "ok"
     platform = TwinPlatform(state / "platform.json")
-    assert platform.observe("vfw1", "bootstrap-rules") == ""  # the temporary access is gone
+    assert platform.observe("vfw1", "bootstrap-rules") == ""  # the temporary access is gone: rules,
+    assert "198.18.1.0/24" not in platform.observe("dc2-fw1", "routes")  # routes
+    assert "bootstrap:" not in platform.observe("dc1-fw1", "accounts")  # and accounts
+    assert "useradd --no-create-home" in " ".join(
+        " ".join(c) for c in PLAN.by_id["dc1-fw1:temporary-access"].run
+    )
     assert platform.runs("cephadm/main:bootstrap") == 1
 
 
@@ -168,3 +173,29 @@ def test_a_target_that_cannot_tell_makes_the_operator_decide(monkeypatch: pytest
     answers = pipelines.engine.Answers(mark_done=frozenset({"ceph/main:bootstrap"}))
     _, outcome = pipelines.deploy_job(LOADED, "twin", answers=answers)
     assert "ceph/main:bootstrap" in outcome.done
+
+
+@pytest.mark.usefixtures("state")
+def test_temporary_routes_and_accounts_come_and_go_on_linux_firewalls(tmp_path: Path) -> None:
+    linux = tmp_path / "linux"
+    linux.mkdir()
+    for source in REFERENCE.parent.rglob("*"):
+        if source.is_file():
+            target = linux / source.relative_to(REFERENCE.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(source.read_text().replace("platform: opnsense", "platform: linux"))
+    loaded = load_design(linux / "design.yaml")
+    deployment, outcome = pipelines.deploy_job(loaded, "twin")
+    assert {"dc2-fw1:temporary-access", "dc2-fw1:remove-temporary", "dc2-fw1:temporary-gone"} <= set(
+        outcome.done
+    )
+    log = (
+        deployment.target.state_dir / "logs" / f"run-{outcome.run}" / "dc2-fw1_temporary-access.log"
+    ).read_text()
+    assert (
+        "ip route replace 198.18.1.0/24 via 198.18.255.1" in log and "useradd" in log and "bootstrap" in log
+    )
+    platform = TwinPlatform(deployment.target.state_dir / "platform.json")
+    assert "198.18.1.0/24" not in platform.observe("dc2-fw1", "routes")
+    assert "bootstrap:" not in platform.observe("dc2-fw1", "accounts")
+    assert platform.observe("dc2-fw1", "bootstrap-rules") == ""

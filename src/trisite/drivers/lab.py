@@ -18,6 +18,7 @@ from pathlib import Path
 
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns, namespace
+from trisite.drivers.observe import bootstrap_rules
 from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
@@ -43,6 +44,7 @@ class LabDriver:
             "observe:nftables",
             "observe:frr",
             "observe:bootstrap-rules",
+            "observe:routes",
             # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
             # and ucarp rendered from the same design (its API calls cannot be applied here).
             "stand-in:opnsense",
@@ -171,9 +173,15 @@ class LabDriver:
 
     def observe(self, device: str, what: str) -> str:
         if what == "nftables":
-            return self._checked(device, ["nft", "list", "ruleset"])
+            return self._checked(
+                device, ["nft", "--stateless", "list", "ruleset"]
+            )  # counters are traffic, not drift
         if what == "frr":
+            if not any((FRR_RUN / self.netns(device)).glob("*.pid")):
+                return ""  # no FRR runs there (yet): nothing is routed by it
             return self._checked(device, ["vtysh", "-N", self.netns(device), "-c", "show running-config"])
+        if what == "routes":
+            return self._checked(device, ["ip", "route", "show"])
         if what == "bootstrap-rules":
             done = self.exec(device, ["nft", "list", "chain", "inet", "trisite", "bootstrap"])
             return bootstrap_rules(done.stdout) if done.returncode == 0 else ""
@@ -307,11 +315,3 @@ class LabDriver:
             if argument.startswith(option):
                 return option + str(self.root(device) / argument[len(option) :].lstrip("/"))
         return argument
-
-
-def bootstrap_rules(listing: str) -> str:
-    """The rule lines of `nft list chain` output (not the table, chain, hook or closing lines)."""
-    skip = ("table ", "chain ", "type ", "policy ", "}")
-    return "\n".join(
-        line.strip() for line in listing.splitlines() if line.strip() and not line.strip().startswith(skip)
-    )

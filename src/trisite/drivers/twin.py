@@ -39,7 +39,8 @@ DEFAULT_SCALE = 1e-4  # a modelled hour takes 0.36 s
 
 class TwinPlatform:
     capabilities = frozenset(
-        {"exec", "put", "service:*", "observe:nftables", "observe:frr", "observe:bootstrap-rules", "redfish"}
+        {"exec", "put", "service:*", "accounts", "redfish"}
+        | {"observe:nftables", "observe:frr", "observe:bootstrap-rules", "observe:routes", "observe:accounts"}
         | {"tool:cephadm", "tool:ovirt", "tool:kayobe", "tool:kubespray", "api:opnsense"}
     )
 
@@ -76,10 +77,7 @@ class TwinPlatform:
         del timeout
         self._take("exec")
         with self._lock:
-            live = self._device(device)["live"]
-            if list(args) == ["nft", "flush", "chain", "inet", "trisite", "bootstrap"]:
-                rules = live.get("nftables", "").splitlines()
-                live["nftables"] = _joined(r for r in rules if not r.startswith(BOOTSTRAP_PREFIX))
+            _play(self._device(device)["live"], list(args))
             self._save()
         return CommandResult(0, "", "")
 
@@ -122,7 +120,7 @@ class TwinPlatform:
 
     def observe(self, device: str, what: str) -> str:
         live = self._device(device)["live"]
-        if what in ("nftables", "frr"):
+        if what in ("nftables", "frr", "routes", "accounts"):
             return str(live.get(what, ""))
         if what == "bootstrap-rules":
             return _joined(
@@ -161,6 +159,24 @@ class TwinPlatform:
         with self._lock:
             self._device(device)["api"] = list(calls)
             self._save()
+
+
+def _play(live: dict[str, str], args: list[str]) -> None:
+    """The commands a deployment runs, as they change a device's live state."""
+    if args == ["nft", "flush", "chain", "inet", "trisite", "bootstrap"]:
+        live["nftables"] = _joined(
+            r for r in live.get("nftables", "").splitlines() if not r.startswith(BOOTSTRAP_PREFIX)
+        )
+    elif args[:3] in (["ip", "route", "replace"], ["ip", "route", "flush"]):
+        route = " ".join(args[3:])
+        kept = [r for r in live.get("routes", "").splitlines() if r != route]
+        live["routes"] = _joined(kept + ([route] if args[2] == "replace" else []))
+    elif args[0] in ("useradd", "userdel"):
+        name = args[-1]
+        kept = [a for a in live.get("accounts", "").splitlines() if not a.startswith(f"{name}:")]
+        live["accounts"] = _joined(
+            kept + ([f"{name}:x:1001:1001::/nonexistent:/bin/sh"] if args[0] == "useradd" else [])
+        )
 
 
 def _joined(lines: Any) -> str:

@@ -44,7 +44,20 @@ def _files(step: Step, ctx: StepContext) -> list[str]:
     for service, verb in step.services:
         ctx.target.devices.service(step.device, service, verb)
         done.append(f"{verb} {service}")
-    return done
+    return done + _run(step, ctx)
+
+
+def _run(step: Step, ctx: StepContext) -> list[str]:
+    """The step's commands on its device, each of which must succeed."""
+    for command in step.run:
+        result = ctx.target.devices.exec(step.device, command)
+        if result.returncode != 0:
+            said = (result.stderr or result.stdout).strip().splitlines()
+            raise ExecuteError(
+                f"{step.device}: {' '.join(command)}: {ctx.secrets(said[-1]) if said else 'failed'}",
+                step=step.id,
+            )
+    return [" ".join(c) for c in step.run]
 
 
 def _document(step: Step, ctx: StepContext) -> dict[str, object]:
@@ -86,24 +99,18 @@ def _remove(step: Step, ctx: StepContext) -> list[str]:
         target_path = ctx.artifacts[path].apply.target
         ctx.target.devices.delete(step.device, target_path)
         done.append(f"delete {target_path}")
-    if step.command:
-        result = ctx.target.devices.exec(step.device, step.command)
-        if result.returncode != 0:
-            raise ExecuteError(
-                f"{step.device}: {' '.join(step.command)}: {result.stderr.strip()}", step=step.id
-            )
-        done.append(" ".join(step.command))
-    return done
+    return done + _run(step, ctx)
 
 
 def _check(step: Step, ctx: StepContext) -> list[str]:
-    for what in step.observe:
-        left = ctx.secrets(ctx.target.devices.observe(step.device, what)).strip()
+    seen = {what: ctx.secrets(ctx.target.devices.observe(step.device, what)) for what in step.observe}
+    for what, text in step.absent:
+        lines = seen[what].strip().splitlines()
+        left = [line for line in lines if text in line] if text else lines
         if left:
-            first = left.splitlines()[0]
             raise ExecuteError(
-                f"{step.device}: {what} should be empty once the deployment is over, "
-                f"but holds {len(left.splitlines())} line(s), e.g. {first}",
+                f"{step.device}: the deployment is over but its temporary {what} remain: {left[0]}"
+                + (f" (+{len(left) - 1} more)" if len(left) > 1 else ""),
                 step=step.id,
             )
-    return [f"checked: no {', '.join(step.observe)} left"]
+    return [f"checked: no temporary {', '.join(step.observe)} left"]

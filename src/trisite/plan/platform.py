@@ -220,48 +220,87 @@ def _host_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
     return found
 
 
-def _temporary(artifacts: Sequence[Artifact]) -> list[Step]:
-    """The deployment's temporary access on each firewall (the bootstrap chain's rules), its removal at the
-    end, and a check that reads every firewall's rules back: none is left."""
+FLUSH_BOOTSTRAP = ("nft", "flush", "chain", "inet", "trisite", "bootstrap")
+
+
+def _temporary(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
+    """The deployment's temporary access per device (the bootstrap chain's rules, routes, login accounts),
+    its removal at the end, and a check that reads each device back: none of it is left."""
+    rules = {a.device: a for a in artifacts if a.apply.target == BOOTSTRAP_FILE and a.device}
+    routes: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for r in design.bootstrap.routes:
+        routes[r.device].append((str(r.destination), "via", str(r.via)))
+    accounts: dict[str, list[str]] = defaultdict(list)
+    for account in design.bootstrap.accounts:
+        for host in account.hosts:
+            accounts[host].append(account.name)
+    site = Index.of(design).site_of
     found: list[Step] = []
-    for a in artifacts:
-        if a.apply.target != BOOTSTRAP_FILE or not a.device:
-            continue
-        removal = f"{a.device}:remove-temporary"
-        access = Step(
-            f"{a.device}:temporary-access",
-            "access",
-            "files",
-            a.device,
-            a.site,
-            files=(a.path,),
-            services=(("nftables", "reload"),),
-            observe=("nftables",),
-            needs=frozenset({"put", "service:nftables", "observe:nftables"}),
-            removed_by=removal,
-        )
-        remove = Step(
-            removal,
-            "cleanup",
-            "remove",
-            a.device,
-            a.site,
-            files=(a.path,),
-            command=("nft", "flush", "chain", "inet", "trisite", "bootstrap"),
-            observe=("nftables",),
-            needs=frozenset({"exec", "put", "observe:nftables"}),
-        )
-        check = Step(
-            f"{a.device}:temporary-gone",
-            "check",
-            "check",
-            a.device,
-            a.site,
-            observe=("bootstrap-rules",),
-            needs=frozenset({"observe:bootstrap-rules"}),
-        )
-        found += [access, remove, check]
+    for device in sorted({*rules, *routes, *accounts}):
+        found += _temporary_steps(device, site(device), rules.get(device), routes[device], accounts[device])
     return found
+
+
+def _temporary_steps(
+    device: str, site: str | None, rules: Artifact | None, routes: list[tuple[str, ...]], accounts: list[str]
+) -> list[Step]:
+    removal = f"{device}:remove-temporary"
+    access = Step(
+        f"{device}:temporary-access",
+        "access",
+        "files",
+        device,
+        site,
+        files=(rules.path,) if rules else (),
+        services=(("nftables", "reload"),) if rules else (),
+        run=(
+            *(("ip", "route", "replace", *r) for r in routes),
+            *(("useradd", "--no-create-home", "--comment", "trisite bootstrap", a) for a in accounts),
+        ),
+        observe=("nftables",) if rules else (),
+        removed_by=removal,
+    )
+    remove = Step(
+        removal,
+        "cleanup",
+        "remove",
+        device,
+        site,
+        files=access.files,
+        run=(
+            *((FLUSH_BOOTSTRAP,) if rules else ()),
+            *(("ip", "route", "flush", *r) for r in routes),
+            *(("userdel", a) for a in accounts),
+        ),
+        observe=access.observe,
+    )
+    kinds = (("bootstrap-rules", rules is not None), ("routes", bool(routes)), ("accounts", bool(accounts)))
+    checks = tuple(what for what, present in kinds if present)
+    check = Step(
+        f"{device}:temporary-gone",
+        "check",
+        "check",
+        device,
+        site,
+        observe=checks,
+        absent=(
+            *((("bootstrap-rules", ""),) if rules else ()),
+            *(("routes", f"{r[0]} via {r[2]}") for r in routes),
+            *(("accounts", f"{a}:") for a in accounts),
+        ),
+    )
+    return [_needing(access), _needing(remove), _needing(check)]
+
+
+def _needing(step: Step) -> Step:
+    """What a target must be able to do for a temporary step: files, services, commands, observations."""
+    needs = set(step.needs)
+    needs |= {"put"} if step.files else set()
+    needs |= {f"service:{name}" for name, _ in step.services}
+    needs |= {"exec"} if step.run else set()
+    needs |= {"accounts"} if any(c[0] in ("useradd", "userdel") for c in step.run) else set()
+    needs |= {f"observe:{what}" for what in step.observe}
+    return replace(step, needs=frozenset(needs))
 
 
 def platform_plan(design: Design, artifacts: Sequence[Artifact]) -> Plan:
@@ -277,7 +316,7 @@ def platform_plan(design: Design, artifacts: Sequence[Artifact]) -> Plan:
             "opnsense",
         ):
             firewall_files[a.device].append(a)
-    temporary = _temporary(artifacts)
+    temporary = _temporary(design, artifacts)
     access = {s.device: s for s in temporary if s.phase == "access"}
     chains = []
     for device, mine in sorted(firewall_files.items()):

@@ -67,7 +67,9 @@ class Step:
     site: str | None
     files: tuple[str, ...] = ()  # artifact paths the step applies, in order
     services: tuple[tuple[str, ServiceAction], ...] = ()  # started once the files are in place
-    command: tuple[str, ...] = ()  # what a `remove` or `check` step runs on the device
+    command: tuple[str, ...] = ()  # a `tool` step: (tool, unit)
+    run: tuple[tuple[str, ...], ...] = ()  # commands run on the device, after its files and services
+    absent: tuple[tuple[str, str], ...] = ()  # a `check` step: (observation, text it must not hold; "": any)
     observe: tuple[str, ...] = ()  # live state read back after the step (drift), e.g. "nftables"
     needs: frozenset[str] = frozenset()  # capabilities the target must have
     after: tuple[str, ...] = ()
@@ -81,6 +83,8 @@ class Step:
             "kind": self.kind,
             "services": self.services,
             "command": self.command,
+            "run": self.run,
+            "absent": self.absent,
             "files": [
                 [p, artifacts[p].apply.target, artifacts[p].apply.mode, artifacts[p].content]
                 for p in self.files

@@ -1,70 +1,55 @@
-"""One suite every PowerDriver passes: the fake one always, the lab one (a Redfish BMC emulator) as root."""
+"""The PowerDriver suite of the conformance kit: the fake driver; the site Redfish driver against a recorded BMC
+(trisite.testing.redfish); and as root (marker `lab`) the lab driver and the site Redfish driver, both against
+the lab's BMC emulator (sushy-tools), which applies a power change 1 to 11 s after it is asked for."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
+import copy
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.lab.redfish_lab import PASSWORD, SiteBmcs
 from trisite.drivers.fake import FakeDriver
 from trisite.drivers.lab import LabDriver
-from trisite.drivers.protocols import PowerDriver
-from trisite.errors import DriverError
-from trisite.lab import bmc, build
-from trisite.lab.plan import plan
-from trisite.model import load_design
+from trisite.drivers.redfish import BmcAccess, RedfishDriver
+from trisite.model import Design
+from trisite.testing.conformance import PowerDriverSuite, PowerSubject
+from trisite.testing.redfish import FakeBmc, fake_connector
 
-MINIMAL = EXAMPLES / "minimal" / "design.yaml"
-SERVER = load_design(MINIMAL).design.servers[0].name
-# sushy-tools applies a power change 1 to 11 s after it is asked for, as real BMCs take their time.
+RECORDED = Path(__file__).parents[1] / "unit" / "drivers" / "data" / "redfish_bmc.json"
 SETTLE = 15.0
 
 
-@pytest.fixture(params=["fake", pytest.param("lab", marks=pytest.mark.lab)])
-def driver(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[PowerDriver]:
+def recorded_site() -> RedfishDriver:
+    bmc = FakeBmc(copy.deepcopy(json.loads(RECORDED.read_text(encoding="utf-8"))), password="pw")  # noqa: S106
+    access = BmcAccess(
+        "srv1", "198.18.11.10", 443, "admin", True, credentials="bmc", timeout=0.5, backoff=0.1
+    )
+    return RedfishDriver({"srv1": access}, lambda _: "pw", connector=fake_connector(bmc))
+
+
+@pytest.fixture(
+    params=[
+        "fake",
+        "redfish-recorded",
+        pytest.param("lab", marks=pytest.mark.lab),
+        pytest.param("redfish-lab", marks=pytest.mark.lab),
+    ]
+)
+def power_subject(request: pytest.FixtureRequest) -> PowerSubject:
     if request.param == "fake":
-        yield FakeDriver(powered={SERVER: "On"})
-        return
-    if os.geteuid() != 0:
-        pytest.skip("the lab driver needs root")
-    monkeypatch.setattr(build, "STATE_ROOT", tmp_path / "state")
-    design = load_design(MINIMAL).design
-    lab_plan = plan(design)
-    build.up(lab_plan, "conformance", str(MINIMAL))
-    lab_dir = tmp_path / "state" / "conformance"
-    try:
-        state = build.load_state("conformance")
-        assert state is not None
-        state.pids += bmc.start(design, lab_plan, lab_dir, lambda _: "conformance-pw", {})
-        build.save_state(state)
-        yield LabDriver(lab_dir, secret=lambda _: "conformance-pw")
-    finally:
-        build.down("conformance")
+        return PowerSubject(FakeDriver(powered={"srv1": "On"}), "srv1", settle=1.0)
+    if request.param == "redfish-recorded":
+        return PowerSubject(recorded_site(), "srv1", settle=1.0)
+    lab: tuple[Path, Design, SiteBmcs] = request.getfixturevalue("bmc_lab_module")
+    lab_dir, design, site = lab
+    server = design.servers[0].name
+    driver: Any = LabDriver(lab_dir, secret=lambda _: PASSWORD) if request.param == "lab" else site
+    return PowerSubject(driver, server, settle=SETTLE)
 
 
-def settles(driver: PowerDriver, want: str) -> bool:
-    started = time.monotonic()
-    while time.monotonic() - started < SETTLE:
-        if driver.power_state(SERVER) == want:
-            return True
-        time.sleep(0.3)
-    return False
-
-
-def test_power_off_then_on_is_reported(driver: PowerDriver) -> None:
-    assert driver.power_state(SERVER) == "On"
-    driver.power(SERVER, "off")
-    assert settles(driver, "Off")
-    driver.power(SERVER, "on")
-    assert settles(driver, "On")
-
-
-def test_a_server_without_bmc_is_a_driver_error(driver: PowerDriver) -> None:
-    with pytest.raises(DriverError, match="no-such-server"):
-        driver.power("no-such-server", "off")
+class TestPowerDrivers(PowerDriverSuite):
+    """Every power test of the kit, for each driver above."""

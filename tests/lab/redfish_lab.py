@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.conftest import EXAMPLES
-from trisite.drivers.netns import call_in_netns
+from trisite.drivers.netns import call_in_netns, namespace
 from trisite.drivers.redfish import BmcAccess, RedfishDriver
 from trisite.lab import bmc, build
-from trisite.lab.plan import plan
+from trisite.lab.plan import Address, BmcPlan, LabPlan
 from trisite.model import Design, load_design
 from trisite.model.devices import Disk
 
@@ -23,12 +23,28 @@ PASSWORD = "lab-bmc-pw"  # noqa: S105 - the lab emulator's account, made for thi
 OSD_DISKS = ("osd1", "osd2")
 
 
-def design_with_osds() -> Design:
-    """The minimal design, its server given two OSD disks (the controller-mode operation needs some)."""
+def design_with_osds(server_name: str) -> Design:
+    """The minimal design, its server renamed (its name is the lab's own, not another lab's `ts-srv1`) and given
+    two OSD disks (the controller-mode operation needs some)."""
     design = load_design(MINIMAL).design
     server = design.servers[0]
     disks = [*server.disks, *(Disk(name=d, size_gb=960, media="ssd", use="osd") for d in OSD_DISKS)]
-    return design.model_copy(update={"servers": [server.model_copy(update={"disks": disks})]})
+    renamed = server.model_copy(update={"name": server_name, "disks": disks})
+    return design.model_copy(update={"servers": [renamed]})
+
+
+def one_bmc_plan(name: str, design: Design) -> LabPlan:
+    """One namespace holding the BMC's address (on its loopback: the driver speaks from the same namespace),
+    nothing else: the lab's other boxes are not needed, and another lab's namespaces are never touched."""
+    server = design.servers[0]
+    netns = namespace(name)
+    return LabPlan(
+        namespaces={netns: name},
+        addresses=[Address(netns, "lo", f"{server.bmc.address}/32")],
+        bmcs=[
+            BmcPlan(server.name, str(server.bmc.address), netns, 443, server.bmc.user, server.bmc.credentials)
+        ],
+    )
 
 
 class SiteBmcs:
@@ -71,18 +87,18 @@ class SiteBmcs:
 
 
 @contextmanager
-def bmc_lab(
-    name: str, quirks: dict[str, str] | None = None, **access: Any
-) -> Iterator[tuple[Design, SiteBmcs]]:
-    """Up with the BMC emulator started (the lab's STATE_ROOT must point at a test directory), then down."""
-    design = design_with_osds()
-    lab_plan = plan(design)
+def bmc_lab(name: str, quirk: str = "", **access: Any) -> Iterator[tuple[Design, SiteBmcs]]:
+    """Up with the BMC emulator started (the lab's STATE_ROOT must point at a test directory), then down.
+    `quirk`: how the BMC is delivered (lab/bmc.py: "raid-only", "hangs")."""
+    design = design_with_osds(f"{name}-srv")
+    lab_plan = one_bmc_plan(name, design)
     build.up(lab_plan, name, str(MINIMAL))
     lab_dir = build.STATE_ROOT / name
     try:
         state = build.load_state(name)
         assert state is not None
-        state.pids += bmc.start(design, lab_plan, lab_dir, lambda _: PASSWORD, quirks or {})
+        quirks = {design.servers[0].name: quirk} if quirk else {}
+        state.pids += bmc.start(design, lab_plan, lab_dir, lambda _: PASSWORD, quirks)
         build.save_state(state)
         records = json.loads(Path(lab_dir / "bmcs.json").read_text(encoding="utf-8"))
         yield design, SiteBmcs(records, **access)

@@ -84,11 +84,11 @@ def test_what_the_emulator_lacks_is_one_line_then_a_hung_bmc_is_named(
 
 def test_a_controller_without_pass_through_and_no_fallback_stops_the_deployment(lab_root: Path) -> None:
     assert lab_root.name == "state"
-    with bmc_lab("redfish-raid", quirks={"srv1": "raid-only"}, **ACCESS) as (design, bmcs):
+    with bmc_lab("redfish-raid", quirk="raid-only", **ACCESS) as (design, bmcs):
         op = {**rendered(design)["storage-mode"], "fallback": None, "fallback_operations": []}
         with pytest.raises(
             DriverError, match=r"cannot pass disks through .* so JBOD is impossible: set disk_controller"
         ):
-            bmcs.apply_redfish("srv1", [op])
-        controllers: Any = bmcs.read_redfish("srv1")["controllers"]
+            bmcs.apply_redfish(design.servers[0].name, [op])
+        controllers: Any = bmcs.read_redfish(design.servers[0].name)["controllers"]
         assert ["None" in c["raid_types"] for c in controllers.values()] == [False]

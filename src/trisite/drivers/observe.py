@@ -5,7 +5,8 @@ from __future__ import annotations
 # The temporary chain the deployment opens for itself (render/nftables.py), flushed by the last step.
 BOOTSTRAP_CHAIN = ("nft", "list", "chain", "inet", "trisite", "bootstrap")
 NFT_RULESET = ("nft", "--stateless", "list", "ruleset")  # counters are traffic, not drift
-ROUTES = ("ip", "route", "show")
+ROUTES = ("ip", "route", "show", "proto", "boot")  # set by commands, not learned by OSPF or BGP
+ACCOUNTS = ("getent", "passwd")
 
 
 def bootstrap_rules(listing: str) -> str:

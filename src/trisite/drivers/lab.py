@@ -180,8 +180,8 @@ class LabDriver:
             if not any((FRR_RUN / self.netns(device)).glob("*.pid")):
                 return ""  # no FRR runs there (yet): nothing is routed by it
             return self._checked(device, ["vtysh", "-N", self.netns(device), "-c", "show running-config"])
-        if what == "routes":
-            return self._checked(device, ["ip", "route", "show"])
+        if what == "routes":  # routes set by commands (proto boot), not those learned by OSPF or BGP
+            return self._checked(device, ["ip", "route", "show", "proto", "boot"])
         if what == "bootstrap-rules":
             done = self.exec(device, ["nft", "list", "chain", "inet", "trisite", "bootstrap"])
             return bootstrap_rules(done.stdout) if done.returncode == 0 else ""

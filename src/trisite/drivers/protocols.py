@@ -55,8 +55,9 @@ class DeviceDriver(Protocol):
     def service(self, device: str, name: str, action: ServiceAction) -> None: ...
 
     def observe(self, device: str, what: str) -> str:
-        """Live state as text, for drift: "nftables" (the loaded ruleset), "frr" (the running configuration),
-        "bootstrap-rules" (the rules left in the temporary deployment chain, empty when none)."""
+        """Live state as text, for drift: "nftables" (the loaded ruleset, without counters), "frr" (the running
+        configuration), "bootstrap-rules" (the rules left in the temporary deployment chain, empty when none),
+        "routes" (routes set by commands, not learned by a routing protocol), "accounts" (passwd lines)."""
         ...
 
 

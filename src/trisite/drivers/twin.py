@@ -168,7 +168,7 @@ def _play(live: dict[str, str], args: list[str]) -> None:
             r for r in live.get("nftables", "").splitlines() if not r.startswith(BOOTSTRAP_PREFIX)
         )
     elif args[:3] in (["ip", "route", "replace"], ["ip", "route", "flush"]):
-        route = " ".join(args[3:])
+        route = " ".join(a for a in args[3:] if a not in ("proto", "boot"))
         kept = [r for r in live.get("routes", "").splitlines() if r != route]
         live["routes"] = _joined(kept + ([route] if args[2] == "replace" else []))
     elif args[0] in ("useradd", "userdel"):

@@ -95,10 +95,11 @@ def diff(plan: Plan, artifacts: Mapping[str, Artifact], known: Known) -> PlanDif
 
 
 def _observation_owners(plan: Plan) -> dict[tuple[str, str], str]:
-    """The step that sets each piece of live state (the first to read it back: the filter for the ruleset)."""
+    """The step that sets each piece of live state (the first to read it back: the filter for the ruleset).
+    A check reads state to see something is gone, it does not set it: routes learned since are no drift."""
     owners: dict[tuple[str, str], str] = {}
     for step in plan.ordered():
-        for what in step.observe:
+        for what in step.observe if step.kind != "check" else ():
             owners.setdefault((step.device, what), step.id)
     return owners
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from trisite.drivers.protocols import ServiceAction
@@ -236,58 +236,82 @@ def _temporary(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
             accounts[host].append(account.name)
     site = Index.of(design).site_of
     found: list[Step] = []
-    for device in sorted({*rules, *routes, *accounts}):
-        found += _temporary_steps(device, site(device), rules.get(device), routes[device], accounts[device])
+    for device, artifact in sorted(rules.items()):
+        found += _temporary_kind(device, site(device), "rules", _rules_parts(artifact))
+    for device, wanted in sorted(routes.items()):
+        found += _temporary_kind(device, site(device), "routes", _route_parts(wanted))
+    for device, names in sorted(accounts.items()):
+        found += _temporary_kind(device, site(device), "accounts", _account_parts(names))
     return found
 
 
-def _temporary_steps(
-    device: str, site: str | None, rules: Artifact | None, routes: list[tuple[str, ...]], accounts: list[str]
-) -> list[Step]:
-    removal = f"{device}:remove-temporary"
+@dataclass(frozen=True)
+class _Parts:
+    """One kind of temporary access on a device: how it is put, taken away, and seen to be gone."""
+
+    files: tuple[str, ...] = ()
+    services: tuple[tuple[str, ServiceAction], ...] = ()
+    put: tuple[tuple[str, ...], ...] = ()
+    take: tuple[tuple[str, ...], ...] = ()
+    observe: str = ""
+    absent: tuple[str, ...] = ()  # text the observation must not hold ("": anything at all)
+    live: tuple[str, ...] = ()  # live state that putting and taking change (for drift)
+
+
+def _rules_parts(artifact: Artifact) -> _Parts:
+    return _Parts(
+        files=(artifact.path,),
+        services=(("nftables", "reload"),),
+        take=(FLUSH_BOOTSTRAP,),
+        observe="bootstrap-rules",
+        absent=("",),
+        live=("nftables",),
+    )
+
+
+def _route_parts(routes: list[tuple[str, ...]]) -> _Parts:
+    return _Parts(
+        put=tuple(("ip", "route", "replace", *r) for r in routes),
+        take=tuple(("ip", "route", "flush", *r, "proto", "boot") for r in routes),  # never what OSPF learned
+        observe="routes",
+        absent=tuple(f"{r[0]} via {r[2]}" for r in routes),
+    )
+
+
+def _account_parts(names: list[str]) -> _Parts:
+    return _Parts(
+        put=tuple(("useradd", "--no-create-home", "--comment", "trisite bootstrap", n) for n in names),
+        take=tuple(("userdel", n) for n in names),
+        observe="accounts",
+        absent=tuple(f"{n}:" for n in names),
+    )
+
+
+def _temporary_kind(device: str, site: str | None, kind: str, parts: _Parts) -> list[Step]:
+    removal = f"{device}:remove-temporary-{kind}"
     access = Step(
-        f"{device}:temporary-access",
+        f"{device}:temporary-{kind}",
         "access",
         "files",
         device,
         site,
-        files=(rules.path,) if rules else (),
-        services=(("nftables", "reload"),) if rules else (),
-        run=(
-            *(("ip", "route", "replace", *r) for r in routes),
-            *(("useradd", "--no-create-home", "--comment", "trisite bootstrap", a) for a in accounts),
-        ),
-        observe=("nftables",) if rules else (),
+        files=parts.files,
+        services=parts.services,
+        run=parts.put,
+        observe=parts.live,
         removed_by=removal,
     )
     remove = Step(
-        removal,
-        "cleanup",
-        "remove",
-        device,
-        site,
-        files=access.files,
-        run=(
-            *((FLUSH_BOOTSTRAP,) if rules else ()),
-            *(("ip", "route", "flush", *r) for r in routes),
-            *(("userdel", a) for a in accounts),
-        ),
-        observe=access.observe,
+        removal, "cleanup", "remove", device, site, files=parts.files, run=parts.take, observe=parts.live
     )
-    kinds = (("bootstrap-rules", rules is not None), ("routes", bool(routes)), ("accounts", bool(accounts)))
-    checks = tuple(what for what, present in kinds if present)
     check = Step(
-        f"{device}:temporary-gone",
+        f"{device}:temporary-{kind}-gone",
         "check",
         "check",
         device,
         site,
-        observe=checks,
-        absent=(
-            *((("bootstrap-rules", ""),) if rules else ()),
-            *(("routes", f"{r[0]} via {r[2]}") for r in routes),
-            *(("accounts", f"{a}:") for a in accounts),
-        ),
+        observe=(parts.observe,),
+        absent=tuple((parts.observe, text) for text in parts.absent),
     )
     return [_needing(access), _needing(remove), _needing(check)]
 
@@ -317,19 +341,17 @@ def platform_plan(design: Design, artifacts: Sequence[Artifact]) -> Plan:
         ):
             firewall_files[a.device].append(a)
     temporary = _temporary(design, artifacts)
-    access = {s.device: s for s in temporary if s.phase == "access"}
+    # A virtual firewall opens its temporary access once it exists, in its own chain of first VMs.
+    late = [s for s in temporary if s.phase == "access" and s.device in virtual]
     chains = []
     for device, mine in sorted(firewall_files.items()):
         chain = _firewall_chain(device, mine[0].site, mine, "first-vms" if device in virtual else "firewalls")
-        if device in virtual and device in access:  # a virtual firewall opens its access once it exists
-            chain.append(replace(access.pop(device), phase="first-vms"))
-        chains.append(chain)
+        chains.append(chain + [replace(s, phase="first-vms") for s in late if s.device == device])
     loose = [
         *_redfish(artifacts),
         *_host_steps(design, artifacts),
         *_tool_steps(design, artifacts),
-        *(s for s in temporary if s.phase != "access"),
-        *access.values(),
+        *(s for s in temporary if s not in late),
     ]
     chains += [[s] for s in loose if not s.id.startswith("ceph/")]
     chains += _ceph_chain(loose)

@@ -59,17 +59,28 @@ def signature_problems(driver: object, protocol: type) -> list[str]:
         if not callable(method):
             problems.append(f"{name}: missing")
             continue
-        want = [_shape(p) for p in list(inspect.signature(wanted).parameters.values())[1:]]  # without self
-        have = [_shape(p) for p in inspect.signature(method).parameters.values()]
-        if want != have:
-            problems.append(
-                f"{name}{inspect.signature(method)}: the Protocol has {inspect.signature(wanted)}"
-            )
+        want = list(inspect.signature(wanted).parameters.values())[1:]  # without self
+        have = list(inspect.signature(method).parameters.values())
+        if [_shape(p) for p in want] != [_shape(p) for p in have]:
+            problems.append(f"{name}({_shown(have)}): the Protocol has ({_shown(want)})")
     return problems
 
 
 def _shape(parameter: inspect.Parameter) -> tuple[str, Any, object]:
     return parameter.name, parameter.kind, parameter.default
+
+
+def _shown(parameters: Sequence[inspect.Parameter]) -> str:
+    """Names, defaults and the keyword-only mark: what a caller relies on (annotations are mypy's business)."""
+    shown, starred = [], False
+    for p in parameters:
+        if p.kind is p.KEYWORD_ONLY and not starred:
+            shown.append("*")
+            starred = True
+        prefix = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
+        default = "" if p.default is p.empty else f"={p.default!r}"
+        shown.append(f"{prefix}{p.name}{default}")
+    return ", ".join(shown)
 
 
 def capability_problems(driver: object) -> list[str]:

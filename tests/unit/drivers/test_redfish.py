@@ -260,3 +260,14 @@ def test_a_bmc_that_stays_away_after_its_reset_is_waited_for_within_the_bound() 
     with pytest.raises(DriverError, match=r"then Manager.Reset, and no answer within 10 s after it"):
         driver(recorded(hang=hang), clock, reset_wait=10.0).apply_redfish("srv1", ops(server()))
     assert sum(clock.slept) <= 3.0 + 10.0 + 1.0
+
+
+def test_a_manager_that_offers_no_reset_is_said() -> None:
+    clock = Clock()
+    bmc = recorded(hang=lambda method, _path: method == "PATCH")
+    del bmc.resources[MANAGER]["Actions"]
+    with pytest.raises(
+        DriverError, match=r"\(3 attempts over 3 s, and its manager offers no Manager.Reset\)"
+    ):
+        driver(bmc, clock).apply_redfish("srv1", ops(server()))
+    assert clock.slept == [1.0, 2.0]

@@ -16,13 +16,7 @@ stages' packages.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
-
-try:
-    __version__ = version("trisite")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
 
 # public name -> (the module that defines it, its name there); a test checks it names exactly `__all__`
 _PUBLIC = {
@@ -114,7 +108,19 @@ if TYPE_CHECKING:
     from trisite.verify.twin import Twin
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - reading metadata is slow
+
+    try:
+        return version("trisite")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "0.0.0+source"
+
+
 def __getattr__(name: str) -> object:
+    if name == "__version__":  # looked up on demand: `import trisite` must be instant (a Ctrl-C at start)
+        globals()[name] = found = _version()
+        return found
     where = _PUBLIC.get(name)
     if where is None:
         raise AttributeError(f"module 'trisite' has no attribute {name!r}")

@@ -188,3 +188,29 @@ def test_an_include_outside_the_design_directory_needs_allow_path(cli: Cli, tmp_
     assert "Traceback" not in refused.stderr
     allowed = cli("--allow-path", str(shared), "validate", str(design))
     assert "outside" not in allowed.stderr and "--allow-path" not in allowed.stderr, allowed.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.1, 0.2, 0.3, 0.5])
+def test_ctrl_c_while_the_command_starts_is_one_line_too(after: float) -> None:
+    """The first few tenths of a second import the stages: a Ctrl-C there is no traceback either. (Before
+    trisite's first line runs, the interpreter's own start-up takes a few tens of milliseconds on this
+    machine, more under load: an interruption there is Python's, hence the first instant tried.)"""
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "trisite"),
+            "verify",
+            str(EXAMPLES / "three-sites" / "design.yaml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(after)  # the instant of the interruption is the point of this test
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    # Before Python installs its handler the signal ends the process as the default action would (-2).
+    assert process.returncode in (130, -signal.SIGINT), (process.returncode, stderr)
+    assert stderr.strip() in ("", "trisite: interrupted"), stderr

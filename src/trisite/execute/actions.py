@@ -60,16 +60,17 @@ def _run(step: Step, ctx: StepContext) -> list[str]:
     return [" ".join(c) for c in step.run]
 
 
-def _document(step: Step, ctx: StepContext) -> dict[str, object]:
-    loaded = json.loads(ctx.secrets.fill(ctx.artifacts[step.files[0]].content))
-    assert isinstance(loaded, dict)
-    return loaded
+def _listed(step: Step, ctx: StepContext, key: str) -> list[dict[str, object]]:
+    """The list under `key` of the step's rendered document (Redfish operations, API calls), secrets in."""
+    document = json.loads(ctx.secrets.fill(ctx.artifacts[step.files[0]].content))
+    items = document.get(key, []) if isinstance(document, dict) else []
+    assert isinstance(items, list)  # render/redfish.py and render/opnsense.py write lists there
+    return items
 
 
 def _redfish(step: Step, ctx: StepContext) -> list[str]:
     assert ctx.target.bmcs is not None
-    operations = _document(step, ctx).get("operations", [])
-    assert isinstance(operations, list)
+    operations = _listed(step, ctx, "operations")
     ctx.target.bmcs.apply_redfish(step.device, operations)
     return [f"Redfish: {len(operations)} operations on the BMC of {step.device}"]
 
@@ -87,8 +88,7 @@ def _tool(step: Step, ctx: StepContext) -> list[str]:
 
 def _api(step: Step, ctx: StepContext) -> list[str]:
     assert ctx.target.apis is not None
-    calls = _document(step, ctx).get("calls", [])
-    assert isinstance(calls, list)
+    calls = _listed(step, ctx, "calls")
     ctx.target.apis.apply_api(step.device, calls)
     return [f"API: {len(calls)} calls on {step.device}"]
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Literal, get_args
 
 import networkx as nx
 
@@ -21,23 +21,6 @@ from trisite.errors import PlanError
 from trisite.render.artifact import Artifact
 
 # The seed's order: the network first, then what runs on it, then what the deployment itself needed goes away.
-PHASES = (
-    "switches",
-    "bmcs",
-    "firewalls",
-    "access",
-    "storage",
-    "virtualization",
-    "first-vms",
-    "clouds",
-    "containers",
-    "vpn",
-    "dns",
-    "backups",
-    "monitoring",
-    "cleanup",
-    "check",
-)
 Phase = Literal[
     "switches",
     "bmcs",
@@ -55,6 +38,7 @@ Phase = Literal[
     "cleanup",
     "check",
 ]
+PHASES: tuple[Phase, ...] = get_args(Phase)
 StepKind = Literal["files", "redfish", "tool", "api", "remove", "check"]
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,11 @@ def test_an_unreachable_host_is_tried_with_backoff_then_named(host: SshHost) -> 
     message = str(caught.value)
     assert message.startswith(f"{host.device}: SSH to root@198.18.252.3:22: no connection (")
     assert message.endswith("2 attempts over 0.1 s); check the address and that sshd runs there")
+
+
+def test_calls_from_many_threads_share_one_login(host: SshHost) -> None:
+    with driver_for(host) as ssh, ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda n: ssh.exec(host.device, ["echo", str(n)]), range(12)))
+    assert [d.stdout for d in done] == [f"{n}\n" for n in range(12)]
+    logins = (host.directory / "sshd.log").read_text().count("Accepted publickey for root")
+    assert logins == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import httpx
 
 from trisite.drivers.opnsense_names import InterfaceNames, read_names, rename_interfaces
 from trisite.drivers.retry import Backoff, retried
-from trisite.errors import DriverError
+from trisite.errors import DriverError, TrisiteError
 
 GUARDED = ("/api/firewall/filter/", "/api/interfaces/")
 FILTER = "/api/firewall/filter"
@@ -110,11 +111,20 @@ class OpnsenseDriver:
             return names
 
     def _client(self, access: OpnsenseAccess) -> httpx.Client:
-        key, secret = _key_and_secret(access.device, self._secret(access.credentials))
+        try:
+            text = self._secret(access.credentials)
+        except TrisiteError as exc:  # the secret's message names it, never its value
+            raise DriverError(f"{access.device}: the API credentials: {exc}", device=access.device) from None
+        key, secret = _key_and_secret(access.device, text)
+        verify = (
+            ssl.create_default_context(cafile=access.verify)
+            if isinstance(access.verify, str)
+            else access.verify
+        )
         return httpx.Client(
             base_url=access.url,
             auth=httpx.BasicAuth(key, secret),
-            verify=access.verify,
+            verify=verify,
             timeout=access.timeout,
             transport=self._transport,
             headers={"Accept": "application/json"},

@@ -26,7 +26,7 @@ from sushy import exceptions as sushy_errors
 from trisite.drivers import redfish_ops
 from trisite.drivers.protocols import PowerAction
 from trisite.drivers.retry import Backoff, retried, wait_until
-from trisite.errors import DriverError
+from trisite.errors import DriverError, TrisiteError
 
 T = TypeVar("T")
 RESETS = {"on": sushy.ResetType.ON, "off": sushy.ResetType.FORCE_OFF}
@@ -123,7 +123,7 @@ class RedfishBmc:
             else:
                 system = root.get_system()
             self._found = redfish_ops.Found(self._connector(), root, auth, system)
-            managers = system.managers
+            managers = self._found.managers()
             self._manager = managers[0] if managers else self._manager
         return self._found
 
@@ -281,7 +281,11 @@ class RedfishDriver:
                 raise DriverError(
                     f"{server}: no BMC known for it (is it a server of the design?)", device=server
                 )
-            self._clients[server] = RedfishBmc(access, self._secret(access.credentials), **self._options)
+            try:
+                password = self._secret(access.credentials)
+            except TrisiteError as exc:  # the secret's message names it, never its value
+                raise DriverError(f"{server}: the BMC password: {exc}", device=server) from None
+            self._clients[server] = RedfishBmc(access, password, **self._options)
         return self._clients[server]
 
     def apply_redfish(self, server: str, operations: Sequence[dict[str, object]]) -> None:

@@ -42,8 +42,14 @@ class Found:
     system: Any
     _storages: list[Any] | None = field(default=None, repr=False)
 
+    def managers(self) -> list[Any]:
+        try:
+            return list(self.system.managers)
+        except sushy_errors.MissingAttributeError:
+            return []
+
     def manager(self) -> Any:
-        managers = self.system.managers
+        managers = self.managers()
         if not managers:
             raise UnfitError("the system names no manager (Links.ManagedBy)")
         return managers[0]

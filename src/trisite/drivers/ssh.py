@@ -72,6 +72,7 @@ class SshDriver:
         self._netns = netns
         self._loop: LoopThread | None = None
         self._connections: dict[str, asyncssh.SSHClientConnection] = {}  # touched only on the loop's thread
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def __enter__(self) -> SshDriver:
         return self
@@ -87,6 +88,7 @@ class SshDriver:
             self._loop.run(self._close_all(), MARGIN)
         self._loop.close()
         self._loop = None
+        self._locks = {}  # they belonged to the closed loop
 
     async def _close_all(self) -> None:
         connections, self._connections = list(self._connections.values()), {}
@@ -131,10 +133,12 @@ class SshDriver:
     async def _with_connection(
         self, access: SshAccess, work: Callable[[asyncssh.SSHClientConnection], Awaitable[T]]
     ) -> T:
-        connection = self._connections.get(access.device)
-        if connection is None or connection.is_closed():
-            connection = await self._connect(access)
-            self._connections[access.device] = connection
+        # One connection per device, also when calls for it come from several threads at once.
+        async with self._locks.setdefault(access.device, asyncio.Lock()):
+            connection = self._connections.get(access.device)
+            if connection is None or connection.is_closed():
+                connection = await self._connect(access)
+                self._connections[access.device] = connection
         return await work(connection)
 
     async def _connect(self, access: SshAccess) -> asyncssh.SSHClientConnection:

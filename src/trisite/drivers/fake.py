@@ -1,4 +1,7 @@
-"""An in-memory driver: what tests (and dry runs) use where no device exists. It keeps what was put and run."""
+"""An in-memory driver: what tests use where no device exists. It keeps what was put and started.
+
+It runs no commands (it would have to pretend their output): it does not declare `exec`, and says so when asked.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,15 @@ from trisite.errors import DriverError
 @dataclass
 class FakeDriver:
     capabilities: frozenset[str] = frozenset(
-        {"exec", "put", "power", "service:frr", "service:nftables", "service:keepalived", "service:ucarp"}
+        {
+            "put",
+            "power",
+            "service:frr",
+            "service:nftables",
+            "service:keepalived",
+            "service:ucarp",
+            "observe:files",
+        }
     )
     devices: frozenset[str] = frozenset()
     files: dict[tuple[str, str], tuple[str, str]] = field(
@@ -29,11 +40,12 @@ class FakeDriver:
             raise DriverError(f"{device}: no such device", device=device)
 
     def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
-        del timeout  # nothing here takes time
+        del timeout
         self._known(device)
-
         self.commands.append((device, tuple(args)))
-        return CommandResult(0, "", "")
+        raise DriverError(
+            f"{device}: the fake driver runs no command ({args[0] if args else 'nothing'})", device=device
+        )
 
     def put(self, device: str, path: str, content: str, mode: str = "0644") -> None:
         self._known(device)
@@ -49,18 +61,22 @@ class FakeDriver:
         self.files.pop((device, path), None)
 
     def observe(self, device: str, what: str) -> str:
-        """What was put and started, as text: enough for a test to see drift."""
+        """ "files": what was put and started, as text (enough for a test to see drift); nothing else."""
         self._known(device)
+        if what != "files":
+            raise DriverError(f"{device}: the fake driver cannot observe {what}", device=device)
         started = sorted(f"{n} {a}" for d, n, a in self.services if d == device)
         files = sorted(
             f"{p} {sha256(c.encode()).hexdigest()[:12]}"
             for (d, p), (c, _) in self.files.items()
             if d == device
         )
-        return "\n".join([what, *started, *files])
+        return "\n".join([*started, *files])
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         self._known(device)
+        if f"service:{name.split('-', maxsplit=1)[0]}" not in self.capabilities:
+            raise DriverError(f"{device}: the fake driver knows no service {name}", device=device)
         if (device, name) in self.fail_on:
             raise DriverError(f"{device}: {name} failed to {action}", device=device)
         self.services.append((device, name, action))

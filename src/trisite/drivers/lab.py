@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from trisite.drivers.host import LocalHost
-from trisite.drivers.netns import call_in_netns, namespace
+from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.observe import bootstrap_rules
 from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, parse_probe
@@ -155,6 +155,8 @@ class LabDriver:
             raise DriverError(f"op-{line}: vtysh: {(done.stderr or done.stdout).strip() or 'failed'}")
 
     def exec(self, device: str, args: Sequence[str], *, timeout: float = 60) -> CommandResult:
+        if not (NETNS_DIR / self.netns(device)).exists():
+            raise DriverError(f"{device}: the lab has no such device (is the lab up?)", device=device)
         done = self.host.in_netns(self.netns(device), args, check=False, timeout=timeout)
         return CommandResult(done.returncode, done.stdout, done.stderr)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from trisite.drivers.files import write_tree
 from trisite.drivers.lock import force_unlock
 from trisite.drivers.secrets import reveal, reveal_or_make
+from trisite.drivers.site import SiteAccess, site_target
 from trisite.drivers.targets import Target
 from trisite.drivers.twin import TwinPlatform
 from trisite.errors import TrisiteError, UsageError
@@ -139,7 +140,7 @@ def prove_lab(
 # -- deployment: one registry of targets, one engine for all of them ----------------------------------------------
 @contextmanager
 def open_target(
-    kind: str, loaded: LoadedDesign, lab: str = "default"
+    kind: str, loaded: LoadedDesign, lab: str = "default", *, site: SiteAccess | None = None
 ) -> Iterator[tuple[Target, Callable[[str], str]]]:
     """The target of that kind for this design, and how it reads secrets."""
     if kind == "twin":
@@ -160,9 +161,15 @@ def open_target(
         finally:
             lab_session.record(lab, driver)
     elif kind == "site":
-        raise UsageError(
-            "--target site: the site drivers (SSH, Redfish, Ansible, OPNsense) are not wired yet"
-        )
+        state = STATE_ROOT / loaded.design.platform.name / "site"
+        strict = _strict(loaded)
+        target = site_target(loaded.design, render(loaded.design), state, strict, site or SiteAccess())
+        try:
+            yield target, strict
+        finally:
+            close = getattr(target.devices, "close", None)  # the SSH driver's connections
+            if callable(close):
+                close()
     else:
         raise UsageError(f"--target: {kind!r} is not one of {', '.join(TARGETS)}")
 
@@ -171,9 +178,11 @@ def _strict(loaded: LoadedDesign) -> Callable[[str], str]:
     return lambda name: reveal(name, loaded.design.secrets[name], loaded.base_dir, allowed=loaded.allowed)
 
 
-def plan_job(loaded: LoadedDesign, kind: str, lab: str = "default") -> tuple[engine.Deployment, PlanDiff]:
+def plan_job(
+    loaded: LoadedDesign, kind: str, lab: str = "default", *, site: SiteAccess | None = None
+) -> tuple[engine.Deployment, PlanDiff]:
     """What deploying the design on the target would do now, step by step, with the diffs."""
-    with open_target(kind, loaded, lab) as (target, secrets):
+    with open_target(kind, loaded, lab, site=site) as (target, secrets):
         deployment = engine.prepare(loaded.design, target, secrets)
         return deployment, engine.changes(deployment)
 
@@ -186,10 +195,11 @@ def deploy_job(
     saved_plan: Path | None = None,
     unlock: bool = False,
     answers: engine.Answers | None = None,
+    site: SiteAccess | None = None,
     on_event: engine.Event = lambda *_: None,
 ) -> tuple[engine.Deployment, engine.Outcome]:
     """Deploy the design on the target, all that is pending or exactly what a saved plan said."""
-    with open_target(kind, loaded, lab) as (target, secrets):
+    with open_target(kind, loaded, lab, site=site) as (target, secrets):
         deployment = engine.prepare(loaded.design, target, secrets)
         if unlock:
             force_unlock(deployment.lock_path)

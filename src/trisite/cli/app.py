@@ -23,6 +23,7 @@ from trisite.cli.common import DesignArg, LabName, err, load, note, out, print_t
 from trisite.cli.lab import lab_app
 from trisite.drivers.files import write_tree
 from trisite.drivers.secrets import unresolved
+from trisite.drivers.site import SiteAccess
 from trisite.drivers.twin import estimates as twin_estimates
 from trisite.errors import (
     EXIT_INTERNAL,
@@ -237,6 +238,24 @@ TargetOption = Annotated[
     typer.Option("--target", help="twin (a simulated platform), lab (namespaces, root) or site (hardware)"),
 ]
 EXIT_PENDING = 2  # plan --detailed-exitcode: something would change
+KnownHosts = Annotated[
+    Path | None,
+    typer.Option(
+        "--known-hosts",
+        exists=True,
+        dir_okay=False,
+        help="site: reach hosts over SSH, their keys checked against this file (none: hosts are not reached)",
+    ),
+]
+SshKey = Annotated[
+    Path | None, typer.Option("--ssh-key", exists=True, dir_okay=False, help="site: the SSH private key")
+]
+BmcCa = Annotated[
+    Path | None,
+    typer.Option(
+        "--bmc-ca", exists=True, dir_okay=False, help="site: the CA bundle of the BMCs' certificates"
+    ),
+]
 
 
 @app.command("plan")
@@ -252,12 +271,16 @@ def plan_command(
         Path | None, typer.Option("-o", "--output", help="save the plan here, for `deploy --plan`")
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="list unchanged steps too")] = False,
+    known_hosts: KnownHosts = None,
+    ssh_key: SshKey = None,
+    bmc_ca: BmcCa = None,
 ) -> None:
     """What deploying the design would do now, step by step (create, change, unchanged, remove, or not on this
     target), with the diff of every file and live state that would change. Nothing is changed."""
     loaded = load(design)
     started = time.perf_counter()
-    deployment, changes = pipelines.plan_job(loaded, str(target), name)
+    site = SiteAccess(known_hosts, ssh_key=ssh_key, bmc_ca=bmc_ca)
+    deployment, changes = pipelines.plan_job(loaded, str(target), name, site=site)
     print_table(plan_report.plan_table(deployment.plan, changes, str(target), all_steps=show_all))
     text = plan_report.diffs(changes)
     if text:
@@ -303,6 +326,9 @@ def deploy_command(
         list[str] | None,
         typer.Option("--redo", help="an interrupted step that must not run twice did NOT complete: run it"),
     ] = None,
+    known_hosts: KnownHosts = None,
+    ssh_key: SshKey = None,
+    bmc_ca: BmcCa = None,
 ) -> None:
     """Deploy the design from nothing, or what changed since: journaled, resumable after any crash, one at a
     time per target; steps the target cannot perform are listed, never skipped silently."""
@@ -319,6 +345,7 @@ def deploy_command(
         saved_plan=plan_file,
         unlock=force_unlock,
         answers=Answers(frozenset(mark_done or ()), frozenset(redo or ())),
+        site=SiteAccess(known_hosts, ssh_key=ssh_key, bmc_ca=bmc_ca),
         on_event=event,
     )
     path, seconds = deployment.plan.critical_path(outcome.done)

@@ -56,12 +56,20 @@ def reveal_or_make(
         return path.read_text(encoding="utf-8")
 
 
+MIN_SECRET_CHARS = 8  # fewer is guessed in seconds, and cannot be told apart from ordinary words in logs
+
+
 def unresolved(secrets: dict[str, SecretRef], base_dir: Path, *, allowed: Sequence[Path] = ()) -> list[str]:
-    """One message per secret that cannot be read now (empty when all resolve)."""
+    """One message per secret that cannot be read now, or is too short to be one (empty when all are fine)."""
     problems = []
     for name, ref in sorted(secrets.items()):
         try:
-            reveal(name, ref, base_dir, allowed=allowed)
+            value = reveal(name, ref, base_dir, allowed=allowed)
         except SecretError as exc:
             problems.append(str(exc))
+            continue
+        if len(value) < MIN_SECRET_CHARS:
+            problems.append(
+                f"secret '{name}': {len(value)} characters, too short (at least {MIN_SECRET_CHARS})"
+            )
     return problems

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from trisite.render.artifact import secret_ref
 
+MIN_REDACTED = 4
 SECRET = re.compile(r"\$\{secret:([a-z0-9][a-z0-9-]*)\}")
 
 
@@ -21,8 +22,12 @@ class Redactor:
     def __init__(self, names: Iterable[str], resolve: Callable[[str], str]) -> None:
         self._resolve = resolve
         values = {name: resolve(name) for name in sorted(set(names))}
-        # Longest first, so that a secret containing another is replaced whole; empty values mean nothing.
-        self._pairs = sorted(((v, secret_ref(n)) for n, v in values.items() if v), key=lambda p: -len(p[0]))
+        # Longest first, so that a secret containing another is replaced whole. A value of a few characters
+        # would be replaced inside every word (and is no secret worth the name: validate --secrets says so).
+        self._pairs = sorted(
+            ((v, secret_ref(n)) for n, v in values.items() if len(v) >= MIN_REDACTED),
+            key=lambda p: -len(p[0]),
+        )
 
     def fill(self, text: str) -> str:
         return fill_secrets(text, self._resolve)

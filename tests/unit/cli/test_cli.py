@@ -40,6 +40,10 @@ def test_validate_secrets_reports_unset_variables(cli: Cli, monkeypatch: pytest.
     result = cli("validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml"))
     assert result.code == 1
     assert "secret 'bmc-admin': environment variable TRISITE_BMC_PASSWORD is not set" in result.stderr
+    monkeypatch.setenv("TRISITE_BMC_PASSWORD", "abc")
+    result = cli("validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml"))
+    assert result.code == 1 and "secret 'bmc-admin': 3 characters, too short (at least 8)" in result.stderr
+    assert "abc" not in result.output
     monkeypatch.setenv("TRISITE_BMC_PASSWORD", "not-printed")
     result = cli("validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml"))
     assert result.code == 0 and "not-printed" not in result.output

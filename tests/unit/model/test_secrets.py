@@ -48,7 +48,7 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     """A design directory and a directory beside it that holds a valid secret file."""
     (tmp_path / "design").mkdir()
     (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "key").write_text("s3cr3t\n", encoding="utf-8")
+    (tmp_path / "other" / "key").write_text("s3cr3t-key\n", encoding="utf-8")
     return tmp_path / "design", tmp_path / "other"
 
 
@@ -60,7 +60,7 @@ def test_file_secrets_stay_in_the_design_directory(tmp_path: Path, dirs: tuple[P
         assert "outside the design's directory" in message, message
         assert "s3cr3t" not in message
     for file in (other / "key", Path("../other/key"), Path("link")):
-        assert reveal("key", SecretRef(file=file), design, allowed=[other]) == "s3cr3t"
+        assert reveal("key", SecretRef(file=file), design, allowed=[other]) == "s3cr3t-key"
     assert unresolved({"k": SecretRef(file=Path("link"))}, design, allowed=[other]) == []
     assert len(unresolved({"k": SecretRef(file=Path("link"))}, design)) == 1
 

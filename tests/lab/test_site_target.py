@@ -63,6 +63,9 @@ def test_an_unreachable_bmc_stops_the_site_deployment_naming_the_server(
     assert "no answer within" in last and "attempts" in last and "then deploy again" in last, last
     assert any("retrying" in line for line in done.stderr.splitlines())  # the engine's tries, before it stops
     # Hosts were not reached: no SSH access was given, and the plan says so instead of trying them.
-    assert "dc1-sw1:switches: not on this target (the target cannot: put" in done.stderr
+    assert (
+        "not on this target, 6 steps (the target cannot: put, service:lldpd, service:networking)"
+        in done.stderr
+    )
     for value in SECRETS.values():
         assert value not in done.stdout + done.stderr

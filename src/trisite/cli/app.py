@@ -21,6 +21,7 @@ from trisite import pipelines
 from trisite.cli import common
 from trisite.cli.common import DesignArg, LabName, err, load, note, out, print_table, say
 from trisite.cli.lab import lab_app
+from trisite.cli.progress import DeployProgress
 from trisite.drivers.files import write_tree
 from trisite.drivers.secrets import unresolved
 from trisite.drivers.site import SiteAccess
@@ -334,20 +335,17 @@ def deploy_command(
     time per target; steps the target cannot perform are listed, never skipped silently."""
     loaded = load(design)
 
-    def event(step: str, what: str, detail: str) -> None:
-        if what in ("done", "failed", "retrying", "not on this target"):
-            note(f"{step}: {what}{f' ({detail})' if detail else ''}")
-
-    deployment, outcome = pipelines.deploy_job(
-        loaded,
-        str(target),
-        lab=name,
-        saved_plan=plan_file,
-        unlock=force_unlock,
-        answers=Answers(frozenset(mark_done or ()), frozenset(redo or ())),
-        site=SiteAccess(known_hosts, ssh_key=ssh_key, bmc_ca=bmc_ca),
-        on_event=event,
-    )
+    with DeployProgress() as progress:
+        deployment, outcome = pipelines.deploy_job(
+            loaded,
+            str(target),
+            lab=name,
+            saved_plan=plan_file,
+            unlock=force_unlock,
+            answers=Answers(frozenset(mark_done or ()), frozenset(redo or ())),
+            site=SiteAccess(known_hosts, ssh_key=ssh_key, bmc_ca=bmc_ca),
+            on_event=progress,
+        )
     path, seconds = deployment.plan.critical_path(outcome.done)
     say(
         f"deployed {len(outcome.done)} steps on the {target} target in {outcome.wall_s:.1f} s "

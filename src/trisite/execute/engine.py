@@ -38,7 +38,16 @@ from trisite.plan.steps import Plan, Step
 from trisite.render import render
 from trisite.render.artifact import Artifact
 
-Event = Callable[[str, str, str], None]  # (step, what happened, detail)
+
+@dataclass(frozen=True)
+class StepEvent:
+    step: str
+    site: str  # "platform" for a step against the whole platform
+    what: str  # pending, started, done, failed, retrying, not on this target
+    detail: str = ""
+
+
+Event = Callable[[StepEvent], None]
 
 
 @dataclass(frozen=True)
@@ -121,11 +130,19 @@ def deploy(
             outcome = Outcome(run)
             outcome.not_on_target = [c.step for c in pending.changes if c.action == "not on this target"]
             outcome.skipped = [c.step for c in pending.changes if c.action == "unchanged"]
-            for step in outcome.not_on_target:
-                on_event(step, "not on this target", next(c.why for c in pending.changes if c.step == step))
+            for change in pending.changes:
+                if change.action == "not on this target":
+                    on_event(_event(deployment, change.step, change.action, change.why))
+            for step_id in sorted(todo):
+                on_event(_event(deployment, step_id, "pending"))
             _Walk(deployment, journal, outcome, on_event, answers).run(todo, workers)
             journal.end(run, "done")
     return outcome
+
+
+def _event(deployment: Deployment, step_id: str, what: str, detail: str = "") -> StepEvent:
+    step = deployment.plan.by_id.get(step_id)
+    return StepEvent(step_id, (step.site if step else None) or "platform", what, detail)
 
 
 class _Walk:
@@ -176,7 +193,7 @@ class _Walk:
         wanted = step.input_hash(self.d.artifacts)
         ran_before = self._ran_before(step)
         self.journal.record(self.outcome.run, step.id, wanted, "started")
-        self.on_event(step.id, "started", "")
+        self._say(step, "started")
         began = time.monotonic()
         try:
             lines = (
@@ -193,12 +210,12 @@ class _Walk:
             detail = self.d.secrets(str(exc))
             self.journal.record(self.outcome.run, step.id, wanted, "failed", detail=detail)
             self._log(step, [f"failed: {detail}"], time.monotonic() - began)
-            self.on_event(step.id, "failed", detail)
+            self._say(step, "failed", detail)
             raise ExecuteError(f"step {step.id}: {detail}", step=step.id) from None
         seconds = time.monotonic() - began
         self.journal.record(self.outcome.run, step.id, wanted, "done", seconds=seconds, observed=observed)
         self._log(step, lines, seconds)
-        self.on_event(step.id, "done", f"{seconds:.2f} s")
+        self._say(step, "done", f"{seconds:.2f} s")
         return seconds
 
     def _ran_before(self, step: Step) -> bool:
@@ -227,12 +244,13 @@ class _Walk:
             except TrisiteError as exc:
                 if attempt == attempts:
                     raise
-                self.on_event(
-                    step.id, "retrying", f"{self.d.secrets(str(exc))} (attempt {attempt} of {attempts})"
-                )
+                self._say(step, "retrying", f"{self.d.secrets(str(exc))} (attempt {attempt} of {attempts})")
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _say(self, step: Step, what: str, detail: str = "") -> None:
+        self.on_event(StepEvent(step.id, step.site or "platform", what, detail))
 
     def _log(self, step: Step, lines: list[str], seconds: float) -> None:
         """A log per step: what it did, redacted (the journal holds the facts, the log the story)."""

@@ -183,7 +183,9 @@ def _pydantic_problems(report: ProblemReport, exc: ValidationError) -> None:
 
 def _message(msg: str, kind: str) -> str:
     msg = re.sub(r"^(Value|Assertion) error, ", "", msg)
-    if kind == "string_pattern_mismatch" and "a-z0-9" in msg:
+    if kind == "string_pattern_mismatch" and "A-Za-z0-9_" in msg:  # operations.SecretRef.env
+        return "not a valid environment variable name: letters, digits and '_', not starting with a digit"
+    if kind == "string_pattern_mismatch" and "a-z0-9" in msg:  # types.Name
         return "not a valid name: lower-case letters, digits and '-', at most 63 characters"
     ip_kind = re.match(r"^ip_v[46]_(address|network|interface)$", kind)
     if ip_kind:  # IPv4 | IPv6 unions fail once per branch; say it once for both

@@ -14,6 +14,7 @@ import contextlib
 import posixpath
 import secrets
 import shlex
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, get_args
@@ -71,6 +72,7 @@ class SshDriver:
         self._accesses = dict(accesses)
         self._netns = netns
         self._loop: LoopThread | None = None
+        self._starting = threading.Lock()  # calls come from many threads: one of them starts the loop
         self._connections: dict[str, asyncssh.SSHClientConnection] = {}  # touched only on the loop's thread
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -113,8 +115,10 @@ class SshDriver:
         timeout: float,
     ) -> T:
         access = self._access(device)
-        if self._loop is None:
-            self._loop = LoopThread(f"ssh-{self._netns or 'here'}", self._netns)
+        with self._starting:  # two threads starting a loop each would share connections across loops
+            if self._loop is None:
+                self._loop = LoopThread(f"ssh-{self._netns or 'here'}", self._netns)
+            loop = self._loop
         budget = (
             timeout
             + access.timeout * access.attempts
@@ -122,7 +126,7 @@ class SshDriver:
             + MARGIN
         )
         try:
-            return self._loop.run(self._with_connection(access, work), budget)
+            return loop.run(self._with_connection(access, work), budget)
         except TimeoutError:
             raise DriverError(f"{device}: {what}: no answer within {timeout:g} s", device=device) from None
         except asyncssh.sftp.SFTPError as exc:

@@ -113,8 +113,15 @@ def double(twin: Twin, groups: list[list[Component]], workers: int = 1) -> tuple
     _FORKED_TWIN = twin
     size = -(-len(todo) // (workers * 4))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    # A Ctrl-C while the workers are being forked would leave some of them orphaned, blocked on the task
+    # queue and holding the terminal: the pool is made with SIGINT blocked, and the signal lands after.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        with mp.get_context("fork").Pool(workers, initializer=_ignore_interrupts) as pool:
+        pool = mp.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    try:
+        with pool:
             results = pool.map(_forked_chunk, chunks)
     finally:
         _FORKED_TWIN = None
@@ -129,6 +136,7 @@ def _ignore_interrupts() -> None:
     """A Ctrl-C reaches every process of the terminal's group: the parent stops the pool (and says so once);
     a worker that took it too would print its own traceback and leave the parent waiting for its chunk."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # inherited blocked from the parent
 
 
 def _forked_chunk(chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:

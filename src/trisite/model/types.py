@@ -12,9 +12,22 @@ NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 # Names become hostnames, namespace names and file names: DNS labels, lower case.
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="lower-case DNS label: a-z, 0-9 and '-'")]
 PortName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,31}$", description="interface name")]
-IPAddress = IPv4Address | IPv6Address
-IPNetwork = IPv4Network | IPv6Network
-IPInterface = IPv4Interface | IPv6Interface
+
+
+def _as_text(example: str) -> object:
+    """Addresses are written as text: pydantic would read `5` as 0.0.0.5 and `true` as 0.0.0.1."""
+
+    def check(value: object) -> object:
+        if isinstance(value, bool | int | float):
+            raise ValueError(f"an address is written as text, e.g. {example}")
+        return value
+
+    return BeforeValidator(check)
+
+
+IPAddress = Annotated[IPv4Address | IPv6Address, _as_text("198.18.1.10")]
+IPNetwork = Annotated[IPv4Network | IPv6Network, _as_text("198.18.1.0/24")]
+IPInterface = Annotated[IPv4Interface | IPv6Interface, _as_text("198.18.1.10/24")]
 # Private 2-byte and 4-byte ASNs are the norm in designs; any valid ASN is accepted.
 ASN = Annotated[int, Field(ge=1, le=4_294_967_294, description="autonomous system number")]
 Percent = Annotated[float, Field(gt=0, lt=100)]

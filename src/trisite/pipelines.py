@@ -17,8 +17,7 @@ from pathlib import Path
 from trisite.drivers.files import write_tree
 from trisite.drivers.lock import force_unlock
 from trisite.drivers.secrets import reveal, reveal_or_make
-from trisite.drivers.site import SiteAccess, site_target
-from trisite.drivers.targets import Target
+from trisite.drivers.targets import SiteAccess, Target
 from trisite.drivers.twin import TwinPlatform
 from trisite.errors import TrisiteError, UsageError
 from trisite.execute import engine
@@ -161,6 +160,9 @@ def open_target(
         finally:
             lab_session.record(lab, driver)
     elif kind == "site":
+        # The site drivers bring asyncssh and sushy (0.3 s to import): only a site deployment pays for them.
+        from trisite.drivers.site import site_target  # noqa: PLC0415
+
         state = STATE_ROOT / loaded.design.platform.name / "site"
         strict = _strict(loaded)
         target = site_target(loaded.design, render(loaded.design), state, strict, site or SiteAccess())

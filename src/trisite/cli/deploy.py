@@ -13,7 +13,7 @@ import typer
 from trisite import pipelines
 from trisite.cli.common import DesignArg, LabName, load, note, print_table, say
 from trisite.cli.progress import DeployProgress
-from trisite.drivers.site import SiteAccess
+from trisite.drivers.targets import SiteAccess
 from trisite.drivers.twin import estimates as twin_estimates
 from trisite.errors import UsageError
 from trisite.execute.engine import Answers

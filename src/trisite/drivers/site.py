@@ -13,29 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from trisite.drivers.protocols import CommandResult, ServiceAction
 from trisite.drivers.redfish import RedfishDriver, access_of
 from trisite.drivers.ssh import SshAccess, SshDriver
-from trisite.drivers.targets import Target
+from trisite.drivers.targets import SiteAccess, Target
 from trisite.errors import DriverError
 from trisite.model import Design, Index
 from trisite.render.artifact import Artifact
 
 MANAGEMENT_ZONES = ("mgmt", "oob")  # where a host is reached from the station, in this order
-
-
-@dataclass(frozen=True)
-class SiteAccess:
-    """How trisite reaches a real site."""
-
-    known_hosts: Path | None = None  # SSH to hosts (and their host keys checked against it); None: no SSH
-    ssh_user: str = "root"
-    ssh_key: Path | None = None  # none: ssh's own (the agent, ~/.ssh)
-    bmc_ca: Path | None = None  # the CA bundle of the BMCs' certificates; none: the system's
-    attempts: int = 3  # tries of an idempotent step that failed, before the deployment stops
 
 
 class NoDevices:

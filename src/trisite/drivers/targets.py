@@ -37,3 +37,14 @@ class Target:
         return frozenset(
             n for n in needs if n not in have and not (n.startswith("service:") and "service:*" in have)
         )
+
+
+@dataclass(frozen=True)
+class SiteAccess:
+    """How trisite reaches a real site."""
+
+    known_hosts: Path | None = None  # SSH to hosts (and their host keys checked against it); None: no SSH
+    ssh_user: str = "root"
+    ssh_key: Path | None = None  # none: ssh's own (the agent, ~/.ssh)
+    bmc_ca: Path | None = None  # the CA bundle of the BMCs' certificates; none: the system's
+    attempts: int = 3  # tries of an idempotent step that failed, before the deployment stops

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from trisite.drivers.protocols import CommandResult
 from trisite.drivers.targets import Target
 from trisite.errors import ExecuteError
 from trisite.execute.redact import Redactor
@@ -60,6 +61,12 @@ def _run(step: Step, ctx: StepContext) -> list[str]:
     return [" ".join(c) for c in step.run]
 
 
+def _last_line(result: CommandResult, ctx: StepContext) -> str:
+    """What a failed command said last (its error, as a rule), redacted."""
+    said = (result.stderr or result.stdout).strip().splitlines()
+    return ctx.secrets(said[-1]) if said else f"exit {result.returncode}"
+
+
 def _listed(step: Step, ctx: StepContext, key: str) -> list[dict[str, object]]:
     """The list under `key` of the step's rendered document (Redfish operations, API calls), secrets in."""
     document = json.loads(ctx.secrets.fill(ctx.artifacts[step.files[0]].content))
@@ -81,8 +88,7 @@ def _tool(step: Step, ctx: StepContext) -> list[str]:
     files = {path: ctx.secrets.fill(ctx.artifacts[path].content) for path in step.files}
     result = ctx.target.tools.run_tool(tool, unit, files)
     if result.returncode != 0:
-        last = (result.stderr or result.stdout).strip().splitlines()
-        raise ExecuteError(f"{tool} {unit}: {ctx.secrets(last[-1]) if last else 'failed'}", step=step.id)
+        raise ExecuteError(f"{tool} {unit}: {_last_line(result, ctx)}", step=step.id)
     return [f"{tool} {unit} with {len(files)} files"]
 
 

@@ -138,13 +138,17 @@ class RedfishBmc:
                     self._found = None  # discover again: the BMC may have restarted, its resources moved
                 raise
 
+        return self._retrying(what, attempt, lambda: self._after_reset(what, attempt))
+
+    def _retrying(self, what: str, attempt: Callable[[], T], when_silent: Callable[[], T]) -> T:
+        """`attempt` with the access's patience; a BMC that never answered is handed to `when_silent`."""
         try:
             return retried(attempt, self.access.patience, transient=_transient, sleep=self._sleep)
         except redfish_ops.UnfitError as exc:
             raise DriverError(f"{self._label}: {what}: {exc}", device=self.access.server) from None
         except sushy_errors.SushyError as exc:
             if _unanswered(exc):
-                return self._after_reset(what, attempt)
+                return when_silent()
             raise self._fail(what, exc) from None
         except OSError as exc:
             raise self._fail(what, exc) from None
@@ -164,18 +168,13 @@ class RedfishBmc:
             raise self._no_answer(
                 what, f", then Manager.Reset, and no answer within {self.access.reset_wait:g} s after it"
             )
-        try:
-            return retried(attempt, self.access.patience, transient=_transient, sleep=self._sleep)
-        except redfish_ops.UnfitError as exc:
-            raise DriverError(f"{self._label}: {what}: {exc}", device=self.access.server) from None
-        except sushy_errors.SushyError as exc:
-            if _unanswered(exc):
-                raise self._no_answer(
-                    what, f", then Manager.Reset and {self.access.patience.describe()}"
-                ) from None
-            raise self._fail(what, exc) from None
-        except OSError as exc:
-            raise self._fail(what, exc) from None
+
+        def give_up() -> T:
+            raise self._no_answer(
+                what, f", then Manager.Reset and {self.access.patience.describe()}"
+            ) from None
+
+        return self._retrying(what, attempt, give_up)
 
     def _reset_manager(self) -> bool:
         """One reset through Redfish, with the action the manager listed when it last answered."""

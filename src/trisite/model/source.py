@@ -34,6 +34,7 @@ PathKey = tuple[str | int, ...]
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
+_STR_TAG = "tag:yaml.org,2002:str"
 _Pair = tuple[Node, Node]
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
 
@@ -99,6 +100,8 @@ class _Builder:
                 items.append(self.build(child, (*path, index)))
             return items
         assert isinstance(node, ScalarNode)
+        if node.tag == _STR_TAG:  # most values: what the constructor would return, without its dispatch
+            return node.value
         try:
             return self.scalars.construct_object(node, deep=True)
         except yaml.YAMLError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -47,6 +47,19 @@ class Facts:
     engine_outage: dict[str, float] = field(default_factory=dict)  # oVirt -> hosted-engine outage (INF: down)
     pool_present: dict[str, frozenset[str]] = field(default_factory=dict)  # pool service -> members there
 
+    def overlaid(self, other: Facts, base: Facts) -> Facts:
+        """A copy of these facts with the entries `other` changed from `base` written over them."""
+        found = self.copy()
+        _overlay(found.placement, other.placement, base.placement)
+        _overlay(found.bgp_sessions, other.bgp_sessions, base.bgp_sessions)
+        _overlay(found.entry_sites, other.entry_sites, base.entry_sites)
+        _overlay(found.quorum_part, other.quorum_part, base.quorum_part)
+        _overlay(found.engine_outage, other.engine_outage, base.engine_outage)
+        _overlay(found.pool_present, other.pool_present, base.pool_present)
+        if other.site_graph != base.site_graph:
+            found.site_graph = other.site_graph
+        return found
+
     def copy(self) -> Facts:
         """A copy whose entries a scenario may overwrite without touching the all-up facts."""
         return Facts(
@@ -58,3 +71,12 @@ class Facts:
             dict(self.engine_outage),
             dict(self.pool_present),
         )
+
+
+V = TypeVar("V")
+
+
+def _overlay(mine: dict[str, V], theirs: dict[str, V], before: dict[str, V]) -> None:
+    for key, value in theirs.items():
+        if key not in before or before[key] != value:
+            mine[key] = value

@@ -17,7 +17,7 @@ from typing import Literal
 
 from trisite.model.components import Component
 from trisite.verify.guests import guests
-from trisite.verify.service import ServiceState
+from trisite.verify.service import Context, ServiceState
 from trisite.verify.twin import Twin
 
 Kind = Literal["n-1", "n-2", "site", "man"]
@@ -84,9 +84,12 @@ def classes(twin: Twin) -> list[list[Component]]:
 
 
 def _changes(twin: Twin, failed: frozenset[str]) -> dict[str, ServiceState]:
-    outcome = twin.evaluate(failed)
+    return _changed(twin, twin.evaluate(failed).services)
+
+
+def _changed(twin: Twin, services: dict[str, ServiceState]) -> dict[str, ServiceState]:
     hidden = {s.name for s in twin.specs if s.hidden}
-    return {n: s for n, s in outcome.services.items() if n not in hidden and s != twin.base.services[n]}
+    return {n: s for n, s in services.items() if n not in hidden and s != twin.base.services[n]}
 
 
 def single(twin: Twin, groups: list[list[Component]]) -> list[Scenario]:
@@ -107,10 +110,11 @@ def double(twin: Twin, groups: list[list[Component]], workers: int = 1) -> tuple
 
     With `workers` > 1 the pairs are shared among forked processes (the twin is pure: same answers)."""
     todo = list(pairs(groups))
+    each = _Singles(twin, {c for pair, _ in todo for c in pair})
     if workers <= 1 or len(todo) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-        return _double_chunk(twin, todo), len(todo)
-    global _FORKED_TWIN  # noqa: PLW0603 - handed to forked workers without pickling closures
-    _FORKED_TWIN = twin
+        return _double_chunk(each, todo), len(todo)
+    global _FORKED  # noqa: PLW0603 - handed to forked workers without pickling closures
+    _FORKED = each
     size = -(-len(todo) // (workers * 4))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     # A Ctrl-C while the workers are being forked would leave some of them orphaned, blocked on the task
@@ -124,12 +128,25 @@ def double(twin: Twin, groups: list[list[Component]], workers: int = 1) -> tuple
         with pool:
             results = pool.map(_forked_chunk, chunks)
     finally:
-        _FORKED_TWIN = None
+        _FORKED = None
     return [sc for chunk in results for sc in chunk], len(todo)
 
 
 PARALLEL_FROM = 5000
-_FORKED_TWIN: Twin | None = None
+
+
+class _Singles:
+    """Every component of the pairs evaluated alone, once: each pair is then built on its two sides."""
+
+    def __init__(self, twin: Twin, components: set[str]) -> None:
+        self.twin = twin
+        self.alone: dict[str, Context] = {c: twin.scenario(frozenset({c})) for c in sorted(components)}
+
+    def pair(self, first: str, second: str) -> dict[str, ServiceState]:
+        return _changed(self.twin, self.twin.combine(self.alone[first], self.alone[second]).services)
+
+
+_FORKED: _Singles | None = None
 
 
 def _ignore_interrupts() -> None:
@@ -140,14 +157,14 @@ def _ignore_interrupts() -> None:
 
 
 def _forked_chunk(chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:
-    assert _FORKED_TWIN is not None
-    return _double_chunk(_FORKED_TWIN, chunk)
+    assert _FORKED is not None
+    return _double_chunk(_FORKED, chunk)
 
 
-def _double_chunk(twin: Twin, chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:
+def _double_chunk(each: _Singles, chunk: list[tuple[tuple[str, str], int]]) -> list[Scenario]:
     kept: list[Scenario] = []
     for failed, weight in chunk:
-        changes = _changes(twin, frozenset(failed))
+        changes = each.pair(*failed)
         if any(s.status == "down" for s in changes.values()):
             kept.append(Scenario("n-2", failed, weight, changes))
     return kept

@@ -98,6 +98,28 @@ def test_impacted_only_evaluation_matches_a_full_recompute(twin: Twin) -> None:
         assert twin.evaluate(failed).services == twin.evaluate_all(failed).services, component.id
 
 
+def _every_pair_combines_as_evaluated(twin: Twin) -> int:
+    alone = {c.id: twin.scenario(frozenset({c.id})) for c in twin.components}
+    checked = 0
+    for i, first in enumerate(twin.components):
+        for second in twin.components[i + 1 :]:
+            failed = frozenset({first.id, second.id})
+            combined = twin.combine(alone[first.id], alone[second.id])
+            assert combined.services == twin.evaluate(failed).services, sorted(failed)
+            checked += 1
+    return checked
+
+
+def test_a_pair_built_on_its_two_sides_matches_its_evaluation(twin: Twin) -> None:
+    assert _every_pair_combines_as_evaluated(twin) > 7000
+
+
+@pytest.mark.slow
+def test_a_pair_built_on_its_two_sides_matches_its_evaluation_on_a_generated_design() -> None:
+    """Interchangeable servers, large pools and stretched networks: what the 2,000-server sweep meets."""
+    assert _every_pair_combines_as_evaluated(Twin(Design.model_validate(generate(40)))) > 12000
+
+
 def test_unknown_component_is_refused(twin: Twin) -> None:
     with pytest.raises(VerifyError, match="unknown component"):
         twin.evaluate(frozenset({"server:nope"}))

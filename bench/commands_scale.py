@@ -1,0 +1,94 @@
+"""`trisite validate` and `trisite verify` of the 2,000-server generated design, as commands, end to end.
+
+Baseline, measured in the same run on the same file: the same two commands of an earlier commit (by default
+9ca9097, the code when the hostile-input issue was filed), checked out in a temporary git worktree and run
+with the same interpreter and libraries. Each command runs `--repeat` times in turn with its baseline; the
+table shows every time, and the ratio of the medians (baseline / now: above 1 is faster now).
+Targets (issue 16): validate < 5 s, verify < 60 s on this machine (2 cores).
+
+    .venv/bin/python bench/commands_scale.py [--servers 2000] [--baseline 9ca9097] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from designgen import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"validate": 5.0, "verify": 60.0}
+TODAY = "2026-11-30"  # verify dates its end-of-life checks: the same day for both
+
+
+def command(name: str, design: Path) -> list[str]:
+    extra = ["--today", TODAY] if name == "verify" else []
+    return [sys.executable, "-m", "trisite", name, str(design), *extra]
+
+
+def timed(argv: list[str], src: Path) -> tuple[float, int]:
+    env = {**os.environ, "PYTHONPATH": str(src), "TRISITE_BMC_PASSWORD": "bench-only-secret"}
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, check=False, cwd=src.parent)  # noqa: S603
+    return time.perf_counter() - started, done.returncode
+
+
+def worktree(ref: str, where: Path) -> Path:
+    subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), ref],  # noqa: S607
+        check=True,
+        capture_output=True,
+    )
+    return where
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=2000)
+    parser.add_argument("--baseline", default="9ca9097", help="git ref of the code to compare with")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="trisite-bench-") as tmp:
+        design = Path(tmp) / f"gen{args.servers}.yaml"
+        design.write_text(yaml.safe_dump(generate(args.servers), sort_keys=False))
+        base = worktree(args.baseline, Path(tmp) / "baseline")
+        try:
+            report(design, base / "src", args.baseline, args.repeat)
+        finally:
+            subprocess.run(  # noqa: S603
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],  # noqa: S607
+                check=False,
+                capture_output=True,
+            )
+
+
+def report(design: Path, baseline_src: Path, ref: str, repeat: int) -> None:
+    print(f"{design.name}; load average {os.getloadavg()[0]:.2f}; baseline {ref}; {repeat} runs each\n")
+    print(f"| command | now (s) | baseline (s) | ratio | target | met |\n|{'---|' * 6}")
+    for name, target in TARGETS.items():
+        now, then = [], []
+        for _ in range(repeat):
+            for times, src in ((now, ROOT / "src"), (then, baseline_src)):
+                seconds, code = timed(command(name, design), src)
+                if code not in (0, 1):  # 1: findings at the failing severity, a normal verdict
+                    sys.exit(f"{name} from {src} exited {code}")
+                times.append(seconds)
+        ratio = statistics.median(then) / statistics.median(now)
+        met = max(now) < target
+        print(
+            f"| trisite {name} | {', '.join(f'{t:.1f}' for t in now)} | {', '.join(f'{t:.1f}' for t in then)} "
+            f"| {ratio:.2f}x | < {target:.0f} s | {'yes' if met else 'NO'} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -30,15 +30,16 @@ def _host_vars(ix: Index, name: str) -> dict[str, Any]:
 
 
 def _groups(entries: list[tuple[str, str | None, list[str], str]], ix: Index) -> dict[str, Any]:
+    """Each host's variables once, under `all`; the groups name their hosts (Ansible merges the two)."""
+    hosts: dict[str, Any] = {}
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": {}})
     for name, site, roles, layer in entries:
-        hostvars = _host_vars(ix, name)
-        if site:
-            groups[f"site_{site}"]["hosts"][name] = hostvars
-        for role in roles:
-            groups[f"role_{role.replace('-', '_')}"]["hosts"][name] = hostvars
-        groups[f"layer_{layer}"]["hosts"][name] = hostvars
-    return {"all": {"children": {k: dict(v) for k, v in sorted(groups.items())}}}
+        hosts[name] = _host_vars(ix, name) or None
+        names = [f"site_{site}"] if site else []
+        names += [f"role_{role.replace('-', '_')}" for role in roles] + [f"layer_{layer}"]
+        for group in names:
+            groups[group]["hosts"][name] = None
+    return {"all": {"hosts": hosts, "children": {k: dict(v) for k, v in sorted(groups.items())}}}
 
 
 def render(design: Design, ix: Index) -> list[Artifact]:

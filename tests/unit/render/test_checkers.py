@@ -166,6 +166,17 @@ def test_ansible_inventory_lists_every_host(tree: tuple[Path, list[Artifact]]) -
     hosts = {h for group in listed.values() if isinstance(group, dict) for h in group.get("hosts", [])}
     assert {"dc1-fw1", "dc3-sw2", "dc2-ceph1", "ra-ctl1", "vfw2"} <= hosts
     assert "dc2-ceph1" in listed["role_ceph"]["hosts"] and "dc2-ceph1" in listed["site_dc2"]["hosts"]
+    assert listed["_meta"]["hostvars"]["dc2-ceph1"]["ansible_host"] == "198.18.2.11"
+
+
+def test_no_yaml_file_carries_anchors(tree: tuple[Path, list[Artifact]]) -> None:
+    """A value written twice stays written twice: people read these files, and diff them."""
+    _, artifacts = tree
+    for artifact in artifacts:
+        if artifact.path.endswith((".yml", ".yaml")):
+            events = yaml.parse(artifact.content, Loader=yaml.SafeLoader)
+            anchored = [e for e in events if getattr(e, "anchor", None) or isinstance(e, yaml.AliasEvent)]
+            assert not anchored, f"{artifact.path}: {anchored[0]}"
 
 
 def test_cephadm_specs_pass_cephs_own_classes(tree: tuple[Path, list[Artifact]]) -> None:

@@ -1,10 +1,12 @@
-"""`trisite validate` and `trisite verify` of the 2,000-server generated design, as commands, end to end.
+"""`trisite validate`, `verify` and `render` of the 2,000-server generated design, as commands, end to end.
 
 Baseline, measured in the same run on the same file: the same two commands of an earlier commit (by default
 9ca9097, the code when the hostile-input issue was filed), checked out in a temporary git worktree and run
 with the same interpreter and libraries. Each command runs `--repeat` times in turn with its baseline; the
 table shows every time, and the ratio of the medians (baseline / now: above 1 is faster now).
-Targets (issue 16): validate < 5 s, verify < 60 s on this machine (2 cores).
+Targets: validate < 5 s, verify < 60 s (issue 16), render <= 8 s (issue 11) on this machine (2 cores).
+Below the table: the YAML emitter render uses (libyaml's, through PyYAML's CSafeDumper) against PyYAML's
+pure-Python one, on the same switch configurations, in this process.
 
     .venv/bin/python bench/commands_scale.py [--servers 2000] [--baseline 9ca9097] [--repeat 2]
 """
@@ -26,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from designgen import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"validate": 5.0, "verify": 60.0}
+TARGETS = {"validate": 5.0, "verify": 60.0, "render": 8.0}
 TODAY = "2026-11-30"  # verify dates its end-of-life checks: the same day for both
 
 
 def command(name: str, design: Path) -> list[str]:
-    extra = ["--today", TODAY] if name == "verify" else []
-    return [sys.executable, "-m", "trisite", name, str(design), *extra]
+    extra = {"verify": ["--today", TODAY], "render": ["-o", tempfile.mkdtemp(dir=design.parent)]}
+    return [sys.executable, "-m", "trisite", name, str(design), *extra.get(name, [])]
 
 
 def timed(argv: list[str], src: Path) -> tuple[float, int]:
@@ -63,6 +65,7 @@ def main() -> None:
         base = worktree(args.baseline, Path(tmp) / "baseline")
         try:
             report(design, base / "src", args.baseline, args.repeat)
+            dumpers(design)
         finally:
             subprocess.run(  # noqa: S603
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],  # noqa: S607
@@ -92,3 +95,29 @@ def report(design: Path, baseline_src: Path, ref: str, repeat: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def dumpers(design: Path) -> None:
+    """The switch configurations of the design, dumped by both emitters (same options as render's)."""
+    from trisite.model import Index, load_design  # noqa: PLC0415 - after the commands: they time their imports
+    from trisite.render import switches  # noqa: PLC0415
+    from trisite.render.engine import to_yaml  # noqa: PLC0415
+
+    loaded = load_design(design).design
+    texts = [a.content for a in switches.render(loaded, Index.of(loaded))]
+    data = [yaml.safe_load(t) for t in texts if not t.startswith("#!")]
+    data = [d for d in data if isinstance(d, dict | list)]
+    started = time.perf_counter()
+    for d in data:
+        to_yaml(d)
+    libyaml = time.perf_counter() - started
+    started = time.perf_counter()
+    for d in data:
+        yaml.dump(
+            d, Dumper=yaml.SafeDumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120
+        )
+    pure = time.perf_counter() - started
+    print(
+        f"\nYAML of {len(data)} switch configurations: libyaml {libyaml:.2f} s, pure Python {pure:.2f} s "
+        f"({pure / libyaml:.1f}x)"
+    )

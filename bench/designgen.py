@@ -138,6 +138,7 @@ def generate(servers: int) -> dict[str, Any]:
     parts = [_site(n + 1, site, per_site, n * per_site) for n, site in enumerate(SITES)]
     design: dict[str, Any] = {
         "platform": {"name": f"gen-{servers}", "domain": "example.net", "asn": 65010},
+        "versions": {"os": "rocky-9"},  # one OS Kayobe deploys, for the OpenStack region's hosts
         "secrets": {"bmc": {"env": "TRISITE_BMC_PASSWORD"}},
         "sites": [p["site"] for p in parts],
         "zones": [{"name": "mgmt"}, {"name": "oob"}, {"name": "backbone"}],

@@ -32,6 +32,7 @@ from trisite.errors import (
     UsageError,
 )
 from trisite.model import Design
+from trisite.model.secret_uses import secret_uses
 from trisite.render import render
 from trisite.report import campaign as campaign_report
 from trisite.report import verify_report
@@ -90,9 +91,11 @@ def validate(
     """Check a design: syntax, types, references, addresses. Exit 0 when valid, 1 when not."""
     loaded = load(design)
     if secrets:
-        problems = unresolved(loaded.design.secrets, loaded.base_dir, allowed=loaded.allowed)
-        for line in problems:
-            err.print(f"{design}: {line}", markup=False, soft_wrap=True)
+        d = loaded.design
+        problems = unresolved(d.secrets, loaded.base_dir, allowed=loaded.allowed, uses=secret_uses(d))
+        for problem in problems:
+            where = loaded.source.locate(problem.path)
+            err.print(f"{where}: {problem.message}", markup=False, soft_wrap=True)
         if problems:
             raise typer.Exit(EXIT_INVALID)
     d = loaded.design

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from secrets import token_urlsafe
 
@@ -16,6 +17,8 @@ from trisite.errors import SecretError
 from trisite.model.clip import SHOWN_PATH, shorten
 from trisite.model.confine import RefusedError, read_regular, resolve_inside, roots_of
 from trisite.model.operations import SecretRef
+from trisite.model.secret_uses import SecretUse
+from trisite.model.source import PathKey
 
 MAX_SECRET_BYTES = 64 * 1024  # an RSA-16384 private key in PEM is 12 KiB
 
@@ -59,17 +62,35 @@ def reveal_or_make(
 MIN_SECRET_CHARS = 8  # fewer is guessed in seconds, and cannot be told apart from ordinary words in logs
 
 
-def unresolved(secrets: dict[str, SecretRef], base_dir: Path, *, allowed: Sequence[Path] = ()) -> list[str]:
-    """One message per secret that cannot be read now, or is too short to be one (empty when all are fine)."""
+@dataclass(frozen=True)
+class SecretProblem:
+    path: PathKey  # where to point: the secret's declaration, or the place that hands it to a program
+    message: str
+
+
+def unresolved(
+    secrets: dict[str, SecretRef],
+    base_dir: Path,
+    *,
+    allowed: Sequence[Path] = (),
+    uses: Sequence[SecretUse] = (),
+) -> list[SecretProblem]:
+    """Each secret that cannot be read now, is too short to be one, or that a program it goes to (`uses`)
+    would refuse or cut: empty when all are fine. Messages name secrets and places, never values."""
     problems = []
+    values: dict[str, str] = {}
     for name, ref in sorted(secrets.items()):
+        where: PathKey = ("secrets", name)
         try:
-            value = reveal(name, ref, base_dir, allowed=allowed)
+            values[name] = value = reveal(name, ref, base_dir, allowed=allowed)
         except SecretError as exc:
-            problems.append(str(exc))
+            problems.append(SecretProblem(where, str(exc)))
             continue
         if len(value) < MIN_SECRET_CHARS:
-            problems.append(
-                f"secret '{name}': {len(value)} characters, too short (at least {MIN_SECRET_CHARS})"
-            )
+            message = f"secret '{name}': {len(value)} characters, too short (at least {MIN_SECRET_CHARS})"
+            problems.append(SecretProblem(where, message))
+    for use in uses:
+        refused = use.consumer.refuses(values[use.secret]) if use.secret in values else None
+        if refused is not None:
+            problems.append(SecretProblem(use.path, f"secret '{use.secret}': {refused}"))
     return problems

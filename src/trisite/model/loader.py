@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from trisite.errors import DesignError, Problem
-from trisite.model import crossref, crossref_policy, crossref_services
+from trisite.model import crossref, crossref_policy, crossref_services, crossref_support
 from trisite.model.clip import clipped, quoted_key
 from trisite.model.confine import inside as confine_inside
 from trisite.model.confine import lexically_inside, outside_hint, roots_of
@@ -56,6 +56,7 @@ CHECKS = (
     crossref_services.check_openstack,
     crossref_services.check_kubernetes,
     crossref_services.check_operations,
+    crossref_support.check_supported,
 )
 
 

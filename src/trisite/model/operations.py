@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from trisite.model.network import Flow
 from trisite.model.types import IPAddress, IPNetwork, Name, Strict
@@ -151,6 +151,26 @@ class BackupJob(Strict):
     retention: Retention = Retention()
     repository_key: Name = Field(description="name of a secret: the repository password")
     max_age_h: int = Field(default=26, ge=1, description="alert when the newest backup is older")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        for text, (name, low, high) in zip(value.split(), CRON_FIELDS, strict=True):
+            if text == "*":
+                continue
+            for item in text.split(","):
+                if not item.isdigit():
+                    raise ValueError(
+                        f"{name} '{item}': write '*' or numbers separated by commas (ranges, steps and names "
+                        "are not turned into systemd timers)"
+                    )
+                if not low <= int(item) <= high:
+                    raise ValueError(f"{name} {item} is outside {low}-{high}")
+        return value
+
+
+# The five fields of a cron schedule, each with its range (weekday 0 and 7 are Sunday).
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 7))
 
 
 class TemporaryRoute(Strict):

@@ -13,7 +13,7 @@ from trisite.model import Design, Index
 from trisite.model.devices import Switch
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
-from trisite.render.switchports import PortPlan, plan
+from trisite.render.switchports import PortPlan, plan, plugged_ports
 
 JUMBO = 9216
 
@@ -98,8 +98,9 @@ def _lldpd(switch: Switch) -> str:
 
 def render(design: Design, ix: Index) -> list[Artifact]:
     found = []
+    plugged = plugged_ports(design)
     for sw in design.switches:
-        ports = plan(design, ix, sw)
+        ports = plan(design, ix, sw, plugged)
         base = f"{sw.site}/{sw.name}"
         found.append(
             Artifact(

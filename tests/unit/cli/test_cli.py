@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,44 @@ def test_validate_secrets_reports_unset_variables(cli: Cli, monkeypatch: pytest.
     monkeypatch.setenv("TRISITE_BMC_PASSWORD", "not-printed")
     result = cli("validate", "--secrets", str(EXAMPLES / "minimal" / "design.yaml"))
     assert result.code == 0 and "not-printed" not in result.output
+
+
+REFERENCE_SECRETS = {
+    "TRISITE_BMC_PASSWORD": "bmc-password-ok",
+    "TRISITE_BGP_MD5": "bgp-md5-one-word",
+    "TRISITE_CARP_PASS": "carp-pass-20-chars!!",
+    "TRISITE_VPN_PSK": "a-pre-shared-key",
+    "TRISITE_RESTIC_PASSWORD": "restic-password",
+}
+
+
+def test_validate_secrets_refuses_what_their_programs_would_cut_or_break(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shutil.copytree(EXAMPLES / "three-sites", tmp_path / "ref")
+    (tmp_path / "ref" / "secrets").mkdir()
+    (tmp_path / "ref" / "secrets" / "vpn-admin.key").write_text(
+        "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+    )
+    design = str(tmp_path / "ref" / "design.yaml")
+    for name, value in REFERENCE_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    assert cli("validate", "--secrets", design).code == 0
+    monkeypatch.setenv("TRISITE_CARP_PASS", "carp-pass-of-21-chars")
+    monkeypatch.setenv("TRISITE_BGP_MD5", "two words")
+    result = cli("validate", "--secrets", design)
+    assert result.code == 1
+    lines = result.stderr.strip().splitlines()
+    dc1 = str(tmp_path / "ref" / "dc1.yaml")
+    assert any(
+        line.startswith(f"{dc1}:61:") and "secret 'carp-pass': 21 characters, ucarp takes at most 20" in line
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(f"{dc1}:21:") and "secret 'bgp-md5': FRR cannot take a space in it" in line
+        for line in lines
+    ), lines
+    assert "two words" not in result.output and "21-chars" not in result.output
 
 
 def test_show_has_site_and_layer_tables(cli: Cli) -> None:

@@ -15,6 +15,7 @@ from tests.conftest import EXAMPLES
 from tests.unit.model.test_mutants import unlocated
 from trisite.errors import DesignError
 from trisite.model import load_design
+from trisite.render import render
 
 MINIMAL: dict[str, Any] = yaml.safe_load((EXAMPLES / "minimal" / "design.yaml").read_text(encoding="utf-8"))
 LINE = re.compile(r"^\S+?(:\d+:\d+)?: ")
@@ -39,13 +40,15 @@ values = st.recursive(
 
 def _check(path: Path) -> None:
     try:
-        load_design(path)
+        loaded = load_design(path)
     except DesignError as exc:
         lines = str(exc).splitlines()
         assert lines, "a DesignError always says something"
         for line in lines:
             assert LINE.match(line), line
         assert unlocated(lines, path.parent) == []
+    else:
+        render(loaded.design)  # what validates renders: a RenderError here is a check validate lacks
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

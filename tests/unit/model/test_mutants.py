@@ -1,5 +1,5 @@
 """Seeded mutants of the reference design: loading answers with a design or located one-line errors, within
-10 s and 1 GiB per mutant; valid mutants also go through verify and render without a traceback.
+10 s and 1 GiB per mutant; valid mutants also go through verify and render without a traceback, and render refuses none of them.
 
 Each mutant runs in a worker process (two of them) with an address-space limit and an alarm, so a runaway
 is caught and reported instead of taking the test run with it. Mutant N of a seed is always the same; write
@@ -27,7 +27,7 @@ from types import FrameType
 import pytest
 
 from tests.unit.model import test_mutations as mutations
-from trisite.errors import DesignError, TrisiteError
+from trisite.errors import DesignError, RenderError, TrisiteError
 
 SEED = 20260101
 FAST, FULL = 100, 1600
@@ -48,7 +48,7 @@ KNOWN_ELSEWHERE: dict[tuple[str, str, str], str] = {}
 class Outcome:
     number: int
     kinds: list[str]
-    status: str  # valid, refused, crash, timeout, memory, unlocated
+    status: str  # valid, refused, crash, timeout, memory, unlocated, render-refused
     seconds: float
     peak_mib: int
     detail: list[str] = field(default_factory=list)
@@ -125,6 +125,8 @@ def _exercise(design: Path, folder: Path) -> tuple[str, list[str]]:
     ):
         try:
             call()
+        except RenderError as exc:  # validate said yes, render says no: validate must refuse it, located
+            return "render-refused", [f"{stage}: {exc}"]
         except TrisiteError as exc:
             return "refused", [f"{stage}: {exc}"]
         except (_Timeout, MemoryError):

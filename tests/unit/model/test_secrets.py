@@ -27,8 +27,9 @@ def test_missing_secrets_are_named_not_shown(monkeypatch: pytest.MonkeyPatch, tm
     with pytest.raises(SecretError, match="TS_ABSENT is not set"):
         reveal("bmc", SecretRef(env="TS_ABSENT"), tmp_path)
     problems = unresolved({"a": SecretRef(env="TS_ABSENT"), "b": SecretRef(file=Path("nope"))}, tmp_path)
-    assert problems[0] == "secret 'a': environment variable TS_ABSENT is not set"
-    assert problems[1].startswith("secret 'b': cannot read ")
+    assert problems[0].message == "secret 'a': environment variable TS_ABSENT is not set"
+    assert problems[1].message.startswith("secret 'b': cannot read ")
+    assert [p.path for p in problems] == [("secrets", "a"), ("secrets", "b")]
 
 
 def test_secret_ref_needs_exactly_one_source() -> None:

@@ -1,0 +1,73 @@
+"""What the renderers support: a design that validates renders.
+
+Each combination the model can express but `render` has no configuration for is refused here, at load time,
+with the file and line of the field, instead of as a RenderError after `validate` said the design was valid.
+"""
+
+from __future__ import annotations
+
+from trisite.model.crossref import Checks
+from trisite.model.source import PathKey
+
+# Host operating systems Kayobe deploys OpenStack on, as the design names them -> (distribution, release).
+KAYOBE_HOST_OS = {
+    "rocky-9": ("rocky", "9"),
+    "ubuntu-22.04": ("ubuntu", "jammy"),
+    "ubuntu-24.04": ("ubuntu", "noble"),
+}
+# (kind, technology) of the VPN links render has a configuration for.
+RENDERED_VPN = {("admin", "wireguard"): "WireGuard", ("site-to-site", "ipsec"): "strongSwan"}
+RENDERED_BACKUP_TOOLS = ("restic",)
+RENDERED_BACKUP_SOURCES = ("files", "ceph-rbd", "database", "etcd")
+
+
+def check_supported(c: Checks) -> None:
+    _openstack_host_os(c)
+    for i, link in enumerate(c.d.vpn):
+        if (link.kind, link.technology) not in RENDERED_VPN:
+            c.r.add(
+                ("vpn", i, "technology"),
+                f"{link.kind} links over {link.technology} are not rendered",
+                "use wireguard for admin access and ipsec between sites",
+            )
+    for i, job in enumerate(c.d.backups):
+        if job.tool not in RENDERED_BACKUP_TOOLS:
+            c.r.add(("backups", i, "tool"), f"{job.tool} jobs are not rendered", "use restic")
+        if job.source.kind not in RENDERED_BACKUP_SOURCES:
+            c.r.add(
+                ("backups", i, "source", "kind"),
+                f"{job.source.kind} backups are not rendered",
+                "back the VMs' disks up with a ceph-rbd job on their pool",
+            )
+
+
+def _openstack_host_os(c: Checks) -> None:
+    """Kayobe deploys one host OS per region: every controller, compute and network node runs it."""
+    for i, region in enumerate(c.d.openstack):
+        systems: dict[str, list[str]] = {}
+        for host in dict.fromkeys([*region.controllers, *region.computes, *region.network_nodes]):
+            device = c.ix.hosts.get(host)
+            systems.setdefault(getattr(device, "os", None) or c.d.versions.os, []).append(host)
+        unsupported = sorted(set(systems) - set(KAYOBE_HOST_OS))
+        if unsupported:
+            os = unsupported[0]
+            c.r.add(
+                _os_path(c, systems[os][0]),
+                f"openstack[{region.name}] runs on {systems[os][0]}, whose OS {os} Kayobe does not deploy",
+                f"use one of {', '.join(KAYOBE_HOST_OS)}",
+            )
+        elif len(systems) > 1:
+            c.r.add(
+                ("openstack", i),
+                f"openstack[{region.name}]: its hosts run {', '.join(sorted(systems))}; Kayobe needs one OS",
+                "give the region's hosts the same os",
+            )
+
+
+def _os_path(c: Checks, host: str) -> PathKey:
+    """The `os` field that decides a host's OS: its own, else `versions.os`."""
+    for section in ("servers", "vms"):
+        for i, device in enumerate(getattr(c.d, section)):
+            if device.name == host and device.os:
+                return (section, i, "os")
+    return ("versions", "os")

@@ -20,9 +20,17 @@ def headline(report: VerifyReport) -> str:
     worst = max(
         (a for a in report.availability if a.counts_for_verdict), key=lambda a: a.downtime_s, default=None
     )
-    verdict = "meets" if report.meets_target else "MISSES"
     figure = f"; worst service {worst.service}: {worst.downtime_s:.0f} s a year" if worst else ""
     counts = {s: sum(f.severity == s for f in report.findings) for s in ("critical", "warning", "info")}
+    if report.meets_target:
+        verdict = "meets"
+    else:
+        over, reasons = len(report.over_budget), []
+        if over:
+            reasons.append(f"{over} service{'s' if over > 1 else ''} over the budget")
+        if counts["critical"]:
+            reasons.append(f"{counts['critical']} critical finding{'s' if counts['critical'] > 1 else ''}")
+        verdict = f"MISSES ({' and '.join(reasons)})"
     return (
         f"{d.name}: {verdict} the {d.availability_target} % target ({report.budget_s:.0f} s a year){figure}. "
         f"Findings: {counts['critical']} critical, {counts['warning']} warning, {counts['info']} info. "
@@ -143,6 +151,7 @@ def to_dict(report: VerifyReport) -> dict[str, Any]:
         "target_percent": report.design.platform.availability_target,
         "budget_s": round(report.budget_s, 1),
         "meets_target": report.meets_target,
+        "misses_because": report.misses_because,
         "findings": [
             {
                 "rule": f.rule,

@@ -162,7 +162,8 @@ def _ceph_mons(design: Design, topology: Topology) -> list[Finding]:
             continue
         per_site = Counter(topology.ix.site_of(m) for m in cluster.mons)
         layout = "/".join(str(per_site[s.name]) for s in design.sites)
-        heavy = [s for s, n in per_site.items() if s and n >= len(cluster.mons) // 2 + 1]
+        # A site whose loss leaves fewer MONs than a majority: 2 of 3, but also either site of 2/2.
+        heavy = [s for s, n in per_site.items() if s and len(cluster.mons) - n < len(cluster.mons) // 2 + 1]
         if heavy:
             found.append(
                 Finding(

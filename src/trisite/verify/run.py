@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from trisite.model import Design
 from trisite.model.source import SourceMap
-from trisite.verify import rules_design, rules_flows, rules_sweep, rules_versions, sweep
+from trisite.verify import rules_design, rules_flows, rules_quorum, rules_sweep, rules_versions, sweep
 from trisite.verify.availability import DISASTERS, ServiceAvailability, analytic, monte_carlo
 from trisite.verify.findings import Finding
 from trisite.verify.reliability import budget_s
@@ -40,8 +40,22 @@ class VerifyReport:
         return budget_s(self.design)
 
     @property
+    def over_budget(self) -> list[ServiceAvailability]:
+        return [a for a in self.availability if a.counts_for_verdict and a.downtime_s > self.budget_s]
+
+    @property
+    def misses_because(self) -> list[str]:
+        """Why the design does not meet its target: services over the budget, and each critical finding (a
+        flaw that can stop a service whatever the probabilities say). Empty when it meets it."""
+        return [
+            *(f"{a.service}: {a.downtime_s:.0f} s a year" for a in self.over_budget),
+            *(f"{f.rule} {f.subject}" for f in self.findings if f.severity == "critical"),
+        ]
+
+    @property
     def meets_target(self) -> bool:
-        return all(a.downtime_s <= self.budget_s for a in self.availability if a.counts_for_verdict)
+        """One verdict for the headline, the JSON and the exit code (a critical finding exits 1 by default)."""
+        return not self.misses_because
 
 
 def verify(
@@ -72,6 +86,7 @@ def verify(
 
     findings = [
         *rules_design.check(design, twin.topology),
+        *rules_quorum.check(design, twin.topology),
         *rules_flows.check(design),
         *rules_versions.check(design, today),
         *rules_sweep.spof(singles),

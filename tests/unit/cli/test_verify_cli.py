@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from tests.conftest import EXAMPLES
@@ -22,11 +23,12 @@ def test_json_schema_is_stable(cli: Cli) -> None:
         "target_percent",
         "budget_s",
         "meets_target",
+        "misses_because",
         "findings",
         "sweeps",
         "availability",
     }
-    assert doc["schema"] == 1 and doc["meets_target"] is True
+    assert doc["schema"] == 1 and doc["meets_target"] is True and doc["misses_because"] == []
     assert set(doc["sweeps"]) == {"components", "classes", "single", "sites", "man_cuts", "double"}
     site = doc["sweeps"]["sites"][0]
     assert site["failed"] == ["site:dc1"]
@@ -61,3 +63,26 @@ def test_rich_view_says_what_survives(cli: Cli) -> None:
     assert result.code == 0
     assert "meets the 99.999 % target" in result.output
     assert "Site losses" in result.output and "Single failures (N-1)" in result.output
+
+
+def test_headline_json_and_exit_code_give_one_verdict(cli: Cli, tmp_path: Path) -> None:
+    """A quorum on one site is within the availability budget (its VMs restart elsewhere) yet a critical flaw:
+    the headline said "meets the target" above the finding that said otherwise."""
+    flawed = tmp_path / "design"
+    shutil.copytree(EXAMPLES / "three-sites", flawed)
+    text = (flawed / "design.yaml").read_text(encoding="utf-8")
+    old = "{name: k8s-cp2, cluster: main, preferred_host: dc2-virt2,"
+    assert text.count(old) == 1
+    (flawed / "design.yaml").write_text(
+        text.replace(old, old.replace("dc2-virt2", "dc1-virt1")), encoding="utf-8"
+    )
+    args = ["verify", str(flawed / "design.yaml"), "--today", "2026-11-25", "--no-double"]
+    rich = cli(*args)
+    assert rich.code == 1
+    assert "MISSES (1 critical finding) the 99.999 % target" in rich.output, rich.output
+    doc = json.loads(cli(*args, "--format", "json").stdout)
+    assert doc["meets_target"] is False
+    assert doc["misses_because"] == ["QUORUM-SPREAD kubernetes[core].etcd"]
+    assert not [
+        a for a in doc["availability"] if a["counts_for_verdict"] and a["downtime_s"] > doc["budget_s"]
+    ]

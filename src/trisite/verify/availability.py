@@ -74,6 +74,9 @@ def analytic(
             explained = name in single_down.get(a, set()) or name in single_down.get(b, set())
             if not explained and not (a in own[name] and b in own[name]):
                 structural[name] = structural.get(name, 0.0) + sc.weight * u[a] * u[b]
+    for name, st in twin.base.services.items():
+        if st.status == "down":  # down with everything up (a pool that never reaches min_size): all year
+            structural[name], transient[name] = 1.0, 0.0
     return [
         ServiceAvailability(
             s.name,

@@ -70,7 +70,10 @@ def _pool(twin: TwinView, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
     deps = union(twin.host_deps(h) for h in cluster.osd_hosts) | union(
         twin.topology.network_components(n) for n in nets
     )
-    tolerated = pool.size - pool.min_size
+    copies, per_domain = _placement(cluster, pool, len(set(domains.values())))
+    tolerated = (copies - pool.min_size) // per_domain  # failed domains a PG survives
+    if cluster.stretch is not None and copies > per_domain:
+        tolerated = max(tolerated, 1)  # degraded stretch mode: one data site keeps serving (min_size 1)
     grace, down_out = float(cluster.timers.heartbeat_grace_s), cluster.timers.down_out_interval_s
 
     def evaluate(ctx: Context) -> ServiceState:
@@ -78,21 +81,20 @@ def _pool(twin: TwinView, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
         part = ctx.facts.quorum_part.get(cluster.name)
         if mons.status == "down" or part is None:
             return ServiceState("down", INF, "no MON quorum")
+        if tolerated < 0:
+            return ServiceState(
+                "down",
+                INF,
+                f"{copies} {pool.failure_domain}s hold OSDs: PGs never reach min_size {pool.min_size}",
+            )
         # An OSD serves when its host reaches the quorum's side of the public network (and the cluster one).
         serving = {
             h
             for h in cluster.osd_hosts
             if part in twin.presence(ctx, h, net) and _on_cluster_net(twin, ctx, h, cluster)
         }
-        all_domains = set(domains.values())
-        if len(all_domains) < pool.size:
-            return ServiceState(
-                "degraded",
-                mons.outage_s,
-                f"only {len(all_domains)} {pool.failure_domain}s for size {pool.size}",
-            )
         hit = {domains[h] for h in cluster.osd_hosts if h not in serving}
-        if len(hit) > tolerated:
+        if len(hit) > tolerated:  # some PG has its copies in the failed domains
             return ServiceState(
                 "down",
                 INF,
@@ -105,12 +107,24 @@ def _pool(twin: TwinView, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
             if hit
             else "all copies reachable"
         )
-
-        return state(outage, degraded=bool(hit) or mons.status == "degraded", detail=detail)
+        if copies < pool.size:
+            detail += f"; only {copies} {pool.failure_domain}s for size {pool.size}"
+        undersized = copies < pool.size
+        return state(outage, degraded=bool(hit) or undersized or mons.status == "degraded", detail=detail)
 
     return ServiceSpec(
         f"ceph/{cluster.name}/pool/{pool.name}", "storage", deps, (f"ceph/{cluster.name}/mons",), evaluate
     )
+
+
+def _placement(cluster: CephCluster, pool: CephPool, domains: int) -> tuple[int, int]:
+    """(copies a PG really holds, copies in each failure domain). CRUSH puts one copy per failure domain, so
+    with fewer domains than `size` a PG holds that many copies only; stretch mode's rule puts size/2 copies in
+    each of its two data sites."""
+    if cluster.stretch is not None and domains:
+        per_domain = max(1, pool.size // domains)
+        return min(pool.size, per_domain * domains), per_domain
+    return min(pool.size, domains), 1
 
 
 def _on_cluster_net(twin: TwinView, ctx: Context, host: str, cluster: CephCluster) -> bool:

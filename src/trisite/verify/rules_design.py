@@ -9,6 +9,7 @@ import networkx as nx
 
 from trisite.model import Design, Index
 from trisite.model.devices import Firewall, Server
+from trisite.model.services import CephCluster, CephPool
 from trisite.model.types import format_speed, split_endpoint
 from trisite.verify.findings import Finding, Severity
 from trisite.verify.reliability import budget_s, failures_per_year, rates
@@ -184,6 +185,7 @@ def _ceph_pools(design: Design, topology: Topology) -> list[Finding]:
         sites = {topology.ix.site_of(h) for h in cluster.osd_hosts}
         for j, pool in enumerate(cluster.pools):
             subject, path = f"ceph[{cluster.name}].pools[{pool.name}]", ("ceph", i, "pools", j)
+            found += _pool_sizes(topology.ix, cluster, pool, subject, path)
             if len(sites) > 1 and pool.failure_domain != "datacenter" and cluster.stretch is None:
                 found.append(
                     Finding(
@@ -197,6 +199,51 @@ def _ceph_pools(design: Design, topology: Topology) -> list[Finding]:
                     )
                 )
     return found
+
+
+def _pool_sizes(
+    ix: Index, cluster: CephCluster, pool: CephPool, subject: str, path: tuple[str | int, ...]
+) -> list[Finding]:
+    """What size and min_size mean once CRUSH has placed the copies on the failure domains there are."""
+    if cluster.stretch is not None:
+        return []  # stretch mode sets its own sizes (4 and 2, 1 on a site loss)
+    domains = {d for h in cluster.osd_hosts for d in _crush_domains(ix, h, pool.failure_domain)}
+    found = []
+    if len(domains) < pool.size:
+        inactive = len(domains) < pool.min_size
+        found.append(
+            Finding(
+                "CEPH-POOL-UNDERSIZED",
+                "critical" if inactive else "warning",
+                subject,
+                f"size {pool.size} over {len(domains)} {pool.failure_domain}s holding OSDs: each PG holds "
+                f"{len(domains)} copies"
+                + (f", fewer than min_size {pool.min_size}: the pool never accepts I/O" if inactive else ""),
+                f"add OSD hosts in another {pool.failure_domain}, or lower size to {len(domains)}",
+                (*path, "size"),
+            )
+        )
+    if pool.min_size == 1 and pool.size > 1:
+        found.append(
+            Finding(
+                "CEPH-POOL-MIN-SIZE-1",
+                "critical",
+                subject,
+                "min_size 1 acknowledges writes that one copy holds: a failure during recovery loses them",
+                "min_size 2 with size 3 (one copy per site)",
+                (*path, "min_size"),
+            )
+        )
+    return found
+
+
+def _crush_domains(ix: Index, host: str, level: str) -> set[str]:
+    """The CRUSH buckets of `level` a host's OSDs fall in (one per OSD disk at level osd)."""
+    server = ix.hosts[host]
+    site, rack = getattr(server, "site", "?"), getattr(server, "rack", "?")
+    if level == "osd":
+        return {f"{host}/{d.name}" for d in getattr(server, "disks", []) if d.use == "osd"}
+    return {{"datacenter": site, "rack": f"{site}/{rack}"}.get(level, host)}
 
 
 def _vhid_shared_vlan(design: Design, _: Topology) -> list[Finding]:

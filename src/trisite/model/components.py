@@ -1,6 +1,7 @@
 """The things that fail, and their ids: a shared view for verify (the twin), the lab and prove.
 
-Ids are stable strings (`server:dc1-ceph1`, `cable:dc1-ceph1:eno1|dc1-sw1:swp3`, `feed:dc1/a`), so that
+Ids are stable strings (`server:dc1-ceph1`, `cable:dc1-ceph1:eno1|dc1-sw1:swp3`, `feed:dc1/a`, a shared risk
+`risk:conduit-north`), so that
 findings and sweep results can be compared across runs and designs, and a lab cut names what the twin failed.
 """
 
@@ -50,4 +51,21 @@ def enumerate_components(design: Design) -> list[Component]:
     found += [Component(f"man:{m.name}", "man-link", None) for m in design.man_links]
     found += [Component(f"uplink:{u.name}", "uplink", u.site) for u in design.uplinks]
     found += [Component(f"operator:{o.name}", "operator", None) for o in design.operators]
+    found += [Component(risk, "risk", None) for risk in risk_groups(design)]
+    return found
+
+
+def risk_groups(design: Design) -> dict[str, tuple[str, ...]]:
+    """Each shared risk and the ids of what fails with it: the design's `risks`, plus the ones it implies —
+    MAN links of one carrier (`carrier:NAME`), operators with one AS number (`asn:N`)."""
+    found = {f"risk:{r.name}": tuple(dict.fromkeys(r.members)) for r in design.risks}
+    carriers: dict[str, list[str]] = {}
+    for m in design.man_links:
+        if m.carrier:
+            carriers.setdefault(m.carrier, []).append(f"man:{m.name}")
+    found |= {f"carrier:{name}": tuple(links) for name, links in carriers.items() if len(links) > 1}
+    asns: dict[int, list[str]] = {}
+    for o in design.operators:
+        asns.setdefault(int(o.asn), []).append(f"operator:{o.name}")
+    found |= {f"asn:{asn}": tuple(ops) for asn, ops in asns.items() if len(ops) > 1}
     return found

@@ -128,6 +128,7 @@ def check_names(c: Checks) -> None:
         "vpn",
         "dns",
         "backups",
+        "risks",
     ):
         items = getattr(d, section)
         c.r.unique((((section, i, "name"), x.name) for i, x in enumerate(items)), section.rstrip("s"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from trisite.model.components import enumerate_components
 from trisite.model.crossref import ENDPOINT_KINDS, HOST_KINDS, Checks
 from trisite.model.network import Flow
 from trisite.model.source import PathKey
@@ -118,3 +119,19 @@ def check_vpn(c: Checks) -> None:
         for j, name in enumerate(link.allowed):
             c.ref((*path, "allowed", j), name, ("zone", "network", "group"), "zone, network or group")
         c.secret((*path, "key"), link.key)
+
+
+def check_risks(c: Checks) -> None:
+    """A shared risk lists things that fail: component ids of the design, each once, none a risk itself."""
+    known = {comp.id for comp in enumerate_components(c.d) if comp.kind != "risk"}
+    for i, risk in enumerate(c.d.risks):
+        seen: set[str] = set()
+        for j, member in enumerate(risk.members):
+            path: PathKey = ("risks", i, "members", j)
+            if member in seen:
+                c.r.add(path, f"'{member}' is listed twice")
+            elif member.startswith(("risk:", "carrier:", "asn:")):
+                c.r.add(path, f"'{member}' is a shared risk: list its members instead")
+            else:
+                c.in_set(path, member, known, "component", " (ids like man:NAME, site:NAME, feed:SITE/FEED)")
+            seen.add(member)

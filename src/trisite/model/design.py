@@ -18,7 +18,7 @@ from trisite.model.operations import (
     VpnLink,
 )
 from trisite.model.services import CephCluster, KubernetesCluster, OpenStackRegion, Ovirt
-from trisite.model.site import ManLink, Operator, PublicPrefix, Site, Uplink
+from trisite.model.site import ManLink, Operator, PublicPrefix, SharedRisk, Site, Uplink
 from trisite.model.types import ASN, Name, Percent, Strict
 
 
@@ -45,6 +45,9 @@ class Design(Strict):
     uplinks: list[Uplink] = []
     public_prefixes: list[PublicPrefix] = []
     man_links: list[ManLink] = []
+    risks: list[SharedRisk] = Field(
+        default=[], description="components that fail together (one conduit, building, carrier, power source)"
+    )
     routing: InterSiteRouting = InterSiteRouting()
     firewalls: list[Firewall] = Field(min_length=1)
     ha_groups: list[HaGroup] = []

@@ -51,6 +51,7 @@ CHECKS = (
     crossref_policy.check_ha_groups,
     crossref_policy.check_flows,
     crossref_policy.check_vpn,
+    crossref_policy.check_risks,
     crossref_services.check_ceph,
     crossref_services.check_ovirt,
     crossref_services.check_openstack,

@@ -220,6 +220,7 @@ ComponentClass = Literal[
     "site",
     "bmc",
     "vm",
+    "risk",  # a shared risk: its members fail together
 ]
 
 

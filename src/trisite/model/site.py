@@ -37,7 +37,9 @@ class ManLink(Strict):
     b: Endpoint
     speed: Mbps
     mtu: int = Field(default=1500, ge=576, le=9216)
-    carrier: str = ""
+    carrier: str = Field(
+        default="", description="who provides the fibre: links of one carrier are one shared risk for verify"
+    )
     length_km: float | None = Field(default=None, gt=0)
 
 
@@ -102,3 +104,17 @@ class PublicPrefix(Strict):
     name: Name
     prefix: IPNetwork
     announce: list[Announcement] = Field(min_length=1)
+
+
+class SharedRisk(Strict):
+    """Components that fail together: two fibres in one conduit, two sites in one building or on one power
+    source, one carrier or operator behind several links. Verify fails them as one."""
+
+    name: Name
+    kind: Literal["conduit", "building", "carrier", "operator", "power", "other"] = "other"
+    members: list[str] = Field(
+        min_length=2,
+        description="what fails with it, as component ids: man:NAME, uplink:NAME, operator:NAME, site:NAME, "
+        "feed:SITE/FEED, switch:NAME, server:NAME, firewall:NAME",
+    )
+    description: str = ""

@@ -23,6 +23,9 @@ DEFAULTS: dict[ComponentClass, Reliability] = {
     "site": Reliability(mtbf_h=876_000, mttr_h=720),  # a datacenter lost once a century, a month to rebuild
     "bmc": Reliability(mtbf_h=43_800, mttr_h=8),
     "vm": Reliability(mtbf_h=8_760, mttr_h=0.05),  # a guest crash a year; HA restarts it
+    "risk": Reliability(
+        mtbf_h=87_600, mttr_h=24
+    ),  # a shared risk (conduit dug up, carrier outage): once a decade
 }
 
 

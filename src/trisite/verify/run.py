@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 from trisite.model import Design
 from trisite.model.source import SourceMap
-from trisite.verify import rules_design, rules_flows, rules_quorum, rules_sweep, rules_versions, sweep
+from trisite.verify import (
+    rules_design,
+    rules_flows,
+    rules_quorum,
+    rules_risks,
+    rules_sweep,
+    rules_versions,
+    sweep,
+)
 from trisite.verify.availability import DISASTERS, ServiceAvailability, analytic, monte_carlo
 from trisite.verify.findings import Finding
 from trisite.verify.reliability import budget_s
@@ -87,6 +95,7 @@ def verify(
     findings = [
         *rules_design.check(design, twin.topology),
         *rules_quorum.check(design, twin.topology),
+        *rules_risks.check(design, twin.topology.ix),
         *rules_flows.check(design),
         *rules_versions.check(design, today),
         *rules_sweep.spof(singles),

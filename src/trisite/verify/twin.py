@@ -18,7 +18,7 @@ import networkx as nx
 
 from trisite.errors import VerifyError
 from trisite.model import Design
-from trisite.model.components import Component, enumerate_components
+from trisite.model.components import Component, enumerate_components, risk_groups
 from trisite.model.devices import Firewall, Vm
 from trisite.verify import layers_cloud, layers_network, layers_ops, layers_storage, layers_virt
 from trisite.verify.guests import vm_dependencies
@@ -40,6 +40,7 @@ class Twin:
         self.design = design
         self.topology = Topology(design)
         self.components: list[Component] = enumerate_components(design)
+        self.risks = risk_groups(design)
         specs: list[ServiceSpec] = []
         for builder in BUILDERS:
             specs.extend(builder.services(self))
@@ -133,9 +134,14 @@ class Twin:
 
     def impacted(self, failed: frozenset[str]) -> set[str]:
         found: set[str] = set()
-        for component in failed:
+        for component in self.with_risks(failed):
             found |= self.by_component.get(component, set())
         return found
+
+    def with_risks(self, failed: frozenset[str]) -> frozenset[str]:
+        """The failure set with the members of each failed shared risk (they fail with it)."""
+        hit = [self.risks[c] for c in failed if c in self.risks]
+        return failed.union(*hit) if hit else failed
 
     @cached_property
     def _component_ids(self) -> frozenset[str]:
@@ -145,7 +151,7 @@ class Twin:
         """One scenario against the all-up one (`base`, None while that is computed itself).
 
         With `only`, the other services keep their all-up states and facts."""
-        ctx = Context(PhysicalState(self.topology, failed), base)
+        ctx = Context(PhysicalState(self.topology, self.with_risks(failed)), base)
         if base is not None and only is not None:
             ctx.results = dict(base.results)
             ctx.facts = base.facts.copy()

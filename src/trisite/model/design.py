@@ -12,6 +12,7 @@ from trisite.model.operations import (
     ComponentClass,
     DnsZone,
     Monitoring,
+    Objective,
     Reliability,
     SecretRef,
     Versions,
@@ -67,3 +68,6 @@ class Design(Strict):
     backups: list[BackupJob] = []
     bootstrap: Bootstrap = Bootstrap()
     reliability: dict[ComponentClass, Reliability] = {}
+    objectives: list[Objective] = Field(
+        default=[], description="tolerated interruptions per service on a site loss and a single failure"
+    )

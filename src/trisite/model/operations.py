@@ -229,3 +229,16 @@ class Reliability(Strict):
 
     mtbf_h: float = Field(gt=0)
     mttr_h: float = Field(gt=0)
+
+
+class Objective(Strict):
+    """How long the services a pattern names may be interrupted (seconds): when a whole site is lost, and when
+    any single component fails. The first objective whose pattern matches a service applies; verify's defaults
+    follow the design's (docs/verify.md)."""
+
+    services: str = Field(
+        pattern=r"^[A-Za-z0-9*?/._-]+$",
+        description="a pattern over verify's service names: kubernetes/*/api, vm/*",
+    )
+    site_loss_s: float | None = Field(default=None, ge=0, description="None: not checked")
+    single_failure_s: float | None = Field(default=None, ge=0, description="None: not checked")

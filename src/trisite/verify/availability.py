@@ -17,8 +17,8 @@ from trisite.verify.reliability import failures_per_year, rates, unavailability
 from trisite.verify.sweep import Scenario
 from trisite.verify.twin import Twin
 
-# A whole datacenter destroyed is a disaster: recovered from backups on another site (the seed's Godzilla),
-# left out of the availability figure as service contracts leave out force majeure, and reported apart.
+# A whole datacenter destroyed is a disaster (the seed's Godzilla): the verdict counts it, since surviving it is
+# what three sites are for; the figure without it is reported too, as service contracts leave out force majeure.
 DISASTERS = frozenset({"site"})
 # The services a user sees; the verdict is taken over these.
 

@@ -157,6 +157,8 @@ def generate(servers: int) -> dict[str, Any]:
         }
         for a, b in ((1, 2), (1, 3), (2, 3))
     ]
+    # One conduit carries two of the three MAN links out of dc1: the shared-risk sweep has one to fail.
+    design["risks"] = [{"name": "conduit-dc1", "kind": "conduit", "members": ["man:man-12", "man:man-13"]}]
     _services(design)
     return design
 

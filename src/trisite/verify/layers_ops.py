@@ -4,6 +4,7 @@ monitoring, and backup jobs (which need their source, their target, and a route 
 from __future__ import annotations
 
 from trisite.model import timers
+from trisite.model.devices import Firewall, Vm
 from trisite.model.operations import BackupJob, DnsRecord, DnsZone
 from trisite.verify.guests import placements
 from trisite.verify.reach import prefix_of, sites_reached
@@ -15,10 +16,13 @@ def services(twin: TwinView) -> list[ServiceSpec]:
     d = twin.design
     announced = {r.name: p for r in d.openstack if (p := prefix_of(d, str(r.external_vip)))}
     found: list[ServiceSpec] = [_public_api(twin, region, prefix) for region, prefix in announced.items()]
-    apis = {str(r.external_vip): _api_service(r.name, announced) for r in d.openstack}
+    answering = _answering(twin, announced)
+    targets = {str(t) for z in d.dns for r in z.records if r.failover for t in r.failover.targets}
+    hosts = sorted({answering[t] for t in targets if answering.get(t, "").startswith("host/")})
+    found += [_host(twin, h.split("/", 1)[1]) for h in hosts]
     for zone in d.dns:
         found.append(_dns_zone(twin, zone))
-        found += [_dns_failover(zone, r, apis) for r in zone.records if r.failover]
+        found += [_dns_failover(zone, r, answering) for r in zone.records if r.failover]
     if d.monitoring is not None:
         found.append(_any_of(twin, "monitoring/prometheus", d.monitoring.prometheus))
         found.append(_any_of(twin, "monitoring/alertmanager", d.monitoring.alertmanager))
@@ -34,6 +38,35 @@ def _sites_reach(twin: TwinView, ctx: Context, entries: frozenset[str], network:
         if any(a.network == network for a in f.addresses) and twin.presence(ctx, f.name, network)
     }
     return any(sites_reached(ctx, e) & serving for e in entries)
+
+
+def _answering(twin: TwinView, announced: dict[str, str]) -> dict[str, str]:
+    """Address -> the service that answers on it: a region's API, an HA group's VIP, a VM, or a host (a
+    hidden `host/NAME` service). DNS failover follows whichever it is; an address outside the design has none."""
+    d, ix = twin.design, twin.topology.ix
+    found: dict[str, str] = {}
+    for name, device in ix.hosts.items():
+        is_guest = isinstance(device, Vm) or (isinstance(device, Firewall) and device.kind == "virtual")
+        guest = f"vm/{name}" if is_guest else f"host/{name}"
+        for address in ix.addresses(device):
+            found.setdefault(str(address.ip), guest)
+    for group in d.ha_groups:
+        found |= {str(v): f"vip/{group.name}" for v in group.vips}
+    found |= {str(r.external_vip): _api_service(r.name, announced) for r in d.openstack}
+    return found
+
+
+def _host(twin: TwinView, name: str) -> ServiceSpec:
+    """A server or firewall answering on one of its own addresses: up while it is on any of its networks."""
+
+    def evaluate(ctx: Context) -> ServiceState:
+        if _host_up(twin, ctx, name):
+            return ServiceState("up", 0.0, "on its networks")
+        return ServiceState("down", INF, "off its networks")
+
+    return ServiceSpec(
+        f"host/{name}", "operations", twin.host_deps(name), (), evaluate, hidden=True, members=(name,)
+    )
 
 
 def _api_service(region: str, announced: dict[str, str]) -> str:
@@ -115,7 +148,8 @@ def _dns_zone(twin: TwinView, zone: DnsZone) -> ServiceSpec:
 
 
 def _dns_failover(zone: DnsZone, record: DnsRecord, apis: dict[str, str]) -> ServiceSpec:
-    """A failover record answers its first live target; targets that are region APIs follow their state."""
+    """A failover record answers its first live target; each target follows the service answering on its
+    address (an address outside the design is taken as always up: rules_quorum says so)."""
     assert record.failover is not None
     targets = [str(t) for t in record.failover.targets]
     watched = [apis.get(t) for t in targets]

@@ -67,6 +67,49 @@ def check(design: Design, topology: Topology) -> list[Finding]:
         elif len(per_site) == 1 and len(cluster.members) > 1:
             found.append(_one_site(cluster, str(next(iter(per_site)))))
     found += _stretched_ha_groups(design, ix)
+    found += _dns_failover_targets(design, ix)
+    return found
+
+
+def _target_members(design: Design, ix: Index) -> dict[str, tuple[str, ...]]:
+    """Address -> the hosts that answer on it: its owner, an HA group's members, a region's controllers."""
+    found: dict[str, tuple[str, ...]] = {
+        str(a.ip): (name,) for name, device in ix.hosts.items() for a in ix.addresses(device)
+    }
+    for group in design.ha_groups:
+        found |= {str(v): tuple(m.device for m in group.members) for v in group.vips}
+    found |= {str(r.external_vip): tuple(r.controllers) for r in design.openstack}
+    return found
+
+
+def _dns_failover_targets(design: Design, ix: Index) -> list[Finding]:
+    """A failover record is there to survive a site: its targets must not all be answered from one."""
+    members = _target_members(design, ix)
+    found = []
+    for i, zone in enumerate(design.dns):
+        for j, record in enumerate(zone.records):
+            if record.failover is None:
+                continue
+            subject = f"dns[{zone.name}].records[{record.name}]"
+            path: PathKey = ("dns", i, "records", j, "failover", "targets")
+            targets = [str(t) for t in record.failover.targets]
+            unknown = [t for t in targets if t not in members]
+            if unknown:
+                found.append(
+                    Finding(
+                        "DNS-TARGET-UNKNOWN",
+                        "warning",
+                        subject,
+                        f"{', '.join(unknown)}: no address of the design, so verify takes it as always up",
+                        "point the record at addresses of the design (a VIP, a region's API, a host)",
+                        path,
+                    )
+                )
+                continue
+            hosts = tuple(h for t in targets for h in members[t])
+            sites = {ix.site_of(h) for h in hosts}
+            if len(sites) == 1 and None not in sites and len(design.sites) > 1:
+                found.append(_one_site(Cluster(subject, path, hosts, False), str(next(iter(sites)))))
     return found
 
 

@@ -6,8 +6,10 @@ pdns_server skips the test unless TRISITE_REQUIRE_TOOLS=1 (CI), as in test_check
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,13 +61,32 @@ def free_port(address: str) -> int:
     return port
 
 
-def listen(address: str, port: int) -> socket.socket:
-    """A TCP service on address:port, as PowerDNS' ifportup sees one: it accepts connections."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((address, port))
-    sock.listen(16)
-    return sock
+class Service:
+    """A TCP service on address:port as PowerDNS' ifportup sees one: it accepts connections (and closes
+    them; connections left unaccepted would fill the backlog and fail later checks)."""
+
+    def __init__(self, address: str, port: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((address, port))
+        self.sock.listen(16)
+        self.port: int = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return  # closed
+            conn.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self.sock.close()
+        self.thread.join(timeout=5)
 
 
 @dataclass
@@ -118,24 +139,21 @@ def query(port: int, name: str, kind: str) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def targets() -> Iterator[dict[str, socket.socket | None]]:
+def targets() -> Iterator[dict[str, Service | None]]:
     port = free_port(PRIMARY)
-    opened: dict[str, socket.socket | None] = {
-        PRIMARY: listen(PRIMARY, port),
-        SECONDARY: listen(SECONDARY, port),
-    }
+    opened: dict[str, Service | None] = {PRIMARY: Service(PRIMARY, port), SECONDARY: Service(SECONDARY, port)}
     yield opened
-    for sock in opened.values():
-        if sock is not None:
-            sock.close()
+    for service in opened.values():
+        if service is not None:
+            service.close()
 
 
 @pytest.fixture
-def powerdns(tmp_path: Path, targets: dict[str, socket.socket | None]) -> Iterator[Served]:
+def powerdns(tmp_path: Path, targets: dict[str, Service | None]) -> Iterator[Served]:
     binary = tool("pdns_server", "/usr/sbin/pdns_server")
-    sock = targets[PRIMARY]
-    assert sock is not None
-    zone_text = write_config(tmp_path, sock.getsockname()[1])
+    service = targets[PRIMARY]
+    assert service is not None
+    zone_text = write_config(tmp_path, service.port)
     port = free_port("127.0.0.1")
     command = [
         binary,
@@ -177,7 +195,7 @@ def test_plain_records_are_served_as_written(powerdns: Served) -> None:
 
 
 def test_failover_answers_the_first_live_target_and_follows_its_port(
-    powerdns: Served, targets: dict[str, socket.socket | None]
+    powerdns: Served, targets: dict[str, Service | None]
 ) -> None:
     def www() -> tuple[str, list[str]]:
         return query(powerdns.port, "www.example.net", "A")
@@ -186,9 +204,8 @@ def test_failover_answers_the_first_live_target_and_follows_its_port(
     assert [www() for _ in range(30)] == [("NOERROR", [PRIMARY])] * 30  # the first, not any live one
     primary = targets[PRIMARY]
     assert primary is not None
-    port = primary.getsockname()[1]
     primary.close()
     targets[PRIMARY] = None
     wait_for("the first target's port closed", www, ("NOERROR", [SECONDARY]))
-    targets[PRIMARY] = listen(PRIMARY, port)
+    targets[PRIMARY] = Service(PRIMARY, primary.port)
     wait_for("the first target's port open again", www, ("NOERROR", [PRIMARY]))

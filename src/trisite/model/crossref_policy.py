@@ -119,6 +119,12 @@ def check_vpn(c: Checks) -> None:
         for j, name in enumerate(link.allowed):
             c.ref((*path, "allowed", j), name, ("zone", "network", "group"), "zone, network or group")
         c.secret((*path, "key"), link.key)
+        for j, end in enumerate(link.endpoints):
+            c.ref((*path, "endpoints", j, "device"), end.device, ("firewall",), "firewall")
+            c.secret((*path, "endpoints", j, "key"), end.key)
+            if link.client_network is not None:
+                network_path = (*path, "client_network")
+                c.ip_in((*path, "endpoints", j, "address"), end.address, link.client_network, network_path)
 
 
 def check_risks(c: Checks) -> None:

@@ -6,6 +6,7 @@ with the file and line of the field, instead of as a RenderError after `validate
 
 from __future__ import annotations
 
+from trisite.model import dns_values
 from trisite.model.crossref import Checks
 from trisite.model.source import PathKey
 
@@ -23,6 +24,8 @@ RENDERED_BACKUP_SOURCES = ("files", "ceph-rbd", "database", "etcd")
 
 def check_supported(c: Checks) -> None:
     _openstack_host_os(c)
+    _dns_records(c)
+    _wireguard_ends(c)
     for i, link in enumerate(c.d.vpn):
         if (link.kind, link.technology) not in RENDERED_VPN:
             c.r.add(
@@ -71,3 +74,40 @@ def _os_path(c: Checks, host: str) -> PathKey:
             if device.name == host and device.os:
                 return (section, i, "os")
     return ("versions", "os")
+
+
+def _dns_records(c: Checks) -> None:
+    """Names and values a zone file can hold (the renderer escapes text, it does not repair values)."""
+    for i, zone in enumerate(c.d.dns):
+        for j, record in enumerate(zone.records):
+            path: PathKey = ("dns", i, "records", j)
+            problem = dns_values.owner_problem(zone.name, record.name)
+            if problem:
+                c.r.add((*path, "name"), problem)
+            for k, value in enumerate(record.values):
+                problem = dns_values.value_problem(record.type, value)
+                if problem:
+                    c.r.add((*path, "values", k), f"{record.type} record: {problem}")
+            check = record.failover.check if record.failover else None
+            if (
+                check is not None
+                and check.type != "tcp"
+                and (problem := dns_values.path_problem(check.path or "/"))
+            ):
+                c.r.add((*path, "failover", "check", "path"), problem)
+
+
+def _wireguard_ends(c: Checks) -> None:
+    """An admin link on an HA pair: each member its own tunnel address and key (they must not share them)."""
+    groups = {g.name: g for g in c.d.ha_groups}
+    for i, link in enumerate(c.d.vpn):
+        group = groups.get(link.terminates_on)
+        if link.technology != "wireguard" or group is None or len(group.members) < 2:
+            continue
+        missing = sorted({m.device for m in group.members} - {e.device for e in link.endpoints})
+        if missing:
+            c.r.add(
+                ("vpn", i, "endpoints") if link.endpoints else ("vpn", i),
+                f"{', '.join(missing)} of {group.name} need their own tunnel address and key under endpoints",
+                "add {device, address, key} for each member: the members of a pair share neither",
+            )

@@ -30,6 +30,14 @@ class VpnRemote(Strict):
     prefixes: list[IPNetwork] = Field(min_length=1)
 
 
+class VpnEndpoint(Strict):
+    """One firewall's own end of a WireGuard link: the members of an HA pair share no address and no key."""
+
+    device: Name
+    address: IPAddress = Field(description="its tunnel address, in the link's client network")
+    key: Name = Field(description="name of a secret: this firewall's private key")
+
+
 class VpnLink(Strict):
     """Site-to-site (to a peer of ours or a remote gateway) or admin access (a client pool)."""
 
@@ -42,6 +50,9 @@ class VpnLink(Strict):
     client_network: Name | None = Field(default=None, description="network whose addresses clients get")
     allowed: list[Name] = Field(min_length=1, description="zones, networks or groups reachable through it")
     key: Name = Field(description="name of a secret: pre-shared key or private key")
+    endpoints: list[VpnEndpoint] = Field(
+        default=[], description="WireGuard on an HA group: each firewall's own tunnel address and key"
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> VpnLink:

@@ -3,11 +3,14 @@ reads the data, retention applied after each run, and a success timestamp for Pr
 
 from __future__ import annotations
 
+import re
+import shlex
+
 from trisite.errors import RenderError
 from trisite.model import Design, Index
 from trisite.model.operations import BackupJob
 from trisite.render.artifact import Apply, Artifact, secret_ref
-from trisite.render.engine import header
+from trisite.render.engine import header, template
 
 TEXTFILE = "/var/lib/prometheus/node-exporter"
 MARK_SUCCESS = """#!/bin/sh
@@ -37,27 +40,36 @@ def on_calendar(cron: str) -> str:
     return f"{dow}*-{field(month, 2)}-{field(day, 2)} {field(hour, 2)}:{field(minute, 2)}:00"
 
 
-def _command(job: BackupJob) -> str:
-    tags = f"--tag trisite --tag {job.name}"
+# kubespray's etcd: its client URL on the member itself, and the admin certificate it issues each etcd host.
+ETCD_CERTS = "/etc/ssl/etcd/ssl"
+ETCD_LOCAL = "https://127.0.0.1:2379"
+CEPH_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _script(job: BackupJob, host: str) -> str:
+    """The job as a bash script with pipefail: a dump or export that fails fails the run."""
     src = job.source
-    if src.kind == "files":
-        return f"/usr/bin/restic backup {tags} {' '.join(src.paths or ['/etc'])}"
-    if src.kind == "database":
-        return (
-            f"/bin/sh -c 'mariadb-dump --all-databases --single-transaction | "
-            f"/usr/bin/restic backup {tags} --stdin --stdin-filename {job.name}.sql'"
-        )
-    if src.kind == "etcd":
-        return (
-            f"/bin/sh -c 'etcdctl snapshot save /var/backups/{job.name}.db && "
-            f"/usr/bin/restic backup {tags} /var/backups/{job.name}.db'"
-        )
-    if src.kind == "ceph-rbd":
-        return (
-            f"/bin/sh -c 'for image in $(rbd ls {src.pool}); do rbd export {src.pool}/$image - | "
-            f"/usr/bin/restic backup {tags} --stdin --stdin-filename $image.img || exit 1; done'"
-        )
-    raise RenderError(f"backups[{job.name}]: {src.kind} backups are not rendered yet")
+    if src.kind not in ("files", "database", "etcd", "ceph-rbd"):
+        raise RenderError(f"backups[{job.name}]: {src.kind} backups are not rendered yet")
+    if src.pool is not None and not CEPH_NAME.match(src.pool):
+        raise RenderError(f"backups[{job.name}]: pool '{src.pool}' is not a Ceph pool name")
+    etcd = {
+        "endpoints": ETCD_LOCAL,
+        "cacert": f"{ETCD_CERTS}/ca.pem",
+        "cert": f"{ETCD_CERTS}/admin-{host}.pem",
+        "key": f"{ETCD_CERTS}/admin-{host}-key.pem",
+    }
+    return template(
+        "restic-job.sh.j2",
+        header=header("restic"),
+        job=job.name,
+        kind=src.kind,
+        tags=f"--tag trisite --tag {job.name}",
+        paths=" ".join(shlex.quote(p) for p in src.paths or ["/etc"]),
+        pool=src.pool,
+        snapshot=f"trisite-backup-{job.name}",
+        etcd=etcd,
+    )
 
 
 def _runner(design: Design, job: BackupJob) -> str:
@@ -72,88 +84,86 @@ def _runner(design: Design, job: BackupJob) -> str:
     return job.source.hosts[0]
 
 
-def render(design: Design, ix: Index) -> list[Artifact]:
-    found = []
-    for job in design.backups:
-        host = _runner(design, job)
-        site = ix.site_of(host) or "platform"
-        base, unit = f"{site}/{host}/restic", f"trisite-backup-{job.name}"
-        r = job.retention
-        env = "\n".join(
-            [
-                f"# {header('restic')}",
-                f"RESTIC_REPOSITORY=sftp:restic@{job.to_host}:/srv/restic/{job.name}",
-                f"RESTIC_PASSWORD={secret_ref(job.repository_key)}",
-                "",
-            ]
-        )
-        service = "\n".join(
-            [
-                f"# {header('restic')}",
-                "[Unit]",
-                f"Description=Backup {job.name}: {job.from_site} to {job.to_site}",
-                "Wants=network-online.target",
-                "After=network-online.target",
-                "",
-                "[Service]",
-                "Type=oneshot",
-                f"EnvironmentFile=/etc/trisite/restic/{job.name}.env",
-                "ExecStartPre=-/usr/bin/restic init",
-                f"ExecStart={_command(job)}",
-                f"ExecStartPost=/usr/bin/restic forget --tag {job.name} --keep-daily {r.daily} --keep-weekly {r.weekly} "
-                f"--keep-monthly {r.monthly} --prune",
-                f"ExecStartPost=/etc/trisite/restic/mark-success {job.name}",
-                "",
-            ]
-        )
-        timer = "\n".join(
-            [
-                f"# {header('restic')}",
-                "[Unit]",
-                f"Description=Schedule of backup {job.name}",
-                "",
-                "[Timer]",
-                f"OnCalendar={on_calendar(job.schedule)}",
-                "Persistent=true",
-                "RandomizedDelaySec=300",
-                "",
-                "[Install]",
-                "WantedBy=timers.target",
-                "",
-            ]
-        )
-        found += [
-            Artifact(
-                f"{base}/{job.name}.env",
-                env,
-                "backup",
-                host,
-                site,
-                Apply("file", f"/etc/trisite/restic/{job.name}.env", "0600"),
-                (job.repository_key,),
-            ),
-            Artifact(
-                f"{base}/{unit}.service",
-                service,
-                "backup",
-                host,
-                site,
-                Apply("file", f"/etc/systemd/system/{unit}.service", "0644", "systemctl daemon-reload"),
-            ),
-            Artifact(
-                f"{base}/{unit}.timer",
-                timer,
-                "backup",
-                host,
-                site,
-                Apply(
-                    "file",
-                    f"/etc/systemd/system/{unit}.timer",
-                    "0644",
-                    f"systemctl enable --now {unit}.timer",
-                ),
-            ),
+def _service(job: BackupJob) -> str:
+    r = job.retention
+    return "\n".join(
+        [
+            f"# {header('restic')}",
+            "[Unit]",
+            f"Description=Backup {job.name}: {job.from_site} to {job.to_site}",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            f"EnvironmentFile=/etc/trisite/restic/{job.name}.env",
+            "ExecStartPre=-/usr/bin/restic init",
+            f"ExecStart=/etc/trisite/restic/{job.name}.sh",
+            f"ExecStartPost=/usr/bin/restic forget --tag {job.name} --keep-daily {r.daily} --keep-weekly {r.weekly} "
+            f"--keep-monthly {r.monthly} --prune",
+            f"ExecStartPost=/etc/trisite/restic/mark-success {job.name}",
+            "",
         ]
+    )
+
+
+def _timer(job: BackupJob) -> str:
+    return "\n".join(
+        [
+            f"# {header('restic')}",
+            "[Unit]",
+            f"Description=Schedule of backup {job.name}",
+            "",
+            "[Timer]",
+            f"OnCalendar={on_calendar(job.schedule)}",
+            "Persistent=true",
+            "RandomizedDelaySec=300",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+            "",
+        ]
+    )
+
+
+def _job(design: Design, ix: Index, job: BackupJob) -> list[Artifact]:
+    host = _runner(design, job)
+    site = ix.site_of(host) or "platform"
+    base, unit = f"{site}/{host}/restic", f"trisite-backup-{job.name}"
+    env = "\n".join(
+        [
+            f"# {header('restic')}",
+            f"RESTIC_REPOSITORY=sftp:restic@{job.to_host}:/srv/restic/{job.name}",
+            f"RESTIC_PASSWORD={secret_ref(job.repository_key)}",
+            "",
+        ]
+    )
+    etc = "/etc/trisite/restic"
+    systemd = "/etc/systemd/system"
+
+    def artifact(name: str, content: str, apply: Apply, secrets: tuple[str, ...] = ()) -> Artifact:
+        return Artifact(f"{base}/{name}", content, "backup", host, site, apply, secrets)
+
+    return [
+        artifact(f"{job.name}.sh", _script(job, host), Apply("file", f"{etc}/{job.name}.sh", "0700")),
+        artifact(
+            f"{job.name}.env", env, Apply("file", f"{etc}/{job.name}.env", "0600"), (job.repository_key,)
+        ),
+        artifact(
+            f"{unit}.service",
+            _service(job),
+            Apply("file", f"{systemd}/{unit}.service", "0644", "systemctl daemon-reload"),
+        ),
+        artifact(
+            f"{unit}.timer",
+            _timer(job),
+            Apply("file", f"{systemd}/{unit}.timer", "0644", f"systemctl enable --now {unit}.timer"),
+        ),
+    ]
+
+
+def render(design: Design, ix: Index) -> list[Artifact]:
+    found = [a for job in design.backups for a in _job(design, ix, job)]
     for host, site in sorted({(a.device, a.site) for a in found if a.site}):
         found.append(
             Artifact(

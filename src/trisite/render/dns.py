@@ -3,24 +3,15 @@ with the first healthy target, served identically by every DNS server of the des
 
 from __future__ import annotations
 
+import hashlib
+
 from trisite.model import Design, Index
-from trisite.model.operations import DnsRecord, DnsZone
+from trisite.model.operations import DnsZone
 from trisite.render.artifact import Apply, Artifact
+from trisite.render.dns_records import check_owner, lua, rdata
 from trisite.render.engine import header
 
-
-def _lua(record: DnsRecord, zone: DnsZone) -> str:
-    """`ifportup`/`ifurlup` over preference sets: the first set with a live address answers."""
-    assert record.failover is not None
-    sets = ", ".join("{'" + str(t) + "'}" for t in record.failover.targets)
-    check = record.failover.check  # the check interval is pdns.conf's lua-health-checks-interval
-    if check.type == "tcp":
-        call = f"ifportup({check.port}, {{{sets}}})"
-    else:
-        host = zone.name if record.name == "@" else f"{record.name}.{zone.name}"
-        url = f"{check.type}://{host}:{check.port}{check.path or '/'}"
-        call = f"ifurlup('{url}', {{{sets}}})"
-    return f'{record.type} "{call}"'
+SOA_TIMERS = "3600 600 1209600 300"  # refresh, retry, expire, negative-answer TTL
 
 
 def _interval(design: Design) -> int:
@@ -28,21 +19,30 @@ def _interval(design: Design) -> int:
     return min(checks, default=5)
 
 
-def zone_file(zone: DnsZone) -> str:
+def serial(body: list[str]) -> int:
+    """The SOA serial: the first 31 bits of the SHA-256 of everything else in the zone, plus one.
 
+    Every server of a zone is a primary reading the same file, so the serial need not grow (no secondary
+    compares it, RFC 1982); it must be the same wherever the content is the same and differ when a record
+    changes, which a digest gives without a counter kept outside the design, and without a date that would
+    change the rendered tree every day. Monitoring compares it across servers to see a stale copy."""
+    digest = hashlib.sha256("\n".join(body).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+
+
+def zone_file(zone: DnsZone) -> str:
     ns = sorted(r.name for r in zone.records if r.type == "A" and r.name.startswith("ns"))
-    lines = [
-        f"; {header('PowerDNS zone')}",
-        "$TTL 300",
-        f"$ORIGIN {zone.name}.",
-        f"@ 3600 IN SOA {ns[0] if ns else 'ns1'}.{zone.name}. hostmaster.{zone.name}. 1 3600 600 1209600 300",
-    ]
-    lines += [f"@ 3600 IN NS {n}.{zone.name}." for n in ns]
+    soa = f"{ns[0] if ns else 'ns1'}.{zone.name}. hostmaster.{zone.name}."
+    body = [f"@ 3600 IN NS {n}.{zone.name}." for n in ns]
     for r in sorted(zone.records, key=lambda r: (r.name, r.type)):
+        check_owner(zone, r)
         if r.failover:
-            lines.append(f"{r.name} {r.ttl} IN LUA {_lua(r, zone)}")
+            body.append(f"{r.name} {r.ttl} IN LUA {lua(zone, r)}")
         else:
-            lines += [f"{r.name} {r.ttl} IN {r.type} {v}" for v in r.values]
+            body += [f"{r.name} {r.ttl} IN {r.type} {rdata(zone, r, v)}" for v in r.values]
+    head = ["$TTL 300", f"$ORIGIN {zone.name}.", f"@ 3600 IN SOA {soa} {{serial}} {SOA_TIMERS}"]
+    number = serial([*head, *body])
+    lines = [f"; {header('PowerDNS zone')}", *head[:2], head[2].format(serial=number), *body]
     return "\n".join(lines) + "\n"
 
 

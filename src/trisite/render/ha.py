@@ -4,21 +4,13 @@ lab emulates OPNsense's CARP; OPNsense itself takes the API payloads of render/o
 from __future__ import annotations
 
 from trisite.model import Design, Index
-from trisite.model.interfaces import on_network
+from trisite.model.interfaces import interfaces, on_network
 from trisite.model.network import HaGroup
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import header, template
+from trisite.render.ha_scripts import KEEPALIVED_NOTIFY, VIP_DOWN, VIP_UP, script
 
-VIP_UP = """#!/bin/sh
-# {header}
-# ucarp calls: vip-up INTERFACE VIRTUAL-ADDRESS PREFIX-LENGTH (the --xparam)
-exec ip address add "$2/$3" dev "$1"
-"""
-VIP_DOWN = """#!/bin/sh
-# {header}
-# ucarp calls: vip-down INTERFACE VIRTUAL-ADDRESS PREFIX-LENGTH (the --xparam)
-ip address del "$2/$3" dev "$1" 2>/dev/null || true
-"""
+NOTIFY = "/etc/trisite/keepalived/notify"
 
 
 def _advert(group: HaGroup) -> str:
@@ -26,13 +18,17 @@ def _advert(group: HaGroup) -> str:
     return f"{seconds:g}"
 
 
-def _keepalived(ix: Index, device: str, site: str, groups: list[HaGroup]) -> Artifact:
+def _keepalived(ix: Index, device: str, site: str, groups: list[HaGroup]) -> list[Artifact]:
     instances = []
     for g in groups:
         iface = on_network(ix, device, g.network)
         assert iface is not None  # the model checks every member has an address on the group's network
         member = next(m for m in g.members if m.device == device)
         plen = ix.networks[g.network].prefix.prefixlen
+        # Every other interface of the member is tracked: one down puts the instance in FAULT, which gives
+        # the addresses up, so the peer takes the gateway instead of this node black-holing it. A stateful
+        # pair moves all its groups together, as OPNsense's CARP demotion does.
+        tracked = sorted({i.name for i in interfaces(ix, device)} - {iface.name})
         instances.append(
             {
                 "name": g.name,
@@ -42,19 +38,34 @@ def _keepalived(ix: Index, device: str, site: str, groups: list[HaGroup]) -> Art
                 "advert": _advert(g),
                 "preempt": g.preempt,
                 "vips": [f"{v}/{plen}" for v in g.vips],
+                "track": tracked,
             }
         )
     content = template(
-        "keepalived.conf.j2", header=header("keepalived"), hostname=device, instances=instances
+        "keepalived.conf.j2",
+        header=header("keepalived"),
+        hostname=device,
+        instances=instances,
+        notify=NOTIFY,
     )
-    return Artifact(
-        f"{site}/{device}/keepalived/keepalived.conf",
-        content,
-        "keepalived",
-        device,
-        site,
-        Apply("file", "/etc/keepalived/keepalived.conf", "0640", "systemctl reload keepalived"),
-    )
+    return [
+        Artifact(
+            f"{site}/{device}/keepalived/notify",
+            script(KEEPALIVED_NOTIFY, header("keepalived")),
+            "keepalived",
+            device,
+            site,
+            Apply("file", NOTIFY, "0755"),
+        ),
+        Artifact(
+            f"{site}/{device}/keepalived/keepalived.conf",
+            content,
+            "keepalived",
+            device,
+            site,
+            Apply("file", "/etc/keepalived/keepalived.conf", "0640", "systemctl reload keepalived"),
+        ),
+    ]
 
 
 def _ucarp(ix: Index, device: str, site: str, group: HaGroup) -> list[Artifact]:
@@ -78,7 +89,7 @@ def _ucarp(ix: Index, device: str, site: str, group: HaGroup) -> list[Artifact]:
             advbase=group.advert_interval_ms // 1000,
             advskew=max(0, min(254, 255 - member.priority)),
             preempt=group.preempt,
-            prefixlen=ix.networks[group.network].prefix.prefixlen,
+            xparam=f"{ix.networks[group.network].prefix.prefixlen},{group.name}",
         )
         found.append(
             Artifact(
@@ -121,7 +132,7 @@ def render(design: Design, ix: Index) -> list[Artifact]:
         vrrp = [g for g in groups if g.protocol == "vrrp"]
         carp = [g for g in groups if g.protocol == "carp"]
         if vrrp:
-            found.append(_keepalived(ix, device, site, vrrp))
+            found += _keepalived(ix, device, site, vrrp)
         for g in carp:
             found += _ucarp(ix, device, site, g)
         if carp:
@@ -129,7 +140,7 @@ def render(design: Design, ix: Index) -> list[Artifact]:
                 found.append(
                     Artifact(
                         f"{site}/{device}/ucarp/{name}",
-                        text.format(header=header("ucarp")),
+                        script(text, header("ucarp")),
                         "ucarp",
                         device,
                         site,

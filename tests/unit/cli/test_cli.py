@@ -64,9 +64,8 @@ def test_validate_secrets_refuses_what_their_programs_would_cut_or_break(
 ) -> None:
     shutil.copytree(EXAMPLES / "three-sites", tmp_path / "ref")
     (tmp_path / "ref" / "secrets").mkdir()
-    (tmp_path / "ref" / "secrets" / "vpn-admin.key").write_text(
-        "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
-    )
+    for key in ("vpn-admin.key", "vpn-admin-fw2.key"):  # each firewall of the pair its own WireGuard key
+        (tmp_path / "ref" / "secrets" / key).write_text("yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n")
     design = str(tmp_path / "ref" / "design.yaml")
     for name, value in REFERENCE_SECRETS.items():
         monkeypatch.setenv(name, value)

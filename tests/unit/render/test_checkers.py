@@ -97,7 +97,7 @@ def namespace() -> Iterator[str]:
 def test_keepalived_checks(tree: tuple[Path, list[Artifact]], namespace: str) -> None:
     keepalived = tool("keepalived")
     ix = Index(load_design(EXAMPLES / "three-sites" / "design.yaml").design)
-    for path in of(tree, "keepalived"):
+    for path in of(tree, "keepalived", "keepalived.conf"):
         device = path.parts[-3]
         for i, iface in enumerate(sorted({i.name for i in interfaces(ix, device)})):
             subprocess.run(

@@ -85,6 +85,24 @@ UNSUPPORTED = [
         id="backup-ovirt-vms",
     ),
     pytest.param(
+        (
+            "design.yaml",
+            "{name: cloud, type: CNAME, values: [www.example.net.]}",
+            '{name: cloud, type: CNAME, values: ["www.example.net. ; injected"]}',
+        ),
+        "dns[example.net].records[cloud].values[0]",
+        "CNAME record: 'www.example.net. ; injected' is not a domain name",
+        True,
+        id="dns-value-breaks-the-zone",
+    ),
+    pytest.param(
+        ("design.yaml", ", {device: dc1-fw2, address: 198.18.250.2, key: vpn-admin-key-fw2}]}", "]}"),
+        "vpn[admin].endpoints",
+        "dc1-fw2 of dc1-wan-gw need their own tunnel address and key under endpoints",
+        True,
+        id="wireguard-pair-sharing-a-key",
+    ),
+    pytest.param(
         ("design.yaml", '    schedule: "30 1 * * *"\n', '    schedule: "30 1 * * *"\n    tool: borg\n'),
         "backups[ops-config].tool",
         "borg jobs are not rendered",

@@ -1,0 +1,100 @@
+"""The right-hand side of a zone file's records, checked and escaped: a design value never reaches the zone
+as raw text, so a quote, a backslash or a newline in it cannot end a string early or start another record.
+
+Failover records are PowerDNS LUA records. PowerDNS 4.7 (Debian 12) gives `ifportup` a flat list of
+addresses and picks among the live ones at random; `ifurlup` takes preference sets. The design says "the first
+healthy target, in order", so a TCP check asks `ifportup` for every live target and returns the first of them
+in the design's order (all of them when none is live, as PowerDNS does: the first target then answers).
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address
+
+from trisite.errors import RenderError
+from trisite.model import dns_values
+from trisite.model.operations import DnsRecord, DnsZone
+
+MAX_STRING = 255  # bytes of one <character-string> (RFC 1035 3.3)
+
+
+def _where(zone: DnsZone, record: DnsRecord) -> str:
+    return f"dns[{zone.name}] record {record.name} {record.type}"
+
+
+def _checked(zone: DnsZone, record: DnsRecord, problem: str | None) -> None:
+    """The model refuses these when the design is loaded (model/dns_values.py): a design made in code that
+    skipped the loader still cannot write a broken zone."""
+    if problem:
+        raise RenderError(f"{_where(zone, record)}: {problem}")
+
+
+def check_owner(zone: DnsZone, record: DnsRecord) -> None:
+    _checked(zone, record, dns_values.owner_problem(zone.name, record.name))
+
+
+def quoted(text: str, limit: int = MAX_STRING) -> str:
+    """Text as zone-file <character-string>s: `"` and `\\` escaped, bytes outside printable ASCII as \\DDD,
+    split into strings of at most `limit` bytes (a resolver joins a TXT record's strings back)."""
+    chunks, current, size = [], "", 0
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        escaped = "\\" + char if char in '"\\' else char if 32 <= byte < 127 else f"\\{byte:03d}"
+        if size == limit:
+            chunks.append(current)
+            current, size = "", 0
+        current, size = current + escaped, size + 1
+    chunks.append(current)
+    return " ".join(f'"{c}"' for c in chunks)
+
+
+def rdata(zone: DnsZone, record: DnsRecord, value: str) -> str:
+    """One value of a plain record in zone-file syntax: numbers normalised, text quoted and escaped."""
+    _checked(zone, record, dns_values.value_problem(record.type, value))
+    kind = record.type
+    if kind in ("A", "AAAA"):
+        return str(IPv4Address(value) if kind == "A" else IPv6Address(value))
+    if kind == "TXT":
+        return quoted(value)
+    if kind in ("CNAME", "NS"):
+        return value
+    parts = value.split(maxsplit=dns_values.FIELDS[kind] - 1)
+    if kind in ("MX", "SRV"):
+        return " ".join([*(str(int(n)) for n in parts[:-1]), parts[-1]])
+    flags, tag, text = parts  # CAA (RFC 8659): the value is one string
+    text = text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else text
+    return f"{int(flags)} {tag} {quoted(text, limit=len(text.encode()) + 1)}"
+
+
+def _lua_chunks(code: str) -> str:
+    """LUA record code as strings of at most 255 bytes, cut at spaces: PowerDNS joins them with a space, and
+    a secondary receiving the record by AXFR gets it as TXT-like strings of that size."""
+    if '"' in code or "\\" in code:
+        raise RenderError(f"LUA code must not hold quotes or backslashes: {code}")
+    chunks: list[str] = []
+    for word in code.split(" "):
+        if chunks and len(chunks[-1]) + 1 + len(word) <= MAX_STRING:
+            chunks[-1] += " " + word
+        else:
+            chunks.append(word)
+    return " ".join(f'"{c}"' for c in chunks)
+
+
+def lua(zone: DnsZone, record: DnsRecord) -> str:
+    """The LUA record answering with the first healthy target of a failover record."""
+    assert record.failover is not None
+    targets = "{" + ", ".join(f"'{t}'" for t in record.failover.targets) + "}"
+    check = record.failover.check  # its interval is pdns.conf's lua-health-checks-interval
+    if check.type == "tcp":
+        options = "{selector='all', backupSelector='all'}"
+        code = (
+            f";local up = {{}} for _, a in ipairs(ifportup({check.port}, {targets}, {options})) do up[a] = true end"
+            f" for _, a in ipairs({targets}) do if up[a] then return a end end"
+        )
+    else:
+        path = check.path or "/"
+        _checked(zone, record, dns_values.path_problem(path))
+        host = zone.name if record.name == "@" else f"{record.name}.{zone.name}"
+        sets = "{" + ", ".join(f"{{'{t}'}}" for t in record.failover.targets) + "}"
+        code = f"ifurlup('{check.type}://{host}:{check.port}{path}', {sets})"  # sets: in order
+    return f"{record.type} {_lua_chunks(code)}"

@@ -1,0 +1,101 @@
+"""Zone files: values checked and escaped, an SOA serial that follows the content and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from trisite.errors import RenderError
+from trisite.model.operations import DnsFailover, DnsRecord, DnsZone, HealthCheck
+from trisite.render.dns import zone_file
+from trisite.render.dns_records import quoted
+
+
+def zone(*records: DnsRecord) -> DnsZone:
+    return DnsZone(
+        name="example.net",
+        servers=["ns"],
+        records=[DnsRecord(name="ns1", type="A", values=["192.0.2.1"]), *records],
+    )
+
+
+def serial_of(text: str) -> int:
+    (soa,) = [line for line in text.splitlines() if " SOA " in line]
+    return int(soa.split()[6])
+
+
+def test_the_serial_is_the_same_for_the_same_content_and_changes_with_any_record() -> None:
+    www = DnsRecord(name="www", type="A", values=["192.0.2.10"])
+    first = serial_of(zone_file(zone(www)))
+    assert first == serial_of(zone_file(zone(www)))
+    assert 1 <= first < 2**31
+    moved = DnsRecord(name="www", type="A", values=["192.0.2.11"])
+    assert serial_of(zone_file(zone(moved))) != first
+    slower = DnsRecord(name="www", type="A", values=["192.0.2.10"], ttl=600)
+    assert serial_of(zone_file(zone(slower))) != first
+
+
+def test_txt_values_are_quoted_escaped_and_split_into_strings_of_255_bytes() -> None:
+    assert quoted('a "b" \\ c') == '"a \\"b\\" \\\\ c"'
+    assert quoted("line\nnext") == '"line\\010next"'  # a newline cannot start another record
+    assert quoted("é") == '"\\195\\169"'
+    long = quoted("x" * 300)
+    assert long == '"' + "x" * 255 + '" "' + "x" * 45 + '"'
+    text = zone_file(zone(DnsRecord(name="@", type="TXT", values=['v=spf1 "quoted"'])))
+    assert '@ 300 IN TXT "v=spf1 \\"quoted\\""' in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "says"),
+    [
+        ("A", "192.0.2.300", "not an IPv4 address"),
+        ("AAAA", "192.0.2.1", "not an IPv6 address"),
+        ("CNAME", "www.example.net.\n@ IN A 192.0.2.66", "not a domain name"),
+        ("CNAME", "a..b", "not a domain name"),
+        ("MX", "ten mail", "not a number"),
+        ("MX", "10", "needs 2 fields"),
+        ("SRV", "0 5 70000 sip", "not a number from 0 to 65535"),
+        ("CAA", "0 is-sue letsencrypt.org", "CAA tag"),
+    ],
+)
+def test_values_that_are_not_what_their_type_says_are_refused(kind: str, value: str, says: str) -> None:
+    record = DnsRecord.model_construct(name="x", type=kind, ttl=300, values=[value], failover=None)
+    with pytest.raises(RenderError, match=says):
+        zone_file(zone(record))
+
+
+def test_plain_records_of_every_type_render() -> None:
+    records = [
+        DnsRecord(name="@", type="MX", values=["10 mail.example.net."]),
+        DnsRecord(name="_sip._tcp", type="SRV", values=["0 5 5060 sip"]),
+        DnsRecord(name="@", type="CAA", values=['0 issue "letsencrypt.org"']),
+        DnsRecord(name="v6", type="AAAA", values=["2001:DB8::0:1"]),
+    ]
+    lines = zone_file(zone(*records)).splitlines()
+    assert "@ 300 IN MX 10 mail.example.net." in lines
+    assert "_sip._tcp 300 IN SRV 0 5 5060 sip" in lines
+    assert '@ 300 IN CAA 0 issue "letsencrypt.org"' in lines
+    assert "v6 300 IN AAAA 2001:db8::1" in lines
+
+
+def test_an_owner_label_longer_than_63_characters_is_refused() -> None:
+    with pytest.raises(RenderError, match="1-63 character labels"):
+        zone_file(zone(DnsRecord(name="a" * 64, type="A", values=["192.0.2.1"])))
+
+
+def test_a_failover_record_returns_the_first_live_target_in_order() -> None:
+    check = HealthCheck(type="tcp", port=443)
+    record = DnsRecord(
+        name="www", type="A", failover=DnsFailover(targets=["192.0.2.20", "192.0.2.21"], check=check)
+    )
+    (line,) = [x for x in zone_file(zone(record)).splitlines() if x.startswith("www ")]
+    assert line.startswith('www 300 IN LUA A ";local up = {} for _, a in ipairs(ifportup(443, ')
+    assert "{'192.0.2.20', '192.0.2.21'}" in line and "{{" not in line  # 4.7: a flat list, no sets
+
+
+def test_an_http_check_path_cannot_break_out_of_the_lua_string() -> None:
+    check = HealthCheck(type="https", port=443, path="/health')os.exit(")
+    record = DnsRecord(
+        name="www", type="A", failover=DnsFailover(targets=["192.0.2.20", "192.0.2.21"], check=check)
+    )
+    with pytest.raises(RenderError, match="not a plain URL path"):
+        zone_file(zone(record))

@@ -76,6 +76,11 @@ def secret_uses(design: Design) -> list[SecretUse]:
         for i, v in enumerate(design.vpn)
     ]
     found += [
+        SecretUse(e.key, ("vpn", i, "endpoints", j, "key"), WIREGUARD)
+        for i, v in enumerate(design.vpn)
+        for j, e in enumerate(v.endpoints)
+    ]
+    found += [
         SecretUse(b.repository_key, ("backups", i, "repository_key"), RESTIC)
         for i, b in enumerate(design.backups)
     ]

@@ -138,7 +138,7 @@ def render(design: Design, ix: Index) -> list[Artifact]:
         files = {
             "inventory/groups": kayobe_inventory.groups(region),
             "inventory/hosts": kayobe_inventory.hosts(region),
-            **kayobe_inventory.interfaces(ix, region, kayobe_networks),
+            **kayobe_inventory.interface_files(ix, region, kayobe_networks),
             "networks.yml": to_yaml(networks, header("Kayobe networks")),
             "network-allocation.yml": to_yaml(allocation, header("Kayobe address allocation")),
             "globals.yml": to_yaml(

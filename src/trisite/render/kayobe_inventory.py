@@ -68,7 +68,7 @@ def hosts(region: OpenStackRegion) -> str:
     return "\n".join(lines)
 
 
-def interfaces(ix: Index, region: OpenStackRegion, networks: dict[str, str]) -> dict[str, str]:
+def interface_files(ix: Index, region: OpenStackRegion, networks: dict[str, str]) -> dict[str, str]:
     """`inventory/.../network-interfaces` files by path: a group's when its hosts agree, else each host's.
     `networks`: Kayobe network name -> the design's network."""
     on: dict[str, list[str]] = {

@@ -39,7 +39,7 @@ class Trial:
 SECRETS = {
     name: f"bench-{name.lower()}"
     for name in ("TRISITE_BMC_PASSWORD", "TRISITE_BGP_MD5", "TRISITE_CARP_PASS", "TRISITE_VPN_PSK")
-} | {"TRISITE_RESTIC_PASSWORD": "bench-restic"}
+} | {"TRISITE_RESTIC_PASSWORD": "bench-restic", "TRISITE_KEYSTONE_ADMIN_PASSWORD": "bench-keystone"}
 
 
 def deploy(design: Path, state: Path) -> subprocess.Popen[str]:

@@ -203,10 +203,14 @@ def _services(design: dict[str, Any]) -> None:
             "preferred_host": c["hosts"][0],
             "storage_domain": "vmstore",
             "roles": ["openstack"],
+            "os": "rocky-9",
             "addresses": [{"network": "core", "ip": _ip(CORE, 20 + i)}],
         }
         for i, c in enumerate(clusters)
     ]
+    for server in design["servers"]:
+        if "openstack" in server["roles"]:
+            server["os"] = "rocky-9"  # a system Kayobe and Kolla deploy on (model/kolla.py)
     design["openstack"] = [
         {
             "name": "region",

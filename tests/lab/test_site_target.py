@@ -25,6 +25,7 @@ SECRETS = {
     "TRISITE_CARP_PASS": "carp-pass",
     "TRISITE_VPN_PSK": "vpn-pre-shared",
     "TRISITE_RESTIC_PASSWORD": "restic-password",
+    "TRISITE_KEYSTONE_ADMIN_PASSWORD": "keystone-admin-password",
 }
 
 

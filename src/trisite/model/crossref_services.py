@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from trisite.model.crossref import Checks, suggest
 from trisite.model.devices import Server, Vm
+from trisite.model.kolla import KOLLA_HOSTS, KOLLA_POOLS, region_host, region_systems
+from trisite.model.services import OpenStackRegion
 from trisite.model.source import PathKey
 
 
@@ -36,6 +38,7 @@ def check_ceph(c: Checks) -> None:
         placed(c, (*path, "mons"), cl.mons, "ceph")
         placed(c, (*path, "mgrs"), cl.mgrs, "ceph")
         placed(c, (*path, "osd_hosts"), cl.osd_hosts, "ceph")
+        placed(c, (*path, "mdss"), cl.mdss, "ceph")
         for j, name in enumerate(cl.osd_hosts):
             host = c.ix.hosts.get(name)
             if isinstance(host, Server) and not any(d.use == "osd" for d in host.disks):
@@ -122,7 +125,8 @@ def check_openstack(c: Checks) -> None:
             if c.ip_in((*path, f"{net}_vip"), vip, getattr(reg, f"{net}_network"), (*path, f"{net}_network")):
                 c.own_ip((*path, f"{net}_vip"), vip)
         if reg.ceph_cluster is not None:
-            c.in_set((*path, "ceph_cluster"), reg.ceph_cluster, {cl.name for cl in c.d.ceph}, "Ceph cluster")
+            _kolla_pools(c, path, reg.ceph_cluster)
+        _kayobe_hosts(c, path, reg)
         for net in (reg.internal_network, reg.external_network):
             if net in c.ix.networks:
                 _on_network(
@@ -132,6 +136,41 @@ def check_openstack(c: Checks) -> None:
                     net,
                     "controllers hold the API VIPs: give each an address there",
                 )
+
+
+def _kolla_pools(c: Checks, path: PathKey, cluster: str) -> None:
+    clusters = {cl.name: cl for cl in c.d.ceph}
+    if not c.in_set((*path, "ceph_cluster"), cluster, clusters, "Ceph cluster"):
+        return
+    missing = [p for p in KOLLA_POOLS if p not in {pool.name for pool in clusters[cluster].pools}]
+    if missing:
+        c.r.add(
+            (*path, "ceph_cluster"),
+            f"Ceph cluster {cluster} has no pool {', '.join(missing)}",
+            f"Glance, Cinder and Nova use the pools {', '.join(KOLLA_POOLS)}: declare them",
+        )
+
+
+def _kayobe_hosts(c: Checks, path: PathKey, reg: OpenStackRegion) -> None:
+    """The hosts' OS is one Kayobe and Kolla deploy on; Keystone's admin password is known where it is shared."""
+    host = region_host(c.d, c.ix, reg)
+    systems = region_systems(c.d, c.ix, reg)
+    if isinstance(host, str) and len(systems) == 1 and systems <= set(KOLLA_HOSTS):
+        c.r.add((*path, "base_distro"), host)  # the hosts' OS itself: crossref_support, at its `os` field
+    c.secret((*path, "keystone_admin_password"), reg.keystone_admin_password)
+    home = next((r for r in c.d.openstack if r.name == (reg.keystone_from or reg.name)), reg)
+    if home is not reg and reg.keystone_admin_password is not None:
+        c.r.add(
+            (*path, "keystone_admin_password"),
+            f"this region uses the Keystone of {home.name}, and its admin password",
+            f"set keystone_admin_password on region {home.name} only",
+        )
+    if home is not reg and home.keystone_admin_password is None:
+        c.r.add(
+            (*path, "keystone_from"),
+            f"region {home.name} has no keystone_admin_password, and this region logs in to its Keystone",
+            "name the secret holding it: keystone_admin_password: SECRET",
+        )
 
 
 def check_kubernetes(c: Checks) -> None:
@@ -148,6 +187,8 @@ def check_kubernetes(c: Checks) -> None:
                 k.api_network,
                 "control-plane nodes hold the API VIP: give each an address there",
             )
+        if k.ceph_cluster is not None and k.ceph_pool is not None:
+            _ceph_pool(c, path, k.ceph_cluster, k.ceph_pool)
 
 
 def check_operations(c: Checks) -> None:

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from trisite.model import dns_values
 from trisite.model.crossref import Checks
+from trisite.model.kolla import KOLLA_HOSTS
 from trisite.model.source import PathKey
 
-# Host operating systems Kayobe deploys OpenStack on, as the design names them -> (distribution, release).
-KAYOBE_HOST_OS = {
-    "rocky-9": ("rocky", "9"),
-    "ubuntu-22.04": ("ubuntu", "jammy"),
-    "ubuntu-24.04": ("ubuntu", "noble"),
-}
 # (kind, technology) of the VPN links render has a configuration for.
 RENDERED_VPN = {("admin", "wireguard"): "WireGuard", ("site-to-site", "ipsec"): "strongSwan"}
 RENDERED_BACKUP_TOOLS = ("restic",)
@@ -51,13 +46,13 @@ def _openstack_host_os(c: Checks) -> None:
         for host in dict.fromkeys([*region.controllers, *region.computes, *region.network_nodes]):
             device = c.ix.hosts.get(host)
             systems.setdefault(getattr(device, "os", None) or c.d.versions.os, []).append(host)
-        unsupported = sorted(set(systems) - set(KAYOBE_HOST_OS))
+        unsupported = sorted(set(systems) - set(KOLLA_HOSTS))
         if unsupported:
             os = unsupported[0]
             c.r.add(
                 _os_path(c, systems[os][0]),
                 f"openstack[{region.name}] runs on {systems[os][0]}, whose OS {os} Kayobe does not deploy",
-                f"use one of {', '.join(KAYOBE_HOST_OS)}",
+                f"use one of {', '.join(KOLLA_HOSTS)}",
             )
         elif len(systems) > 1:
             c.r.add(

@@ -55,6 +55,10 @@ class CephCluster(Strict):
     mons: list[Name] = Field(min_length=1)
     mgrs: list[Name] = Field(min_length=1)
     osd_hosts: list[Name] = Field(min_length=1)
+    mdss: list[Name] = Field(
+        default=[],
+        description="CephFS metadata servers (default: the MONs), for pools with application cephfs",
+    )
     public_network: Name
     cluster_network: Name | None = None
     pools: list[CephPool] = []
@@ -115,7 +119,14 @@ class OpenStackRegion(Strict):
     external_vip: IPAddress
     keepalived_router_id: int = Field(ge=1, le=255)
     ceph_cluster: Name | None = None
-    base_distro: Literal["debian", "ubuntu", "rocky"] = "debian"
+    base_distro: Literal["debian", "ubuntu", "rocky"] | None = Field(
+        default=None,
+        description="Kolla's image distribution; default, and only accepted value: the hosts' OS",
+    )
+    keystone_admin_password: Name | None = Field(
+        default=None,
+        description="secret holding Keystone's admin password: needed where Keystone runs and regions borrow it",
+    )
 
 
 class KubernetesCluster(Strict):
@@ -130,3 +141,11 @@ class KubernetesCluster(Strict):
     service_cidr: IPNetwork
     cni: Literal["calico", "cilium"] = "calico"
     pod_eviction_timeout_s: int = Field(default=300, ge=1)
+    ceph_cluster: Name | None = Field(default=None, description="Ceph cluster of the RBD volumes (ceph-csi)")
+    ceph_pool: str | None = Field(default=None, description="its pool for the RBD volumes")
+
+    @model_validator(mode="after")
+    def _ceph(self) -> KubernetesCluster:
+        if (self.ceph_cluster is None) != (self.ceph_pool is None):
+            raise ValueError("ceph_cluster and ceph_pool go together")
+        return self

@@ -164,13 +164,15 @@ def _tool_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
 
 
 def _ceph_steps(cluster: str, paths: list[str], inventories: tuple[str, ...]) -> list[Step]:
-    """Bootstrap once (running it twice would make a second cluster), then hosts, services and pools."""
+    """Bootstrap once (running it twice would make a second cluster), then hosts, services, pools (and
+    filesystems), and the consumers' users."""
     ceph = frozenset({"tool:cephadm"})
     by_role = {
         "bootstrap": [p for p in paths if p.endswith("ceph.conf")],
         "hosts": [p for p in paths if not p.startswith("platform/")],
         "services": [p for p in paths if p.endswith("services.yaml")],
         "pools": [p for p in paths if p.endswith("pools.sh")],
+        "clients": [p for p in paths if p.endswith("clients.sh")],
     }
     found: list[Step] = []
     for role, files in by_role.items():

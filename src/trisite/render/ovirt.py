@@ -11,12 +11,13 @@ from trisite.model.devices import Server
 from trisite.model.interfaces import on_network
 from trisite.model.services import Ovirt, StorageDomain
 from trisite.render.artifact import Apply, Artifact
+from trisite.render.ceph_clients import ovirt_user
 from trisite.render.engine import header, to_yaml
 
 PRIORITY = {"low": 1, "medium": 50, "high": 100}
 
 
-def _storage(sd: StorageDomain) -> dict[str, Any]:
+def _storage(ovirt: Ovirt, sd: StorageDomain) -> dict[str, Any]:
     if sd.type == "managed-block-ceph":
         return {
             "managed_block_storage": {
@@ -24,15 +25,21 @@ def _storage(sd: StorageDomain) -> dict[str, Any]:
                 "driver_options": [
                     {"name": "volume_driver", "value": "cinder.volume.drivers.rbd.RBDDriver"},
                     {"name": "rbd_pool", "value": sd.pool},
-                    {"name": "rbd_user", "value": "ovirt"},
+                    {"name": "rbd_user", "value": ovirt_user(ovirt)},
                     {"name": "rbd_ceph_conf", "value": "/etc/ceph/ceph.conf"},
                 ],
             },
             "master": sd.master,
         }
     if sd.type == "cephfs":
+        # The filesystem named after the pool (render/cephadm.py), whole: mount.ceph finds the MONs and the
+        # user's keyring in /etc/ceph; `fs=` picks the filesystem among the cluster's.
         return {
-            "posixfs": {"path": f":/volumes/{sd.pool}", "vfs_type": "ceph", "mount_options": "name=ovirt"},
+            "posixfs": {
+                "path": ":/",
+                "vfs_type": "ceph",
+                "mount_options": f"name={ovirt_user(ovirt)},fs={sd.pool}",
+            },
             "master": sd.master,
         }
     return {sd.type: {"path": sd.path}, "master": sd.master}
@@ -80,7 +87,7 @@ def _vars(design: Design, ix: Index, ovirt: Ovirt) -> dict[str, Any]:
         "data_center_name": ovirt.name,
         "clusters": [{"name": c.name, "ha_reservation": True, "fence_enabled": True} for c in ovirt.clusters],
         "hosts": [{k: v for k, v in h.items() if v is not None} for h in hosts],
-        "storages": {sd.name: _storage(sd) for sd in ovirt.storage_domains},
+        "storages": {sd.name: _storage(ovirt, sd) for sd in ovirt.storage_domains},
         "vms": vms,
     }
 

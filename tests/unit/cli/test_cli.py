@@ -56,6 +56,7 @@ REFERENCE_SECRETS = {
     "TRISITE_CARP_PASS": "carp-pass-20-chars!!",
     "TRISITE_VPN_PSK": "a-pre-shared-key",
     "TRISITE_RESTIC_PASSWORD": "restic-password",
+    "TRISITE_KEYSTONE_ADMIN_PASSWORD": "keystone-admin-password",
 }
 
 

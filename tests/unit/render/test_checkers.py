@@ -216,8 +216,39 @@ def test_kubespray_and_kayobe_inventories(tree: tuple[Path, list[Artifact]]) -> 
     assert set(listed["etcd"]["hosts"]) == {"k8s-cp1", "k8s-cp2", "k8s-cp3"}
     assert set(listed["k8s_cluster"]["children"]) == {"kube_control_plane", "kube_node"}
     for path in of(tree, "kayobe", "inventory/hosts"):
-        listed = json.loads(run(inventory, "-i", str(path), "--list").stdout)
+        # Kayobe reads the whole directory: its groups, the hosts, and the group and host variables.
+        result = run(inventory, "-i", str(path.parent), "--list")
+        assert result.returncode == 0, result.stderr
+        listed = json.loads(result.stdout)
         assert len(listed["controllers"]["hosts"]) == 3 and listed["compute"]["hosts"]
+        assert {"controllers", "network", "monitoring", "storage", "compute"} <= set(
+            listed["overcloud"]["children"]
+        )
+        assert "controllers" in listed["network"]["children"]  # no separate network nodes in the design
+        controller, compute = listed["controllers"]["hosts"][0], listed["compute"]["hosts"][0]
+        variables = listed["_meta"]["hostvars"]
+        assert variables[controller]["internal_interface"] == "eth0.400"
+        assert variables[controller]["external_interface"] == "eth0.100"
+        assert variables[compute]["internal_interface"] == "bond0.400"
+
+
+def test_a_region_borrowing_keystone_keeps_the_admin_credentials(tree: tuple[Path, list[Artifact]]) -> None:
+    """Kolla-Ansible logs in to the home region's Keystone with region-b's openstack_auth: all of it, and the
+    same admin password as the home region (given to Kayobe's passwords file by reference, never in clear)."""
+    root, artifacts = tree
+    kolla = root / "platform/kayobe/region-b/etc/kayobe/kolla/globals.yml"
+    auth = yaml.safe_load(kolla.read_text())["openstack_auth"]
+    assert (
+        auth["username"] == "{{ keystone_admin_user }}"
+        and auth["password"] == "{{ keystone_admin_password }}"  # noqa: S105 - a reference, not a password
+    )
+    assert auth["auth_url"] == "{{ keystone_internal_url }}" and auth["project_name"]
+    for region in ("region-a", "region-b"):
+        path = f"platform/kayobe/{region}/etc/kayobe/kolla.yml"
+        overrides = yaml.safe_load((root / path).read_text())["kolla_ansible_extra_custom_passwords"]
+        assert overrides == {"keystone_admin_password": "${secret:keystone-admin}"}
+        assert next(a for a in artifacts if a.path == path).secrets == ("keystone-admin",)
+    assert not [a.path for a in artifacts if a.path.endswith("passwords.yml")]
 
 
 def test_backup_schedules_are_systemd_calendars(tree: tuple[Path, list[Artifact]]) -> None:

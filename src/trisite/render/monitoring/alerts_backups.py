@@ -11,7 +11,7 @@ from trisite.render.monitoring.rules import Alert, Case, Labels, series
 STALE_FOR = "10m"
 # Backup cases run for a day or more: series sampled once a minute (within Prometheus' five-minute lookback),
 # rules evaluated every five minutes (their own rule file and test file), or promtool takes minutes.
-INTERVAL = "1m"
+SAMPLE_INTERVAL = "1m"
 EVALUATION_INTERVAL = "5m"
 
 
@@ -42,13 +42,13 @@ def _too_old(f: Facts, job: BackupJob, others: list[BackupJob]) -> Alert:
                 {**_fresh(f, others, horizon), **stuck},
                 (labels,),
                 eval=f"{horizon}m",
-                interval=INTERVAL,
+                interval=SAMPLE_INTERVAL,
             ),
             Case(
                 f"{job.name} runs on time",
                 _fresh(f, [job, *others], horizon),
                 eval=f"{horizon}m",
-                interval=INTERVAL,
+                interval=SAMPLE_INTERVAL,
             ),
         ),
         labels={"job_name": job.name},
@@ -69,13 +69,13 @@ def _never(f: Facts, job: BackupJob, others: list[BackupJob]) -> Alert:
                 _fresh(f, others, horizon),
                 ({"job_name": job.name},),
                 eval=f"{horizon}m",
-                interval=INTERVAL,
+                interval=SAMPLE_INTERVAL,
             ),
             Case(
                 f"{job.name} reports",
                 _fresh(f, [job, *others], horizon),
                 eval=f"{horizon}m",
-                interval=INTERVAL,
+                interval=SAMPLE_INTERVAL,
             ),
         ),
         labels={"job_name": job.name},

@@ -1,5 +1,5 @@
 """The components' own tools accept what trisite renders: nft, keepalived, FRR's vtysh, promtool, amtool,
-ansible-inventory, Ceph's spec classes, sh. A missing tool skips its test, unless TRISITE_REQUIRE_TOOLS=1
+the blackbox exporter, ansible-inventory, Ceph's spec classes, sh. A missing tool skips its test, unless TRISITE_REQUIRE_TOOLS=1
 (CI sets it, and .ci/run installs the tools)."""
 
 from __future__ import annotations
@@ -136,15 +136,23 @@ def test_prometheus_config_and_rules(tree: tuple[Path, list[Artifact]], tmp_path
     result = run(promtool, "check", "config", str(etc / "prometheus.yml"))
 
     assert result.returncode == 0, result.stdout + result.stderr
-    result = run(promtool, "check", "rules", str(etc / "rules" / "trisite.yml"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 rules found" in result.stdout
+    for rules in sorted((etc / "rules").glob("*.yml")):
+        result = run(promtool, "check", "rules", str(rules))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert " rules found" in result.stdout and "SUCCESS: 0 rules" not in result.stdout
 
 
 def test_alertmanager_config(tree: tuple[Path, list[Artifact]]) -> None:
     amtool = tool("amtool")
-    (path,) = of(tree, "alertmanager")
+    (path,) = of(tree, "alertmanager", "alertmanager.yml")
     result = run(amtool, "check-config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_blackbox_exporter_accepts_its_modules(tree: tuple[Path, list[Artifact]]) -> None:
+    blackbox = tool("prometheus-blackbox-exporter")
+    (path,) = of(tree, "blackbox", "blackbox.yml")
+    result = run(blackbox, f"--config.file={path}", "--config.check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

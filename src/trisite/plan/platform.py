@@ -17,6 +17,7 @@ from trisite.drivers.protocols import ServiceAction
 from trisite.model import Design, Index
 from trisite.plan.steps import PHASES, Phase, Plan, Step
 from trisite.render.artifact import Artifact
+from trisite.render.monitoring.scrape import probe_host
 
 # Firewall steps: the filter first (nothing opens before it), then routing, then the virtual addresses.
 FIREWALL_STEPS = (
@@ -207,18 +208,27 @@ def _host_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
         for (d, phase), mine in sorted(by_device.items())
     ]
     if design.monitoring is not None:
-        platform = [a for a in artifacts if not a.device and a.component in ("prometheus", "alertmanager")]
-        hosts = sorted({*design.monitoring.prometheus, *design.monitoring.alertmanager})
-        site = {h: Index.of(design).site_of(h) for h in hosts}
-        for host in hosts:
-            roles = (
-                ("prometheus", design.monitoring.prometheus),
-                ("alertmanager", design.monitoring.alertmanager),
-            )
-            wanted = {component for component, runs_on in roles if host in runs_on}
-            mine = [a for a in platform if a.component in wanted]
-            if mine:
-                found.append(_files_step(f"{host}:monitoring", "monitoring", host, site[host], mine))
+        found += _monitoring_steps(design, artifacts)
+    return found
+
+
+def _monitoring_steps(design: Design, artifacts: Sequence[Artifact]) -> list[Step]:
+    """Each monitoring host its files: Prometheus's and Alertmanager's shared ones by role, its own
+    Alertmanager cluster drop-in, and the blackbox config where it probes from its site."""
+    m, ix = design.monitoring, Index.of(design)
+    assert m is not None
+    shared = [
+        a for a in artifacts if not a.device and a.component in ("prometheus", "alertmanager", "blackbox")
+    ]
+    probers = {h for site in m.blackbox_from if (h := probe_host(design, ix, site))}
+    roles = (("prometheus", set(m.prometheus)), ("alertmanager", set(m.alertmanager)), ("blackbox", probers))
+    found = []
+    for host in sorted({*m.prometheus, *m.alertmanager, *probers}):
+        wanted = {component for component, runs_on in roles if host in runs_on}
+        mine = [a for a in shared if a.component in wanted]
+        mine += [a for a in artifacts if a.device == host and a.component == "alertmanager"]
+        if mine:
+            found.append(_files_step(f"{host}:monitoring", "monitoring", host, ix.site_of(host), mine))
     return found
 
 

@@ -11,14 +11,14 @@ from trisite.model import Design, Index
 from trisite.model.operations import BackupJob
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import header, template
+from trisite.render.monitoring.metrics import BACKUP_SUCCESS_METRIC, TEXTFILE_DIR
 
-TEXTFILE = "/var/lib/prometheus/node-exporter"
 MARK_SUCCESS = """#!/bin/sh
 # {header}
 # mark-success JOB: records the time of JOB's last good run for node-exporter's textfile collector.
 set -eu
 tmp="{textfile}/.trisite-backup-$1.prom"
-printf 'trisite_backup_last_success_timestamp_seconds{{job_name="%s"}} %s\\n' "$1" "$(date +%s)" > "$tmp"
+printf '{name}{{job_name="%s"}} %s\\n' "$1" "$(date +%s)" > "$tmp"
 mv "$tmp" "{textfile}/trisite-backup-$1.prom"
 """
 
@@ -168,7 +168,9 @@ def render(design: Design, ix: Index) -> list[Artifact]:
         found.append(
             Artifact(
                 f"{site}/{host}/restic/mark-success",
-                MARK_SUCCESS.format(header=header("restic"), textfile=TEXTFILE),
+                MARK_SUCCESS.format(
+                    header=header("restic"), textfile=TEXTFILE_DIR, name=BACKUP_SUCCESS_METRIC
+                ),
                 "backup",
                 host,
                 site,

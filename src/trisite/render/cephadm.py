@@ -158,6 +158,9 @@ def _pools(cluster: CephCluster) -> str:
     for name, metadata, data in filesystems(cluster):
         lines += _pool_lines(data, metadata, METADATA_PG_NUM, None)
         lines.append(f"has_fs {name} || ceph fs new {name} {metadata} {data.name}")
+    # The mgr's Prometheus endpoint (:9283) that the ceph scrape job and the Ceph alerts read; enabling an
+    # enabled module changes nothing.
+    lines.append("ceph mgr module enable prometheus")
     if cluster.stretch is not None:
         lines += [
             "osdmap=$(ceph osd dump --format json)",

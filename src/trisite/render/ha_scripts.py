@@ -10,7 +10,7 @@ does not exist (no node-exporter), nothing is written: the address change is wha
 
 from __future__ import annotations
 
-TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
+from trisite.render.monitoring.metrics import HA_MASTER_METRIC, TEXTFILE_DIR
 
 _METRIC = """\
 # textfile GROUP VALUE: the HA state of GROUP on this node, for node-exporter's textfile collector.
@@ -18,8 +18,8 @@ textfile() {{
     dir="${{TRISITE_TEXTFILE_DIR:-{textfile}}}"
     [ -d "$dir" ] || return 0
     tmp=$(mktemp "$dir/.trisite_ha_$1.XXXXXX") || return 0
-    printf '# HELP trisite_ha_master 1 when this node holds the HA group, else 0.\\n' > "$tmp"
-    printf '# TYPE trisite_ha_master gauge\\ntrisite_ha_master{{group="%s"}} %s\\n' "$1" "$2" >> "$tmp"
+    printf '# HELP {name} 1 when this node holds the HA group, else 0.\\n' > "$tmp"
+    printf '# TYPE {name} gauge\\n{name}{{group="%s"}} %s\\n' "$1" "$2" >> "$tmp"
     chmod 0644 "$tmp"
     mv -f "$tmp" "$dir/trisite_ha_$1.prom"
 }}
@@ -59,4 +59,4 @@ esac
 
 
 def script(text: str, header: str) -> str:
-    return text.format(header=header, metric=_METRIC.format(textfile=TEXTFILE_DIR))
+    return text.format(header=header, metric=_METRIC.format(textfile=TEXTFILE_DIR, name=HA_MASTER_METRIC))

@@ -71,6 +71,13 @@ def _kolla_globals(design: Design, region: OpenStackRegion) -> dict[str, Any]:
         "glance_backend_ceph": region.ceph_cluster is not None,
         "cinder_backend_ceph": region.ceph_cluster is not None,
         "nova_backend_ceph": region.ceph_cluster is not None,
+        # Kolla's exporters only: trisite's Prometheus and Alertmanagers scrape them (render/monitoring).
+        "enable_prometheus": True,
+        "enable_prometheus_server": False,
+        "enable_prometheus_alertmanager": False,
+        "enable_prometheus_node_exporter": True,
+        "enable_prometheus_mysqld_exporter": True,
+        "enable_prometheus_rabbitmq_exporter": True,
     }
     if region.ceph_cluster is not None:
         users = openstack_users(region)

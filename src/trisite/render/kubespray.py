@@ -9,6 +9,7 @@ from trisite.model.interfaces import on_network
 from trisite.model.services import KubernetesCluster
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, to_yaml
+from trisite.render.monitoring.metrics import ETCD_METRICS_PORT
 
 
 def _inventory(ix: Index, cluster: KubernetesCluster) -> dict[str, Any]:
@@ -53,8 +54,15 @@ def render(design: Design, ix: Index) -> list[Artifact]:
             "loadbalancer_apiserver": {"address": str(cluster.api_vip), "port": 6443},
             "apiserver_loadbalancer_domain_name": f"api.{cluster.name}.{design.platform.domain}",
         }
+        # etcd's plain-HTTP /metrics beside its TLS client port, for the etcd scrape job and alerts.
+        port = ETCD_METRICS_PORT
+        etcd = {
+            "etcd_metrics_port": port,
+            "etcd_listen_metrics_urls": f"http://{{{{ etcd_address }}}}:{port},http://127.0.0.1:{port}",
+        }
         files = {
             "hosts.yaml": to_yaml(_inventory(ix, cluster), header("Kubespray inventory")),
+            "group_vars/all/etcd.yml": to_yaml(etcd, header("Kubespray etcd metrics")),
             "group_vars/k8s_cluster/k8s-cluster.yml": to_yaml(k8s, header("Kubespray cluster settings")),
             "group_vars/k8s_cluster/addons.yml": to_yaml(addons, header("Kubespray API address (kube-vip)")),
         }

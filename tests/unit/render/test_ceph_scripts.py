@@ -88,6 +88,11 @@ match args:
     case ["auth", "caps", name, *caps] if name in state["users"]:
         state["users"][name] = caps
         done()
+    case ["mgr", "module", "enable", module]:
+        state.setdefault("modules", [])
+        if module not in state["modules"]:
+            state["modules"].append(module)
+        done()
 refuse(f"unexpected: {line}")
 """
 

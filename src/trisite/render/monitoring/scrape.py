@@ -83,13 +83,18 @@ def _service_targets(design: Design, c: _Collector) -> None:
             c.add("alertmanager", host, metrics.ALERTMANAGER_PORT)
 
 
-def probe_exporter(design: Design, ix: Index, site: str) -> str:
-    """The blackbox exporter probing from SITE: on a monitoring host there (a Prometheus host first)."""
+def probe_host(design: Design, ix: Index, site: str) -> str | None:
+    """The host whose blackbox exporter probes from SITE: a monitoring host there (a Prometheus host first)."""
     m = design.monitoring
     assert m is not None
-    hosts = [h for h in [*m.prometheus, *m.alertmanager] if ix.site_of(h) == site]
-    if hosts:
-        return f"{address(ix, hosts[0])}:{metrics.BLACKBOX_PORT}"
+    return next((h for h in [*m.prometheus, *m.alertmanager] if ix.site_of(h) == site), None)
+
+
+def probe_exporter(design: Design, ix: Index, site: str) -> str:
+    """The blackbox exporter probing from SITE."""
+    host = probe_host(design, ix, site)
+    if host is not None:
+        return f"{address(ix, host)}:{metrics.BLACKBOX_PORT}"
     return f"blackbox.{site}.{design.platform.domain}:{metrics.BLACKBOX_PORT}"
 
 

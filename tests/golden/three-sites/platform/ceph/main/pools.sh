@@ -48,3 +48,4 @@ ceph osd pool set cephfs.ovirt-engine.meta crush_rule replicated_datacenter
 ceph osd pool set cephfs.ovirt-engine.meta size 3
 ceph osd pool set cephfs.ovirt-engine.meta min_size 2
 has_fs ovirt-engine || ceph fs new ovirt-engine cephfs.ovirt-engine.meta ovirt-engine
+ceph mgr module enable prometheus

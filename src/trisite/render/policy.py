@@ -88,19 +88,12 @@ class PolicyBuilder:
         return Endpoint(name, None if elements is None else tuple(elements))
 
     def own(self, fw: str) -> Endpoint:
-        """A firewall's own addresses on the platform's networks (never its WAN address), and the VIPs of its
-        HA groups there: while it holds one, the gateway the hosts ping and reach is the firewall itself."""
+        """A firewall's own addresses on the platform's networks (never its WAN address)."""
         outside = self.matrix.outside
         addresses = {
             ip_network(i.address.ip)
             for i in self._ifaces(fw)
             if self.matrix.zone_of[i.network] not in outside
-        }
-        addresses |= {
-            ip_network(vip)
-            for g in self.design.ha_groups
-            if any(m.device == fw for m in g.members) and self.matrix.zone_of[g.network] not in outside
-            for vip in g.vips
         }
         return Endpoint(f"{fw}-self", tuple(sorted(addresses, key=prefix_key)))
 

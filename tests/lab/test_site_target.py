@@ -46,7 +46,8 @@ def test_an_unreachable_bmc_stops_the_site_deployment_naming_the_server(
     design = tmp_path / "design"
     shutil.copytree(EXAMPLES / "three-sites", design)
     (design / "secrets").mkdir(exist_ok=True)
-    (design / "secrets" / "vpn-admin.key").write_text("a-real-site-key\n", encoding="utf-8")
+    for key in ("vpn-admin.key", "vpn-admin-fw2.key"):  # each firewall of the pair its own WireGuard key
+        (design / "secrets" / key).write_text("a-real-site-key\n", encoding="utf-8")
     env = {**os.environ, **SECRETS, "TRISITE_STATE": str(tmp_path / "state")}
     trisite = str(Path(sys.executable).parent / "trisite")
     done = subprocess.run(

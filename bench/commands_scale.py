@@ -104,8 +104,8 @@ def dumpers(design: Path) -> None:
     from trisite.render.engine import to_yaml  # noqa: PLC0415
 
     loaded = load_design(design).design
-    texts = [a.content for a in switches.render(loaded, Index.of(loaded))]
-    data = [yaml.safe_load(t) for t in texts if not t.startswith("#!")]
+    arts = switches.render(loaded, Index.of(loaded))
+    data = [yaml.safe_load(a.content) for a in arts if a.path.endswith((".yaml", ".yml"))]
     data = [d for d in data if isinstance(d, dict | list)]
     started = time.perf_counter()
     for d in data:

@@ -8,7 +8,9 @@
 - Lock-out safety: calls that can cut the station off (filter rules, interface addresses) run inside the filter
   API's savepoint: `savepoint`, the changes, `apply/REVISION` (OPNsense restores REVISION by itself 60 s later),
   one request proving the API still answers, then `cancelRollback/REVISION`. An API gone silent is never
-  confirmed. The timer restores the filter rules; what else changed in the window is said in docs/drivers.md.
+  confirmed. A call refused or unanswered inside the window, before the apply, is undone at once with
+  `revert/REVISION`. (OPNsense core removed these actions in June 2026, opnsense/core#10411: they exist up to
+  the 26.1 series.) The timer restores the filter rules; what else changed in the window is said in docs/drivers.md.
 - Running twice changes nothing more: an `addX` call whose item exists (by its name, description, address or
   interface) becomes `setX/UUID`.
 """
@@ -39,6 +41,7 @@ KEYS = {
     "vip": "subnet",
     "neighbor": "address",
     "interface": "interfacename",
+    "vlan": "vlanif",  # searchItem says "vlan0.1.100 [OPT1]" once assigned: the device is the first word
 }
 FAILED = ("failed", "error")
 
@@ -137,6 +140,7 @@ class _Session:
     def __init__(self, access: OpnsenseAccess, client: httpx.Client, sleep: Callable[[float], None]) -> None:
         self.access, self.client, self.sleep = access, client, sleep
         self.revision: str | None = None  # the savepoint while one is open
+        self.applied = False  # apply/REVISION sent: OPNsense's own timer rolls back from then on
 
     @property
     def device(self) -> str:
@@ -177,6 +181,23 @@ class _Session:
 
     # -- the calls, in order --------------------------------------------------------------------------------------
     def apply(self, calls: Sequence[Mapping[str, Any]]) -> None:
+        try:
+            self._send(calls)
+        except DriverError as exc:
+            if (
+                self.revision is None or self.applied
+            ):  # nothing open, or the rollback timer is already running
+                raise
+            revision, self.revision = self.revision, None
+            try:
+                self.answer("POST", f"{FILTER}/revert/{revision}")
+            except (httpx.HTTPError, ApiError):
+                raise DriverError(f"{exc}; restoring revision {revision} failed too: restore it on the firewall "
+                                  "(System: Configuration: History)", device=self.device) from None  # fmt: skip
+            raise DriverError(f"{exc}; the filter rules were restored to revision {revision}",
+                              device=self.device) from None  # fmt: skip
+
+    def _send(self, calls: Sequence[Mapping[str, Any]]) -> None:
         for call in calls:
             path = str(call["path"])
             if path.startswith(GUARDED) and self.revision is None:
@@ -195,10 +216,20 @@ class _Session:
         added = ADD.match(path)
         if method == "POST" and added and isinstance(body, Mapping) and len(body) == 1:
             kind, item = next(iter(body.items()))
+            if kind == "vlan" and self._vlan_exists(item):  # made before (by hand too): keep it and its name
+                return {"result": "saved"}
             uuid = self._existing(added["base"], added["what"], kind, item)
             if uuid:
                 return self.answer("POST", f"{added['base']}/set{added['what']}/{uuid}", body)
         return self.answer(method, path, body)
+
+    def _vlan_exists(self, item: Mapping[str, Any]) -> bool:
+        """OPNsense allows one VLAN per parent and tag, whatever its device is called."""
+        found = self.answer("GET", "/api/interfaces/vlan_settings/searchItem")
+        rows = found.get("rows", []) if isinstance(found, Mapping) else []
+        return any(
+            (str(r.get("if")), str(r.get("tag"))) == (str(item.get("if")), str(item.get("tag"))) for r in rows
+        )
 
     def _existing(self, base: str, what: str, kind: str, item: Mapping[str, Any]) -> str | None:
         """The UUID of the item that has the same name (description, address, ...), if there is one."""
@@ -211,7 +242,8 @@ class _Session:
         )
         rows = found.get("rows", []) if isinstance(found, Mapping) else []
         return next(
-            (str(r["uuid"]) for r in rows if str(r.get(field, "")) == str(value) and r.get("uuid")), None
+            (str(r["uuid"]) for r in rows if _known_as(kind, r.get(field)) == str(value) and r.get("uuid")),
+            None,
         )
 
     def _apply_and_confirm(self) -> None:
@@ -219,6 +251,7 @@ class _Session:
         if revision is None:  # a filter apply with no guarded change before it: nothing to roll back to
             self.call(f"POST {FILTER}/apply", lambda: self.answer("POST", f"{FILTER}/apply"))
             return
+        self.applied = True
         self.call(
             f"POST {FILTER}/apply/{revision}", lambda: self.answer("POST", f"{FILTER}/apply/{revision}")
         )
@@ -235,7 +268,12 @@ class _Session:
             f"POST {FILTER}/cancelRollback/{revision}",
             lambda: self.answer("POST", f"{FILTER}/cancelRollback/{revision}"),
         )
-        self.revision = None
+        self.revision, self.applied = None, False
+
+
+def _known_as(kind: str, found: object) -> str:
+    """A row's identifying field; a VLAN's device without the " [OPT1]" OPNsense adds once it is assigned."""
+    return str(found or "").split(" ")[0] if kind == "vlan" else str(found or "")
 
 
 def _transient(exc: Exception) -> bool:

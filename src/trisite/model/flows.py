@@ -61,6 +61,10 @@ class FlowMatrix:
         return sorted(prefixes, key=prefix_key)
 
     @cached_property
+    def firewalls(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.design.firewalls)
+
+    @cached_property
     def _groups(self) -> dict[str, list[str]]:
         return {g.name: list(g.members) for g in self.design.groups}
 
@@ -77,7 +81,14 @@ class FlowMatrix:
             members = self._groups[endpoint]
             return sorted({p for m in members for p in self.elements(m) or []}, key=prefix_key)
         host = self.ix.hosts[endpoint]
-        return sorted({ip_network(a.ip) for a in self.ix.addresses(host)}, key=prefix_key)
+        addresses = self.ix.addresses(host)
+        if endpoint in self.firewalls:  # a firewall is reached on our networks, never on its WAN address
+            addresses = [a for a in addresses if self.zone_of[a.network] not in self.outside]
+        return sorted({ip_network(a.ip) for a in addresses}, key=prefix_key)
+
+    def names(self, endpoint: str, host: str) -> bool:
+        """Whether an endpoint names a host itself (the host, or a group listing it)."""
+        return endpoint == host or host in self._groups.get(endpoint, ())
 
     def sides(self, host: str) -> list[Side]:
         """Each address of a host as a side (a host on several networks may use any of them)."""
@@ -100,16 +111,28 @@ class FlowMatrix:
     def permits(
         self, source: Side, destination: Side, protocol: str, port: int, *, bootstrap: bool = False
     ) -> bool:
-        """Whether a connection is allowed: inside one zone always (one trust domain), else by a flow (the
-        temporary bootstrap flows count only when asked for)."""
-        if source.zone == destination.zone:
+        """Whether a connection is allowed: on one network always (no firewall between them), else by a flow,
+        also inside a zone (its networks at different sites are only joined through the firewalls, which pass
+        what a flow says and nothing more); the temporary bootstrap flows count only when asked for. A flow
+        whose destination names a firewall is traffic to the firewall itself (its input chain); a firewall is an
+        end of a flow only where the flow names it, never as a member of a zone or network."""
+        if source.network is not None and source.network == destination.network:
             return True
+        to_firewall, from_firewall = destination.host in self.firewalls, source.host in self.firewalls
+        if (to_firewall and destination.zone in self.outside) or (
+            from_firewall and source.zone in self.outside
+        ):
+            return False
         flows: Sequence[Flow] = (
             [*self.design.flows, *self.design.bootstrap.flows] if bootstrap else self.design.flows
         )
         return any(
-            self.matches(f.source, source)
-            and self.matches(f.destination, destination)
+            (self.names(f.source, str(source.host)) if from_firewall else self.matches(f.source, source))
+            and (
+                self.names(f.destination, str(destination.host))
+                if to_firewall
+                else self.matches(f.destination, destination)
+            )
             and f.protocol in (protocol, "any")
             and (not f.ports or any(lo <= port <= hi for lo, hi in f.ports))
             for f in flows

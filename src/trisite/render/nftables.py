@@ -1,185 +1,107 @@
-"""nftables rulesets generated from the flow matrix: default deny, stateful, drops logged.
+"""nftables rulesets: render/policy.py's rules for each firewall, written as nft. Default deny, stateful; drops
+logged.
 
-Endpoints become named sets of prefixes (zones, groups) or inline addresses (networks, hosts); the internet
-is "not one of our prefixes". Bootstrap flows go in a separate file that fills the `bootstrap` chain, which the
-last deployment step flushes.
+Endpoints become named sets; the internet is "not one of our prefixes". Stateless replies (asymmetric paths,
+see render/policy.py) come before `ct state invalid drop`, since that is what conntrack calls a reply it never
+saw the request of. Bootstrap rules go in a separate file that fills the `bootstrap` chain, which the last
+deployment step flushes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from trisite.model import Design, Index
-from trisite.model.devices import Firewall
 from trisite.model.flows import FlowMatrix, Prefix
-from trisite.model.interfaces import interfaces
-from trisite.model.network import Flow
 from trisite.render.artifact import Apply, Artifact
 from trisite.render.engine import header, template
+from trisite.render.policy import Endpoint, Ports, Rule, policy
 
-L4 = {
-    "icmp": "icmp",
-    "icmpv6": "ipv6-icmp",
-    "esp": "esp",
-    "ah": "ah",
-    "gre": "gre",
-    "vrrp": "112",
-    "carp": "112",
-    "ospf": "89",
-}
+L4 = {"icmp": "icmp", "icmpv6": "ipv6-icmp", "esp": "esp", "ah": "ah", "gre": "gre", "vrrp": "112", "carp": "112",
+      "ospf": "89"}  # fmt: skip
 
 
 def endpoint_set_name(name: str) -> str:
-    return "ep_" + name.replace("-", "_")
+    return "ep_" + name.replace("-", "_").replace(".", "_")
 
 
-def _match(side: str, name: str, elements: list[Prefix] | None, family: int) -> str:
+def _family(prefixes: Iterable[Prefix], family: int) -> list[Prefix]:
+    return [p for p in prefixes if p.version == family]
+
+
+def _match(side: str, endpoint: Endpoint, family: int) -> str:
     proto = "ip" if family == 4 else "ip6"
     addr = "saddr" if side == "source" else "daddr"
-    if elements is None:
+    if endpoint.prefixes is None:
         return f"{proto} {addr} != @internal_v{family}"
-    return f"{proto} {addr} @{endpoint_set_name(name)}_v{family}"
+    return f"{proto} {addr} @{endpoint_set_name(endpoint.name)}_v{family}"
 
 
-def _ports(flow: Flow) -> str:
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in flow.ports)
+def _ports(ports: Ports) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ports)
 
 
-def _l4(flow: Flow) -> str:
-    if flow.protocol in ("tcp", "udp"):
-        return f"{flow.protocol} dport {{ {_ports(flow)} }}"
-    if flow.protocol == "any":
+def _l4(rule: Rule) -> str:
+    if rule.protocol in ("tcp", "udp"):
+        parts = [rule.protocol]
+        parts += [f"dport {{ {_ports(rule.dports)} }}"] if rule.dports else []
+        parts += [f"sport {{ {_ports(rule.sports)} }}"] if rule.sports else []
+        guard = " tcp flags & ack == ack" if rule.reply and rule.protocol == "tcp" else ""
+        return " ".join(parts) + guard
+    if rule.protocol == "icmp" and rule.reply:
+        return "icmp type echo-reply"
+    return "" if rule.protocol == "any" else f"meta l4proto {L4[rule.protocol]}"
+
+
+def _spared(rule: Rule, family: int) -> str:
+    if rule.spares is None or not _family(rule.spares.prefixes or (), family):
         return ""
-    return f"meta l4proto {L4[flow.protocol]}"
+    proto, name = "ip" if family == 4 else "ip6", endpoint_set_name(rule.spares.name)
+    addr = {"source": "saddr", "destination": "daddr"}
+    return " ".join(f"{proto} {addr[side]} != @{name}_v{family}" for side in rule.spared)
 
 
-def rules(matrix: FlowMatrix, flows: Sequence[Flow]) -> list[str]:
-    found = []
-    for flow in flows:
-        src, dst = matrix.elements(flow.source), matrix.elements(flow.destination)
-        for family in (4, 6):
-            if (flow.protocol == "icmp" and family == 6) or (flow.protocol == "icmpv6" and family == 4):
-                continue
-            if not _has(src, family, matrix) or not _has(dst, family, matrix):
-                continue
+def _families(rule: Rule) -> list[int]:
+    def has(e: Endpoint, family: int) -> bool:
+        return e.prefixes is None or bool(_family(e.prefixes, family))
+
+    wanted = [f for f in (4, 6) if has(rule.source, f) and has(rule.destination, f)]
+    skipped = {("icmp", 6), ("icmpv6", 4)}
+    return [f for f in wanted if (rule.protocol, f) not in skipped]
+
+
+def nft_rules(rules: Sequence[Rule]) -> list[str]:
+    found: dict[str, None] = {}
+    for rule in rules:
+        for family in _families(rule):
+            iif = ", ".join(f'"{n}"' for n in rule.interfaces)
             parts = [
-                _match("source", flow.source, src, family),
-                _match("destination", flow.destination, dst, family),
-                _l4(flow),
-                "ct state new",
+                f"iifname {{ {iif} }}" if iif else "",
+                _match("source", rule.source, family),
+                _match("destination", rule.destination, family),
+                _spared(rule, family),
+                _l4(rule),
+                "" if rule.reply else "ct state new",
+                f'log prefix "trisite {rule.comment}: "' if rule.log else "",
+                f'counter accept comment "{rule.comment}"',
             ]
-            log = f' log prefix "trisite {flow.name}: "' if flow.log else ""
-            found.append(" ".join(p for p in parts if p) + f'{log} counter accept comment "{flow.name}"')
-    return found
+            found[" ".join(p for p in parts if p)] = None
+    return list(found)
 
 
-def _has(elements: list[Prefix] | None, family: int, matrix: FlowMatrix) -> bool:
-    if elements is None:
-        return any(p.version == family for p in matrix.internal) or family == 4
-    return any(p.version == family for p in elements)
-
-
-def sets(matrix: FlowMatrix, flows: Sequence[Flow], zones: bool = False) -> list[dict[str, object]]:
+def sets(matrix: FlowMatrix, rules: Sequence[Rule]) -> list[dict[str, object]]:
     found: dict[str, dict[str, object]] = {}
     for family in (4, 6):
-        internal = [str(p) for p in matrix.internal if p.version == family]
+        internal = [str(p) for p in _family(matrix.internal, family)]
         if internal or family == 4:
-            found[f"internal_v{family}"] = {
-                "name": f"internal_v{family}",
-                "type": f"ipv{family}_addr",
-                "elements": internal or ["0.0.0.0/32"],
-            }
-        zone_names = matrix.inside_zones if zones else []
-        for name in [*zone_names, *(n for flow in flows for n in (flow.source, flow.destination))]:
-            elements = matrix.elements(name)
-            if elements and any(p.version == family for p in elements):
-                set_name = f"{endpoint_set_name(name)}_v{family}"
-                found[set_name] = {
-                    "name": set_name,
-                    "type": f"ipv{family}_addr",
-                    "elements": [str(p) for p in elements if p.version == family],
-                }
+            found[f"internal_v{family}"] = {"name": f"internal_v{family}", "type": f"ipv{family}_addr",
+                                            "elements": internal or ["0.0.0.0/32"]}  # fmt: skip
+        for e in (e for r in rules for e in (r.source, r.destination, r.spares) if e and e.prefixes):
+            elements = [str(p) for p in _family(e.prefixes or (), family)]
+            if elements:
+                name = f"{endpoint_set_name(e.name)}_v{family}"
+                found[name] = {"name": name, "type": f"ipv{family}_addr", "elements": elements}
     return sorted(found.values(), key=lambda s: str(s["name"]))
-
-
-def zone_rules(matrix: FlowMatrix) -> list[str]:
-    """A zone is one trust domain, also across sites: traffic inside it passes, statelessly, since a reply may
-    come back through the other firewall of a pair (verify's flow check assumes the same)."""
-    found = []
-    for zone in matrix.inside_zones:
-        elements = matrix.elements(zone) or []
-        for family in (4, 6):
-            if any(p.version == family for p in elements):
-                proto = "ip" if family == 4 else "ip6"
-                name = f"@{endpoint_set_name(zone)}_v{family}"
-                found.append(
-                    f'{proto} saddr {name} {proto} daddr {name} counter accept comment "inside zone {zone}"'
-                )
-    return found
-
-
-def replied_statelessly(matrix: FlowMatrix, flows: Sequence[Flow]) -> list[Flow]:
-    """The inbound TCP and UDP flows whose replies must pass without state: those from outside, when lines land
-    at several sites. A request may enter through one site's firewall (its line is down) and its reply leave
-    through another (the server's gateway): neither holds the whole connection, so conntrack calls the reply
-    invalid. The lab's TCP probes found it."""
-    if len({u.site for u in matrix.design.uplinks}) < 2:
-        return []
-    return [f for f in flows if matrix.elements(f.source) is None and f.protocol in ("tcp", "udp")]
-
-
-def reply_rules(matrix: FlowMatrix, flows: Sequence[Flow]) -> list[str]:
-    """Replies of those flows: from the flow's destination and ports, and for TCP never a bare SYN."""
-    found = []
-    errors: dict[str, None] = {}  # ICMP errors of those flows (port unreachable, path MTU), once per endpoint
-    for flow in replied_statelessly(matrix, flows):
-        destination = matrix.elements(flow.destination) or []
-        for family in (4, 6):
-            if not any(p.version == family for p in destination):
-                continue
-            proto = "ip" if family == 4 else "ip6"
-            l4 = f"{flow.protocol} sport {{ {_ports(flow)} }}"
-            if flow.protocol == "tcp":
-                l4 += " tcp flags & (syn | ack) != syn"
-            source = f"{proto} saddr @{endpoint_set_name(flow.destination)}_v{family}"
-            found.append(
-                f"{source} {proto} daddr != @internal_v{family} {l4} counter accept "
-                f'comment "replies of {flow.name}"'
-            )
-            icmp = (
-                "icmp type destination-unreachable"
-                if family == 4
-                else "icmpv6 type { destination-unreachable, packet-too-big }"
-            )
-            errors[
-                f"{source} {proto} daddr != @internal_v{family} {icmp} counter accept "
-                f'comment "errors of flows to {flow.destination}"'
-            ] = None
-    return found + list(errors)
-
-
-def _input_rules(design: Design, ix: Index, fw: Firewall) -> list[str]:
-    """What the firewall itself must answer: ICMP, routing and HA protocols, its operators' BGP."""
-    ifaces = interfaces(ix, fw.name)
-    found = ['meta l4proto { icmp, ipv6-icmp } accept comment "ping and path MTU discovery"']
-    for up in design.uplinks:
-        if fw.name in up.firewalls:
-            found.append(
-                f'ip saddr {up.bgp.peer_address} tcp dport 179 accept comment "BGP from {up.operator}"'
-            )
-            if up.bgp.bfd:
-                found.append(
-                    f'ip saddr {up.bgp.peer_address} udp dport {{ 3784, 3785 }} accept comment "BFD from {up.operator}"'
-                )
-    transit = sorted(i.name for i in ifaces if i.network in design.routing.transit_networks)
-    if transit:
-        names = ", ".join(f'"{n}"' for n in transit)
-        found.append(f'iifname {{ {names} }} meta l4proto 89 accept comment "OSPF between sites"')
-        found.append(f'iifname {{ {names} }} udp dport {{ 3784, 3785 }} accept comment "BFD between sites"')
-    groups = [g for g in design.ha_groups if any(m.device == fw.name for m in g.members)]
-    if groups:
-        found.append('meta l4proto 112 accept comment "VRRP and CARP advertisements"')
-    return found
 
 
 def render(design: Design, ix: Index) -> list[Artifact]:
@@ -187,49 +109,26 @@ def render(design: Design, ix: Index) -> list[Artifact]:
     found = []
     for fw in design.firewalls:
         site = ix.site_of(fw.name) or fw.site
+        p = policy(design, ix, fw)
+        forward = p.chain("forward")
         content = template(
             "nftables.nft.j2",
             header=header("nftables"),
             hostname=fw.name,
-            sets=sets(matrix, [*design.flows, *design.bootstrap.flows], zones=True),
-            zone_rules=zone_rules(matrix) + reply_rules(matrix, design.flows),
-            input_rules=_input_rules(design, ix, fw),
-            forward_rules=rules(matrix, design.flows),
+            sets=sets(matrix, [*p.rules, *p.bootstrap]),
+            reply_rules=nft_rules([r for r in forward if r.reply]),
+            input_rules=nft_rules(p.chain("input")),
+            forward_rules=nft_rules([r for r in forward if not r.reply]),
         )
-        found.append(
-            Artifact(
-                f"{site}/{fw.name}/nftables/nftables.nft",
-                content,
-                "nftables",
-                fw.name,
-                site,
-                Apply("file", "/etc/nftables.conf", "0640", "nft -f /etc/nftables.conf"),
-            )
-        )
-        boot = (
-            "\n".join(
-                [
-                    f"# {header('nftables, bootstrap')}",
-                    "# Removed at the end of the deployment:",
-                    "#   nft flush chain inet trisite bootstrap",
-                    *(f"add rule inet trisite bootstrap {r}" for r in rules(matrix, design.bootstrap.flows)),
-                ]
-            )
-            + "\n"
-        )
-        found.append(
-            Artifact(
-                f"{site}/{fw.name}/nftables/bootstrap.nft",
-                boot,
-                "nftables",
-                fw.name,
-                site,
-                Apply(
-                    "file",
-                    "/etc/nftables.d/trisite-bootstrap.nft",
-                    "0640",
-                    "nft -f /etc/nftables.d/trisite-bootstrap.nft",
-                ),
-            )
-        )
+        found.append(Artifact(f"{site}/{fw.name}/nftables/nftables.nft", content, "nftables", fw.name, site,
+                              Apply("file", "/etc/nftables.conf", "0640", "nft -f /etc/nftables.conf")))  # fmt: skip
+        boot = [
+            f"# {header('nftables, bootstrap')}",
+            "# Removed at the end of the deployment:",
+            "#   nft flush chain inet trisite bootstrap",
+            *(f"add rule inet trisite bootstrap {r}" for r in nft_rules(p.bootstrap)),
+        ]
+        found.append(Artifact(f"{site}/{fw.name}/nftables/bootstrap.nft", "\n".join(boot) + "\n", "nftables",
+                              fw.name, site, Apply("file", "/etc/nftables.d/trisite-bootstrap.nft", "0640",
+                                                   "nft -f /etc/nftables.d/trisite-bootstrap.nft")))  # fmt: skip
     return found

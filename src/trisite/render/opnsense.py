@@ -1,12 +1,16 @@
 """The same policy for OPNsense firewalls, as REST API calls: aliases for the flow endpoints, CARP virtual
 addresses, filter rules (os-firewall automation rules), BGP neighbours with BFD and OSPF (os-frr), then the
-apply calls. Interface names are the design's; the deploy stage maps them to OPNsense identifiers (lan, optN).
+apply calls. The filter rules are render/policy.py's, the same as the nftables rendering's. Interface names are the
+design's; the driver maps them to OPNsense identifiers (lan, optN) read from the firewall.
 
 Not expressed yet: os-frr route maps for the AS-path prepends (site preference, standby member), which need
 the UUIDs of the prefix lists created before them; FRR's configuration (render/frr.py) carries them."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from trisite.model import Design, Index
@@ -15,8 +19,10 @@ from trisite.model.flows import FlowMatrix
 from trisite.model.interfaces import interfaces, on_network
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import to_json
-from trisite.render.nftables import endpoint_set_name, replied_statelessly
+from trisite.render.nftables import endpoint_set_name
+from trisite.render.policy import Endpoint, Policy, Ports, Rule, policy
 
+BOOTSTRAP = "trisite bootstrap "  # the description prefix the last deployment step deletes rules by
 PROTOCOLS = {
     "tcp": "TCP",
     "udp": "UDP",
@@ -32,127 +38,133 @@ PROTOCOLS = {
 }
 
 
-def _ports_alias(flow: str) -> str:
-    return "ports_" + flow.replace("-", "_")
+def alias_name(text: str) -> str:
+    """An OPNsense alias name (letters, digits, underscores; at most 32), stable and distinct per text."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    if len(name) <= 32:
+        return name
+    return f"{name[:23]}_{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"method": method, "path": path, **({"body": body} if body is not None else {})}
 
 
-def _aliases(matrix: FlowMatrix, design: Design) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    calls, names = [], {}
-    internal = "\n".join(str(p) for p in matrix.internal)
-    calls.append(
-        call(
-            "POST",
-            "/api/firewall/alias/addItem",
-            {
-                "alias": {
-                    "enabled": "1",
-                    "name": "internal",
-                    "type": "network",
-                    "content": internal,
-                    "description": "every prefix of ours",
-                }
-            },
-        )
-    )
-    for flow in design.flows:
-        for endpoint in (flow.source, flow.destination):
-            elements = matrix.elements(endpoint)
-            if elements is None or endpoint in names:
-                continue
-            names[endpoint] = endpoint_set_name(endpoint)
-            calls.append(
-                call(
-                    "POST",
-                    "/api/firewall/alias/addItem",
-                    {
-                        "alias": {
-                            "enabled": "1",
-                            "name": names[endpoint],
-                            "type": "network",
-                            "content": "\n".join(str(p) for p in elements),
-                            "description": f"flow endpoint {endpoint}",
-                        }
-                    },
-                )
-            )
-        if flow.ports:
-            calls.append(
-                call(
-                    "POST",
-                    "/api/firewall/alias/addItem",
-                    {
-                        "alias": {
-                            "enabled": "1",
-                            "name": _ports_alias(flow.name),
-                            "type": "port",
-                            "content": "\n".join(str(a) if a == b else f"{a}:{b}" for a, b in flow.ports),
-                            "description": f"ports of flow {flow.name}",
-                        }
-                    },
-                )
-            )
-    calls.append(call("POST", "/api/firewall/alias/reconfigure", {}))
-    return calls, names
+def _alias(name: str, kind: str, content: list[str], description: str) -> dict[str, Any]:
+    body = {
+        "enabled": "1",
+        "name": name,
+        "type": kind,
+        "content": "\n".join(content),
+        "description": description,
+    }
+    return call("POST", "/api/firewall/alias/addItem", {"alias": body})
 
 
-def _rules(design: Design, matrix: FlowMatrix, names: dict[str, str], fw: Firewall) -> list[dict[str, Any]]:
-    ifaces = ",".join(sorted({i.name for i in interfaces(matrix.ix, fw.name)}))
-    calls = []
-    for n, flow in enumerate(design.flows):
-        rule: dict[str, Any] = {
-            "enabled": "1",
-            "sequence": str(100 + n),
-            "action": "pass",
-            "quick": "1",
-            "interface": ifaces,
-            "direction": "in",
-            "ipprotocol": "inet",
-            "protocol": PROTOCOLS[flow.protocol],
-            "log": "1" if flow.log else "0",
-            "description": f"{flow.name}: {flow.why}"[:255],
-        }
-        for side in ("source", "destination"):
-            endpoint = getattr(flow, side)
-            rule[f"{side}_net"] = names.get(endpoint, "internal")
-            rule[f"{side}_not"] = "0" if endpoint in names else "1"
-        if flow.ports:
-            rule["destination_port"] = _ports_alias(flow.name)
-        calls.append(call("POST", "/api/firewall/filter/addRule", {"rule": rule}))
-    calls += _reply_rules(design, matrix, names, ifaces, 100 + len(design.flows))
+def _aliases(matrix: FlowMatrix, rules: Sequence[Rule]) -> list[dict[str, Any]]:
+    calls = {
+        "internal": _alias("internal", "network", [str(p) for p in matrix.internal], "every prefix of ours")
+    }
+    for rule in rules:
+        for e in (rule.source, rule.destination, rule.spares):
+            if e is not None and e.prefixes is not None:
+                name = alias_name(endpoint_set_name(e.name))
+                calls[name] = _alias(name, "network", [str(p) for p in e.prefixes], f"endpoint {e.name}")
+        for ports in (rule.dports, rule.sports):
+            if ports:
+                name = _ports_alias(ports)
+                calls[name] = _alias(
+                    name, "port", [str(a) if a == b else f"{a}:{b}" for a, b in ports], "ports"
+                )
+    return [*calls.values(), call("POST", "/api/firewall/alias/reconfigure", {})]
+
+
+def _ports_alias(ports: Ports) -> str:
+    return alias_name("ports_" + "_".join(str(a) if a == b else f"{a}_{b}" for a, b in ports))
+
+
+def _side(rule: Rule, side: str) -> dict[str, str]:
+    e: Endpoint = getattr(rule, side)
+    found = {f"{side}_net": "internal" if e.prefixes is None else alias_name(endpoint_set_name(e.name)),
+             f"{side}_not": "1" if e.prefixes is None else "0"}  # fmt: skip
+    ports = rule.dports if side == "destination" else rule.sports
+    return {**found, f"{side}_port": _ports_alias(ports)} if ports else found
+
+
+def filter_rule(rule: Rule, sequence: int, every: str, prefix: str = "") -> dict[str, Any]:
+    """One pf rule: `in` on the rule's interfaces (all of the firewall's for flows), first match (quick)."""
+    body: dict[str, Any] = {
+        "enabled": "1",
+        "sequence": str(sequence),
+        "action": "pass",
+        "quick": "1",
+        "interface": ",".join(rule.interfaces) or every,
+        "direction": "in",
+        "ipprotocol": "inet",
+        "protocol": PROTOCOLS[rule.protocol],
+        "log": "1" if rule.log else "0",
+        **_side(rule, "source"),
+        **_side(rule, "destination"),
+        "description": f"{prefix}{rule.chain}: {rule.comment}"[:255],
+    }
+    if rule.protocol == "icmp":  # pf matches any ICMP type otherwise: an echo reply would open a state too
+        body["icmptype"] = "echorep" if rule.reply else "echoreq"
+    if rule.reply:  # no state: the reply of a request another firewall saw; TCP only with ACK set (flags A/A)
+        body["statetype"] = "none"
+        if rule.protocol == "tcp":
+            body |= {"tcpflags1": "ack", "tcpflags2": "ack"}
+    return body
+
+
+def _spare(sparing: Sequence[Rule], sequence: int, every: str) -> list[dict[str, Any]]:
+    """pf cannot say "to this zone but not to these addresses" in one rule: the rules that may reach the
+    firewalls' own addresses come first, then these blocks, then the rules that must spare them. (A flow from a
+    zone holding firewalls to a firewall it names would be blocked here: the reference has none; the policy
+    test would say so.)"""
+    spared = next((r.spares for r in sparing if r.spares), None)
+    if spared is None:
+        return []
+    name = alias_name(endpoint_set_name(spared.name))
+    side = {
+        "to": {"source_net": "any", "destination_net": name},
+        "from": {"source_net": name, "destination_net": "any"},
+    }
+    return [call("POST", "/api/firewall/filter/addRule", {"rule": {
+        "enabled": "1", "sequence": str(sequence + n), "action": "block", "quick": "1", "interface": every,
+        "direction": "in", "ipprotocol": "inet", "protocol": "any", "log": "0", "source_not": "0",
+        "destination_not": "0", **nets,
+        "description": f"forward: nothing else {way} the firewalls"}}) for n, (way, nets) in enumerate(side.items())]  # fmt: skip
+
+
+def _rules(ix: Index, p: Policy) -> list[dict[str, Any]]:
+    every = ",".join(sorted({i.name for i in interfaces(ix, p.firewall)}))
+    first = [
+        *[r for r in p.rules if r.reply and not r.spares],
+        *[r for r in p.rules if not r.reply and not r.spares],
+    ]
+    then = [*[r for r in p.rules if r.reply and r.spares], *[r for r in p.rules if not r.reply and r.spares]]
+    calls = [call("POST", "/api/firewall/filter/addRule", {"rule": filter_rule(r, 100 + n, every)})
+             for n, r in enumerate(first)]  # fmt: skip
+    calls += _spare(then, 100 + len(first), every)
+    calls += [call("POST", "/api/firewall/filter/addRule", {"rule": filter_rule(r, 110 + len(first) + n, every)})
+              for n, r in enumerate(then)]  # fmt: skip
+    calls += [call("POST", "/api/firewall/filter/addRule",
+                   {"rule": filter_rule(r, 50 + n, every, prefix=BOOTSTRAP)}) for n, r in enumerate(p.bootstrap)]  # fmt: skip
     return [*calls, call("POST", "/api/firewall/filter/apply", {})]
 
 
-def _reply_rules(
-    design: Design, matrix: FlowMatrix, names: dict[str, str], ifaces: str, sequence: int
-) -> list[dict[str, Any]]:
-    """Stateless passes for the replies of inbound flows when lines land at several sites (see
-    nftables.reply_rules: a reply may leave by a firewall that never saw the request). The automation API
-    sets no TCP-flag guard here, so a bare SYN from the flow's source port would pass too."""
-    calls: list[dict[str, Any]] = []
-    for flow in replied_statelessly(matrix, design.flows):
-        rule = {
-            "enabled": "1",
-            "sequence": str(sequence + len(calls)),
-            "action": "pass",
-            "quick": "1",
-            "interface": ifaces,
-            "direction": "in",
-            "ipprotocol": "inet",
-            "protocol": PROTOCOLS[flow.protocol],
-            "statetype": "none",
-            "source_net": names.get(flow.destination, "internal"),
-            "source_not": "0",
-            "source_port": _ports_alias(flow.name),
-            "destination_net": "internal",
-            "destination_not": "1",
-            "description": f"replies of {flow.name} (asymmetric paths between sites)",
-        }
-        calls.append(call("POST", "/api/firewall/filter/addRule", {"rule": rule}))
-    return calls
+def _vlans(ix: Index, fw: Firewall) -> list[dict[str, Any]]:
+    """The VLAN devices the firewall's tagged interfaces need (os: Interfaces: Other Types: VLAN), named
+    vlan0.PARENT.TAG as OPNsense's naming rule allows; assigning them (lan, optN) stays a step on the firewall
+    for OPNsense versions before the assignment API."""
+    parents = sorted({i.parent for i in interfaces(ix, fw.name)})
+    calls = [
+        call("POST", "/api/interfaces/vlan_settings/addItem", {"vlan": {
+            "if": i.parent, "tag": str(i.vlan), "pcp": "0", "proto": "",
+            "vlanif": f"vlan0.{parents.index(i.parent) + 1}.{i.vlan}", "descr": i.network}})
+        for i in interfaces(ix, fw.name) if i.vlan is not None
+    ]  # fmt: skip
+    return [*calls, call("POST", "/api/interfaces/vlan_settings/reconfigure", {})] if calls else []
 
 
 def _carp(design: Design, ix: Index, fw: Firewall) -> list[dict[str, Any]]:
@@ -192,6 +204,8 @@ def _routing(design: Design, ix: Index, fw: Firewall) -> list[dict[str, Any]]:
     announced = sorted(
         str(p.prefix) for p in design.public_prefixes if any(a.site == site for a in p.announce)
     )
+    if any(u.bgp.bfd for u in uplinks) or design.routing.ospf.bfd:  # os-frr starts bfdd only when enabled
+        calls.append(call("POST", "/api/quagga/bfd/set", {"bfd": {"enabled": "1"}}))
     if uplinks:
         calls.append(
             call(
@@ -277,11 +291,12 @@ def render(design: Design, ix: Index) -> list[Artifact]:
     for fw in design.firewalls:
         if fw.platform != "opnsense":
             continue
-        aliases, names = _aliases(matrix, design)
+        p = policy(design, ix, fw)
         calls = [
-            *aliases,
+            *_vlans(ix, fw),
+            *_aliases(matrix, [*p.rules, *p.bootstrap]),
             *_carp(design, ix, fw),
-            *_rules(design, matrix, names, fw),
+            *_rules(ix, p),
             *_routing(design, ix, fw),
         ]
         secrets = sorted(

@@ -26,17 +26,21 @@ import httpx
 # (the controller's path, what its item endpoints are called) -> the body's key of an item
 COLLECTIONS = {
     ("/api/firewall/alias", "Item"): "alias",
+    ("/api/interfaces/vlan_settings", "Item"): "vlan",
     ("/api/firewall/filter", "Rule"): "rule",
     ("/api/interfaces/vip_settings", "Item"): "vip",
     ("/api/quagga/bgp", "Neighbor"): "neighbor",
     ("/api/quagga/bfd", "Neighbor"): "neighbor",
     ("/api/quagga/ospfsettings", "Interface"): "interface",
 }
-SETTINGS = frozenset({"/api/quagga/general/set", "/api/quagga/bgp/set", "/api/quagga/ospfsettings/set"})
+SETTINGS = frozenset(
+    {"/api/quagga/general/set", "/api/quagga/bgp/set", "/api/quagga/bfd/set", "/api/quagga/ospfsettings/set"}
+)
 RECONFIGURE = frozenset(
     {
         "/api/firewall/alias/reconfigure",
         "/api/interfaces/vip_settings/reconfigure",
+        "/api/interfaces/vlan_settings/reconfigure",
         "/api/quagga/service/reconfigure",
     }
 )
@@ -49,6 +53,7 @@ REQUIRED = {
     "vip": "subnet",
     "neighbor": "address",
     "interface": "interfacename",
+    "vlan": "tag",
 }
 
 
@@ -69,6 +74,8 @@ class FakeOpnsense:
     revisions: list[str] = field(default_factory=list)
     pending_rollback: str | None = None  # applied with a revision, not confirmed: OPNsense will restore it
     confirmed: list[str] = field(default_factory=list)
+    saved: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # revision -> the rules then
+    reverted: list[str] = field(default_factory=list)
     _uuids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _silent: bool = False
 
@@ -91,6 +98,8 @@ class FakeOpnsense:
             device = self.device_of(name)
             rows.append({"uuid": f"vlan-{tag}", "if": parent, "tag": tag, "pcp": "0", "proto": "",
                          "descr": "", "vlanif": f"{device} [{self.assigned[name].upper()}]"})  # fmt: skip
+        made = self.items.get(("/api/interfaces/vlan_settings", "Item"), {})
+        rows += [{"uuid": u, **item} for u, item in made.items()]  # the ones made through the API
         return {"total": len(rows), "rowCount": len(rows), "current": 1, "rows": rows}
 
     def device_of(self, name: str) -> str:
@@ -144,8 +153,10 @@ class FakeOpnsense:
         if method != "POST":
             return {"status": "error"}
         command, _, revision = path.removeprefix(FILTER + "/").partition("/")
+        rules = self.items.setdefault((FILTER, "Rule"), {})
         if command == "savepoint":
             self.revisions.append(f"17329500{len(self.revisions):02d}.1234")
+            self.saved[self.revisions[-1]] = {u: dict(r) for u, r in rules.items()}
             return {"status": "ok", "retention": "60", "revision": self.revisions[-1]}
         if command == "apply":
             if revision:
@@ -156,7 +167,11 @@ class FakeOpnsense:
             self.pending_rollback = None
             self.confirmed.append(revision)
             return {"status": "ok"}
-        return {"status": "ok"} if command == "revert" else {"status": "error"}
+        if command == "revert" and revision in self.saved:  # the filter model as it was at the savepoint
+            self.items[(FILTER, "Rule")] = {u: dict(r) for u, r in self.saved[revision].items()}
+            self.reverted.append(revision)
+            return {"status": "ok"}
+        return {"status": "unknown (or removed) savepoint"} if command == "revert" else {"status": "error"}
 
     def _collection(self, path: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
         base, _, command = path.rpartition("/")
@@ -196,6 +211,10 @@ class FakeOpnsense:
         required = REQUIRED.get(kind)
         if required and not item.get(required):
             problems[f"{kind}.{required}"] = "A value is required."
+        if kind == "vlan" and any(
+            (r["if"], str(r["tag"])) == (item.get("if"), str(item.get("tag"))) for r in self.vlans()["rows"]
+        ):
+            problems["vlan.tag"] = "Tag for this device must be unique."
         field_name = INTERFACE_FIELDS.get(kind)
         if field_name and item.get(field_name):
             keys = set(self.assigned.values())

@@ -80,7 +80,9 @@ def test_the_calls_are_applied_with_opnsense_interface_keys_inside_a_confirmed_s
     assert all("quagga" not in p for p in sent[:applied])  # routing after the filter is confirmed
     assert api.pending_rollback is None and api.confirmed == [revision]
     rules = api.items[("/api/firewall/filter", "Rule")].values()
-    assert {r["interface"] for r in rules} == {"wan,opt1,lan,opt2,opt3,opt4,opt5,opt6,opt7"}
+    every = "wan,opt1,lan,opt2,opt3,opt4,opt5,opt6,opt7"  # flows: in on every interface
+    assert {r["interface"] for r in rules if r["description"].startswith("forward")} == {every}
+    assert {r["interface"] for r in rules} - {every} <= set(ASSIGNED.values())  # the firewall's own: one each
     vips = api.items[("/api/interfaces/vip_settings", "Item")].values()
     wanted = {
         c["body"]["vip"]["subnet"]: ASSIGNED[c["body"]["vip"]["interface"]]
@@ -177,3 +179,19 @@ def test_a_firewall_without_api_access_is_a_driver_error() -> None:
     with pytest.raises(DriverError, match="dc9-fw1: no OPNsense API known for it") as caught:
         driver_for(contract()).apply_api("dc9-fw1", calls())
     assert caught.value.device == "dc9-fw1"
+
+
+def test_a_call_refused_inside_the_savepoint_restores_the_filter_rules_at_once() -> None:
+    api = contract()
+    broken = calls()
+    last_rule = max(i for i, c in enumerate(broken) if str(c["path"]).endswith("/filter/addRule"))
+    broken.insert(
+        last_rule,
+        {"method": "POST", "path": "/api/firewall/filter/addRule", "body": {"rule": {"action": ""}}},
+    )
+    with pytest.raises(DriverError) as caught:
+        driver_for(api).apply_api(FIREWALL, broken)
+    revision = api.revisions[0]
+    assert str(caught.value).endswith(f"; the filter rules were restored to revision {revision}")
+    assert api.reverted == [revision] and api.items[("/api/firewall/filter", "Rule")] == {}
+    assert not any("/filter/apply" in p for p in paths(api))  # never applied, nothing left to time out

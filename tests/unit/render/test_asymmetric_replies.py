@@ -1,37 +1,52 @@
-"""Replies of flows from outside pass statelessly only when lines land at several sites (asymmetric paths),
-in nftables and in OPNsense's rules."""
+"""Replies of flows whose ends may sit at different sites pass statelessly (a request may cross one firewall
+pair, its reply another), only for declared flows, TCP only with ACK set; in nftables and in OPNsense's rules."""
 
 from __future__ import annotations
 
 from tests.conftest import EXAMPLES
-from trisite.model import load_design
-from trisite.model.flows import FlowMatrix
-from trisite.render.nftables import reply_rules
-from trisite.render.opnsense import _reply_rules
+from trisite.model import Index, load_design
+from trisite.render.nftables import nft_rules
+from trisite.render.opnsense import filter_rule
+from trisite.render.policy import PolicyBuilder, policy
 
 REFERENCE = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+FW = next(f for f in REFERENCE.firewalls if f.name == "dc1-fw1")
 
 
-def test_each_inbound_tcp_or_udp_flow_gets_its_reply_rule_and_tcp_never_a_bare_syn() -> None:
-    found = reply_rules(FlowMatrix(REFERENCE), REFERENCE.flows)
-    inbound = [f for f in REFERENCE.flows if f.source == "outside" and f.protocol in ("tcp", "udp")]
-    for flow in inbound:
-        (rule,) = [r for r in found if r.endswith(f'"replies of {flow.name}"')]
-        assert f"{flow.protocol} sport" in rule and "daddr != @internal_v4" in rule
-        assert ("tcp flags & (syn | ack) != syn" in rule) == (flow.protocol == "tcp")
-    assert any("icmp type destination-unreachable" in r for r in found)  # port unreachable, path MTU
+def test_each_cross_site_tcp_or_udp_flow_gets_its_reply_rule_and_tcp_only_with_ack() -> None:
+    p = policy(REFERENCE, Index.of(REFERENCE), FW)
+    replies = {r.comment.removeprefix("replies of "): r for r in p.rules if r.reply}
+    for flow in REFERENCE.flows:
+        if flow.protocol not in ("tcp", "udp") or FW.name in PolicyBuilder(
+            REFERENCE, Index.of(REFERENCE)
+        ).firewalls_named(flow.destination):
+            continue
+        rule = replies[flow.name]
+        assert (rule.source.name, rule.destination.name, rule.sports) == (
+            flow.destination,
+            flow.source,
+            tuple(flow.ports),
+        )
+        (line,) = nft_rules([rule])
+        assert f"{flow.protocol} sport" in line and ("tcp flags & ack == ack" in line) == (
+            flow.protocol == "tcp"
+        )
+        assert "ct state" not in line
 
 
-def test_lines_at_one_site_keep_the_firewalls_fully_stateful() -> None:
+def test_flows_inside_one_site_keep_the_firewalls_fully_stateful() -> None:
     site = REFERENCE.uplinks[0].site
-    one_site = REFERENCE.model_copy(update={"uplinks": [u for u in REFERENCE.uplinks if u.site == site]})
-    assert reply_rules(FlowMatrix(one_site), one_site.flows) == []
+    one_site = REFERENCE.model_copy(update={
+        "uplinks": [u for u in REFERENCE.uplinks if u.site == site],
+        "networks": [n.model_copy(update={"sites": [site]}) for n in REFERENCE.networks],
+    })  # fmt: skip
+    assert [r for r in policy(one_site, Index.of(one_site), FW).rules if r.reply] == []
 
 
-def test_opnsense_gets_the_same_replies_as_stateless_rules() -> None:
-    matrix = FlowMatrix(REFERENCE)
-    calls = _reply_rules(REFERENCE, matrix, {"dmz": "ep_dmz", "ops-hosts": "ep_ops_hosts"}, "ix0", 200)
-    rules = {c["body"]["rule"]["description"].split()[2]: c["body"]["rule"] for c in calls}
-    assert set(rules) == {"web-in", "dns-in", "dns-in-tcp"}
-    assert all(r["statetype"] == "none" and r["destination_not"] == "1" for r in rules.values())
-    assert rules["web-in"]["source_net"] == "ep_dmz" and rules["web-in"]["source_port"] == "ports_web_in"
+def test_opnsense_gets_the_same_replies_as_stateless_rules_with_flags_a_out_of_a() -> None:
+    p = policy(REFERENCE, Index.of(REFERENCE), FW)
+    web = next(r for r in p.rules if r.comment == "replies of web-in")
+    rule = filter_rule(web, 100, "ix0")
+    assert rule["statetype"] == "none" and (rule["tcpflags1"], rule["tcpflags2"]) == ("ack", "ack")
+    assert (rule["source_net"], rule["source_port"], rule["destination_net"], rule["destination_not"]) == (
+        "ep_dmz", "ports_80_443", "internal", "1")  # fmt: skip

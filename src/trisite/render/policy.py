@@ -135,12 +135,30 @@ class PolicyBuilder:
             if fw in targets:
                 yield Rule("input", self.endpoint(flow.source), self.own(fw), flow.protocol, flow.name,
                            dports=tuple(flow.ports), log=flow.log)  # fmt: skip
+            if not targets:  # the HA addresses it holds are the network's services: a flow there reaches them
+                yield from self._to_vips(fw, flow)
             if targets and targets == {fw}:
                 continue
             sides = self._spared(flow, ("source", "destination"))
             yield Rule("forward", self.endpoint(flow.source), self.endpoint(flow.destination), flow.protocol,
                        flow.name, dports=tuple(flow.ports), log=flow.log, spares=self.firewalls() if sides else None,
                        spared=sides)  # fmt: skip
+
+    def vips(self, fw: str) -> tuple[Prefix, ...]:
+        """The virtual addresses of the HA groups the firewall is a member of, on our networks (gateways, the
+        public VIP): while it holds one, packets to it are its input."""
+        found = {ip_network(v) for g in self.design.ha_groups if any(m.device == fw for m in g.members)
+                 and self.matrix.zone_of[g.network] not in self.matrix.outside for v in g.vips}  # fmt: skip
+        return tuple(sorted(found, key=prefix_key))
+
+    def _to_vips(self, fw: str, flow: Flow) -> Iterator[Rule]:
+        prefixes = self.matrix.elements(flow.destination)
+        held = [v for v in self.vips(fw) if prefixes and any(v.overlaps(p) for p in prefixes)]
+        spared = ("source",) if self._holds_firewalls(flow.source) else ()
+        if held:
+            yield Rule("input", self.endpoint(flow.source), Endpoint(f"{flow.destination}-vips-{fw}", tuple(held)),
+                       flow.protocol, flow.name, dports=tuple(flow.ports), log=flow.log,
+                spares=self.firewalls() if spared else None, spared=spared)  # fmt: skip
 
     def crosses_sites(self, flow: Flow) -> bool:
         """Whether the two ends of a flow may sit at different sites (then two firewall pairs are on its path)."""
@@ -169,7 +187,8 @@ class PolicyBuilder:
         yield from self._ha(fw)
         yield from self._vpn(fw)
         internal = Endpoint("internal", _v4(self.matrix.internal))
-        yield Rule("input", internal, self.own(fw.name), "icmp", "pings from inside")
+        mine = Endpoint(f"{fw.name}-self-vips", (*(self.own(fw.name).prefixes or ()), *self.vips(fw.name)))
+        yield Rule("input", internal, mine, "icmp", "pings from inside")
 
     def _routing(self, fw: Firewall) -> Iterator[Rule]:
         for up in self.design.uplinks:

@@ -116,10 +116,12 @@ class PolicyBuilder:
         return prefixes is None or any(a.overlaps(p) for a in own for p in prefixes)
 
     def firewalls(self) -> Endpoint:
-        """Every firewall's own addresses: a flow to a zone, a network or the internet does not reach them
-        (only a flow naming a firewall does, and never on its WAN address), though they sit in its prefixes."""
+        """Every firewall's own addresses and the VIPs they hold: a flow to a zone, a network or the internet
+        does not reach them (only a flow naming a firewall does, never on its WAN address; a VIP answers pings),
+        though they sit in its prefixes."""
         own = {ip_network(i.address.ip) for f in sorted(self.firewall_names) for i in self._ifaces(f)}
-        return Endpoint("firewalls", tuple(sorted(own, key=prefix_key)))
+        held = {v for f in sorted(self.firewall_names) for v in self.vips(f)}  # pf has no input/forward split
+        return Endpoint("firewalls", tuple(sorted(own | held, key=prefix_key)))
 
     def firewalls_named(self, endpoint: str) -> set[str]:
         """The firewalls a flow endpoint names as hosts (directly or as group members)."""
@@ -135,7 +137,7 @@ class PolicyBuilder:
             if fw in targets:
                 yield Rule("input", self.endpoint(flow.source), self.own(fw), flow.protocol, flow.name,
                            dports=tuple(flow.ports), log=flow.log)  # fmt: skip
-            if not targets:  # the HA addresses it holds are the network's services: a flow there reaches them
+            if not targets:  # the HA addresses it holds answer pings of flows to their network (reachability)
                 yield from self._to_vips(fw, flow)
             if targets and targets == {fw}:
                 continue
@@ -154,6 +156,8 @@ class PolicyBuilder:
     def _to_vips(self, fw: str, flow: Flow) -> Iterator[Rule]:
         prefixes = self.matrix.elements(flow.destination)
         held = [v for v in self.vips(fw) if prefixes and any(v.overlaps(p) for p in prefixes)]
+        if flow.protocol != "icmp":  # only reachability: a TCP/UDP service flow would open the firewall's own
+            return  # services (OPNsense's web GUI, ssh) on the gateway address
         spared = ("source",) if self._holds_firewalls(flow.source) else ()
         if held:
             yield Rule("input", self.endpoint(flow.source), Endpoint(f"{flow.destination}-vips-{fw}", tuple(held)),

@@ -103,9 +103,9 @@ def probes(fw: str) -> Iterator[tuple[Packet, bool | None, str]]:
                 asking = (
                     Side(s.host, None, s.zone) if chain == "input" else s
                 )  # by a flow, never "one network"
-                wanted = M.permits(asking, target, proto, port) or (
-                    chain == "input" and needed_by_firewall(fw, new)
-                )
+                to_vip = chain == "input" and target.host is None  # pings only, never a firewall's services
+                allowed = M.permits(asking, target, proto, port) and (proto == "icmp" or not to_vip)
+                wanted = allowed or (chain == "input" and needed_by_firewall(fw, new))
                 yield new, wanted, chain
                 if chain == "forward" and proto in ("tcp", "udp", "icmp"):
                     reply = Packet(

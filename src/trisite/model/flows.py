@@ -116,9 +116,9 @@ class FlowMatrix:
         what a flow says and nothing more); the temporary bootstrap flows count only when asked for. A flow
         whose destination names a firewall is traffic to the firewall itself (its input chain); a firewall is an
         end of a flow only where the flow names it, never as a member of a zone or network."""
-        if source.network is not None and source.network == destination.network:
-            return True
         to_firewall, from_firewall = destination.host in self.firewalls, source.host in self.firewalls
+        if source.network is not None and source.network == destination.network and not to_firewall:
+            return True
         if (to_firewall and destination.zone in self.outside) or (
             from_firewall and source.zone in self.outside
         ):

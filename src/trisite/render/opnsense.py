@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 from trisite.model import Design, Index
@@ -61,12 +61,12 @@ def _alias(name: str, kind: str, content: list[str], description: str) -> dict[s
     return call("POST", "/api/firewall/alias/addItem", {"alias": body})
 
 
-def _aliases(matrix: FlowMatrix, rules: Sequence[Rule]) -> list[dict[str, Any]]:
+def _aliases(matrix: FlowMatrix, p: Policy) -> list[dict[str, Any]]:
     calls = {
         "internal": _alias("internal", "network", [str(p) for p in matrix.internal], "every prefix of ours")
     }
-    for rule in rules:
-        for e in (rule.source, rule.destination, rule.spares):
+    for rule in [*p.rules, *p.bootstrap]:
+        for e in (rule.source, rule.destination, rule.spares, p.guarded if rule.spares else None):
             if e is not None and e.prefixes is not None:
                 name = alias_name(endpoint_set_name(e.name))
                 calls[name] = _alias(name, "network", [str(p) for p in e.prefixes], f"endpoint {e.name}")
@@ -116,38 +116,48 @@ def filter_rule(rule: Rule, sequence: int, every: str, prefix: str = "") -> dict
     return body
 
 
-def _spare(sparing: Sequence[Rule], sequence: int, every: str) -> list[dict[str, Any]]:
-    """pf cannot say "to this zone but not to these addresses" in one rule: the rules that may reach the
-    firewalls' own addresses come first, then these blocks, then the rules that must spare them. (A flow from a
-    zone holding firewalls to a firewall it names would be blocked here: the reference has none; the policy
-    test would say so.)"""
-    spared = next((r.spares for r in sparing if r.spares), None)
-    if spared is None:
-        return []
+def _block(spared: Endpoint, way: str, sequence: int, every: str) -> dict[str, Any]:
     name = alias_name(endpoint_set_name(spared.name))
-    side = {
-        "to": {"source_net": "any", "destination_net": name},
-        "from": {"source_net": name, "destination_net": "any"},
-    }
-    return [call("POST", "/api/firewall/filter/addRule", {"rule": {
-        "enabled": "1", "sequence": str(sequence + n), "action": "block", "quick": "1", "interface": every,
+    nets = (
+        {"source_net": "any", "destination_net": name}
+        if way == "to"
+        else {"source_net": name, "destination_net": "any"}
+    )
+    return call("POST", "/api/firewall/filter/addRule", {"rule": {
+        "enabled": "1", "sequence": str(sequence), "action": "block", "quick": "1", "interface": every,
         "direction": "in", "ipprotocol": "inet", "protocol": "any", "log": "0", "source_not": "0",
-        "destination_not": "0", **nets,
-        "description": f"forward: nothing else {way} the firewalls"}}) for n, (way, nets) in enumerate(side.items())]  # fmt: skip
+        "destination_not": "0", **nets, "description": f"forward: nothing else {way} the firewalls"}})  # fmt: skip
+
+
+def _ordered(p: Policy) -> list[Rule | str]:
+    """pf has one rule list for what nft splits into input and forward, and no "to this zone but not to these
+    addresses": the rules free to reach the firewalls' addresses come first, then a block of everything else
+    from them, the rules that only must not come from them, a block of everything else to them, the rest.
+    (A rule whose source names firewalls and whose destination must spare them comes last, so the first block
+    stops it: the reference has none, and the policy test would say so.)"""
+
+    def group(test: Callable[[Rule], bool]) -> list[Rule]:
+        chosen = [r for r in p.rules if test(r)]
+        return [*[r for r in chosen if r.reply], *[r for r in chosen if not r.reply]]
+
+    free = group(lambda r: not r.spared)
+    from_only = group(lambda r: r.spared == ("source",))
+    rest = group(lambda r: bool(r.spared) and r.spared != ("source",))
+    blocked: list[Rule | str] = [*free, "from", *from_only, "to", *rest]
+    return blocked if from_only or rest else list(free)
 
 
 def _rules(ix: Index, p: Policy) -> list[dict[str, Any]]:
     every = ",".join(sorted({i.name for i in interfaces(ix, p.firewall)}))
-    first = [
-        *[r for r in p.rules if r.reply and not r.spares],
-        *[r for r in p.rules if not r.reply and not r.spares],
-    ]
-    then = [*[r for r in p.rules if r.reply and r.spares], *[r for r in p.rules if not r.reply and r.spares]]
-    calls = [call("POST", "/api/firewall/filter/addRule", {"rule": filter_rule(r, 100 + n, every)})
-             for n, r in enumerate(first)]  # fmt: skip
-    calls += _spare(then, 100 + len(first), every)
-    calls += [call("POST", "/api/firewall/filter/addRule", {"rule": filter_rule(r, 110 + len(first) + n, every)})
-              for n, r in enumerate(then)]  # fmt: skip
+    spares = any(r.spares for r in p.rules)
+    calls = []
+    for n, r in enumerate(_ordered(p)):
+        if isinstance(r, Rule):
+            calls.append(
+                call("POST", "/api/firewall/filter/addRule", {"rule": filter_rule(r, 100 + n, every)})
+            )
+        elif spares:
+            calls.append(_block(p.guarded, r, 100 + n, every))
     calls += [call("POST", "/api/firewall/filter/addRule",
                    {"rule": filter_rule(r, 50 + n, every, prefix=BOOTSTRAP)}) for n, r in enumerate(p.bootstrap)]  # fmt: skip
     return [*calls, call("POST", "/api/firewall/filter/apply", {})]
@@ -294,7 +304,7 @@ def render(design: Design, ix: Index) -> list[Artifact]:
         p = policy(design, ix, fw)
         calls = [
             *_vlans(ix, fw),
-            *_aliases(matrix, [*p.rules, *p.bootstrap]),
+            *_aliases(matrix, p),
             *_carp(design, ix, fw),
             *_rules(ix, p),
             *_routing(design, ix, fw),

@@ -68,6 +68,7 @@ class Policy:
     firewall: str
     rules: tuple[Rule, ...]  # the permanent ones, in order: replies first (they precede the invalid drop)
     bootstrap: tuple[Rule, ...]  # the deployment's, removed by its last step
+    guarded: Endpoint  # pf's blocks around the rules that spare the firewalls (PolicyBuilder.guarded)
 
     def chain(self, name: Chain, *, bootstrap: bool = False) -> list[Rule]:
         return [r for r in (self.bootstrap if bootstrap else self.rules) if r.chain == name]
@@ -116,10 +117,21 @@ class PolicyBuilder:
         return prefixes is None or any(a.overlaps(p) for a in own for p in prefixes)
 
     def firewalls(self) -> Endpoint:
-        """Every firewall's own addresses: a flow to a zone, a network or the internet does not reach them
-        (only a flow naming a firewall does, and never on its WAN address), though they sit in its prefixes."""
+        """Every firewall's own addresses: a flow to a zone, a network or the internet does not reach them (only a
+        flow naming a firewall does, never on its WAN address), though they sit in its prefixes. The VIPs are not
+        in it: a firewall forwarding to the one holding a VIP (the internet entering at another site while a
+        line is down) treats it as any address of its network; the holder's input chain guards it."""
         own = {ip_network(i.address.ip) for f in sorted(self.firewall_names) for i in self._ifaces(f)}
         return Endpoint("firewalls", tuple(sorted(own, key=prefix_key)))
+
+    def guarded(self, fw: str) -> Endpoint:
+        """What pf blocks around the rules that spare the firewalls: their own addresses and the VIPs this one
+        may hold. pf has one rule list for what nft splits into input and forward: a pass to a zone would
+        reach the holder's VIP on any port (its web GUI, ssh)."""
+        held = set(self.vips(fw))
+        return Endpoint(
+            f"guarded-{fw}", tuple(sorted({*(self.firewalls().prefixes or ()), *held}, key=prefix_key))
+        )
 
     def firewalls_named(self, endpoint: str) -> set[str]:
         """The firewalls a flow endpoint names as hosts (directly or as group members)."""
@@ -135,12 +147,32 @@ class PolicyBuilder:
             if fw in targets:
                 yield Rule("input", self.endpoint(flow.source), self.own(fw), flow.protocol, flow.name,
                            dports=tuple(flow.ports), log=flow.log)  # fmt: skip
+            if not targets:  # the HA addresses it holds answer pings of flows to their network (reachability)
+                yield from self._to_vips(fw, flow)
             if targets and targets == {fw}:
                 continue
             sides = self._spared(flow, ("source", "destination"))
             yield Rule("forward", self.endpoint(flow.source), self.endpoint(flow.destination), flow.protocol,
                        flow.name, dports=tuple(flow.ports), log=flow.log, spares=self.firewalls() if sides else None,
                        spared=sides)  # fmt: skip
+
+    def vips(self, fw: str) -> tuple[Prefix, ...]:
+        """The virtual addresses of the HA groups the firewall is a member of, on our networks (gateways, the
+        public VIP): while it holds one, packets to it are its input."""
+        found = {ip_network(v) for g in self.design.ha_groups if any(m.device == fw for m in g.members)
+                 and self.matrix.zone_of[g.network] not in self.matrix.outside for v in g.vips}  # fmt: skip
+        return tuple(sorted(found, key=prefix_key))
+
+    def _to_vips(self, fw: str, flow: Flow) -> Iterator[Rule]:
+        prefixes = self.matrix.elements(flow.destination)
+        held = [v for v in self.vips(fw) if prefixes and any(v.overlaps(p) for p in prefixes)]
+        if flow.protocol != "icmp":  # only reachability: a TCP/UDP service flow would open the firewall's own
+            return  # services (OPNsense's web GUI, ssh) on the gateway address
+        spared = ("source",) if self._holds_firewalls(flow.source) else ()
+        if held:
+            yield Rule("input", self.endpoint(flow.source), Endpoint(f"{flow.destination}-vips-{fw}", tuple(held)),
+                       flow.protocol, flow.name, dports=tuple(flow.ports), log=flow.log,
+                spares=self.firewalls() if spared else None, spared=spared)  # fmt: skip
 
     def crosses_sites(self, flow: Flow) -> bool:
         """Whether the two ends of a flow may sit at different sites (then two firewall pairs are on its path)."""
@@ -169,7 +201,8 @@ class PolicyBuilder:
         yield from self._ha(fw)
         yield from self._vpn(fw)
         internal = Endpoint("internal", _v4(self.matrix.internal))
-        yield Rule("input", internal, self.own(fw.name), "icmp", "pings from inside")
+        mine = Endpoint(f"{fw.name}-self-vips", (*(self.own(fw.name).prefixes or ()), *self.vips(fw.name)))
+        yield Rule("input", internal, mine, "icmp", "pings from inside")
 
     def _routing(self, fw: Firewall) -> Iterator[Rule]:
         for up in self.design.uplinks:
@@ -243,4 +276,4 @@ def policy(design: Design, ix: Index, fw: Firewall) -> Policy:
     boot = design.bootstrap.flows
     rules = [*b.reply_rules(design.flows), *b.derived(fw), *b.flow_rules(fw.name, design.flows)]
     temporary = [*b.reply_rules(boot), *b.flow_rules(fw.name, boot)]
-    return Policy(fw.name, tuple(rules), tuple(temporary))
+    return Policy(fw.name, tuple(rules), tuple(temporary), b.guarded(fw.name))

@@ -69,7 +69,15 @@ def site_of(side: Side) -> set[str]:
 
 
 def own(fw: str) -> dict[IPv4Address, Side]:
-    return {address(str(i.address.ip)): Side(fw, i.network, M.zone_of[i.network]) for i in interfaces(IX, fw)}
+    """The firewall's addresses, and the virtual ones of its HA groups inside (a network's gateway, the public
+    VIP: services of their network, held by whichever member is master)."""
+    found = {
+        address(str(i.address.ip)): Side(fw, i.network, M.zone_of[i.network]) for i in interfaces(IX, fw)
+    }
+    for g in DESIGN.ha_groups:
+        if fw in {m.device for m in g.members} and M.zone_of[g.network] not in M.outside:
+            found |= {address(str(v)): Side(None, g.network, M.zone_of[g.network]) for v in g.vips}
+    return found
 
 
 def probes(fw: str) -> Iterator[tuple[Packet, bool | None, str]]:
@@ -81,7 +89,9 @@ def probes(fw: str) -> Iterator[tuple[Packet, bool | None, str]]:
         if (
             src == dst
             or src in mine
-            or (s.network and s.network == d.network)
+            or (
+                s.network and s.network == d.network and dst not in mine
+            )  # to the firewall: also from its networks
             or s.zone == d.zone in M.outside
         ):
             continue
@@ -90,9 +100,12 @@ def probes(fw: str) -> Iterator[tuple[Packet, bool | None, str]]:
         for proto in PROTOCOLS:
             for port in PORTS if proto in ("tcp", "udp") else (0,):
                 new = Packet(iif(fw, s), src, dst, proto, 40000, port)
-                wanted = M.permits(s, target, proto, port) or (
-                    chain == "input" and needed_by_firewall(fw, new)
-                )
+                asking = (
+                    Side(s.host, None, s.zone) if chain == "input" else s
+                )  # by a flow, never "one network"
+                to_vip = chain == "input" and target.host is None  # pings only, never a firewall's services
+                allowed = M.permits(asking, target, proto, port) and (proto == "icmp" or not to_vip)
+                wanted = allowed or (chain == "input" and needed_by_firewall(fw, new))
                 yield new, wanted, chain
                 if chain == "forward" and proto in ("tcp", "udp", "icmp"):
                     reply = Packet(
@@ -114,9 +127,15 @@ def probes(fw: str) -> Iterator[tuple[Packet, bool | None, str]]:
 
 
 def needed_by_firewall(fw: str, p: Packet) -> bool:
-    """What the firewall itself answers beyond the flows: pings from inside."""
-    inside = [a for a, side in own(fw).items() if side.zone not in M.outside]
-    return p.proto == "icmp" and any(p.saddr in n for n in M.internal) and p.daddr in inside
+    """What the firewall itself answers beyond the flows: pings from inside; OSPF and BFD from its MAN links."""
+    mine = own(fw)
+    inside = [a for a, side in mine.items() if side.zone not in M.outside]
+    if p.proto == "icmp":
+        return any(p.saddr in n for n in M.internal) and p.daddr in inside
+    link = mine[p.daddr].network if p.daddr in mine else None
+    if link not in DESIGN.routing.transit_networks or p.saddr not in IX.networks[str(link)].prefix:
+        return False
+    return p.proto == "ospf" or (p.proto == "udp" and p.dport in (3784, 3785))
 
 
 def routing_probes(fw: str) -> Iterator[tuple[Packet, bool, str]]:
@@ -221,3 +240,28 @@ def test_the_bootstrap_rules_pass_the_deployment_flows_and_go_with_their_file() 
     ssh = Packet(transit, address(str(station.address)), host, "tcp", 40000, 22)
     assert Nft(files["nftables.nft"], files["bootstrap.nft"]).passes("forward", ssh)
     assert not Nft(files["nftables.nft"]).passes("forward", ssh)
+
+
+def vips_inside() -> Iterator[tuple[IPv4Address, Side]]:
+    for g in DESIGN.ha_groups:
+        if M.zone_of[g.network] not in M.outside:
+            yield from ((address(str(v)), Side(None, g.network, M.zone_of[g.network])) for v in g.vips)
+
+
+@pytest.mark.parametrize("fw", FIREWALLS)
+def test_a_firewall_forwards_pings_to_a_vip_another_one_holds_where_the_flows_permit(fw: str) -> None:
+    """While a site's line is down the internet enters at another site, whose firewall forwards the public VIP's
+    pings to the holder over the MAN: it must treat the VIP as any address of its network (the lab found it)."""
+    nft, pf = rendered(fw)
+    wan = iif(fw, dict(samples())[INTERNET])
+    outside = dict(samples())[INTERNET]
+    checked = 0
+    for vip, side in vips_inside():
+        for proto, port in (("icmp", 0), ("tcp", 443)):
+            packet = Packet(wan, INTERNET, vip, proto, 40000, port)
+            wanted = M.permits(outside, side, proto, port)
+            assert nft.passes("forward", packet) == wanted, packet
+            # pf cannot tell a VIP it holds from one it forwards: for its groups' VIPs, pings only (its GUI)
+            assert pf.passes(packet) == (wanted and (vip not in own(fw) or proto == "icmp")), packet
+            checked += wanted
+    assert checked, "the reference permits pings from the internet to its public VIP"

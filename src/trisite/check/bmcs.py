@@ -92,8 +92,8 @@ _NTP = "set the BMC's clock from NTP (Manager DateTime), and the BIOS clock with
 
 
 def _duration(seconds: float) -> str:
-    hours, rest = divmod(abs(seconds), 3600)
-    return f"{int(hours)} h {int(rest // 60)} min" if hours else f"{int(rest // 60)} min {int(rest % 60)} s"
+    minutes = round(abs(seconds) / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{abs(seconds):.0f} s"
 
 
 def expected_offset(server: Server, at: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from trisite.check import bmcs, cabling, links
+from trisite.check import bmcs, cabling, links, routing
 from trisite.check.reality import Reality
 from trisite.check.result import CATEGORIES, CategoryResult, Check, CheckReport
 from trisite.errors import UsageError
@@ -16,6 +16,7 @@ MODULES: dict[str, Category] = {
     "cabling": cabling.check,
     "links": links.check,
     "bmcs": bmcs.check,
+    "routing": routing.check,
 }
 BUILT = tuple(c for c in CATEGORIES if c in MODULES)
 

@@ -226,8 +226,8 @@ class LabDriver:
         netns = namespace(f"op-{line}")
         if not (NETNS_DIR / netns).exists():
             raise DriverError(f"the lab has no internet line {line} (is the lab up?)")
-        links = self.host.in_netns(netns, [*LINKS, "dev", "customer"]).stdout
-        qdiscs = self.host.in_netns(netns, [*QDISCS, "dev", "customer"]).stdout
+        links = self.host.in_netns(netns, list(LINKS)).stdout
+        qdiscs = self.host.in_netns(netns, list(QDISCS)).stdout
         return json.dumps({OPERATOR_PORT: json.loads(ports(links, qdiscs))["customer"]})
 
     def _checked(self, device: str, args: Sequence[str]) -> str:

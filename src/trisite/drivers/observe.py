@@ -38,11 +38,14 @@ def ports(links: str, qdiscs: str = "[]", speeds: str = "") -> str:
         path, _, value = line.partition(":")
         if value.strip().lstrip("-").isdigit() and int(value) > 0:
             negotiated[path.split("/")[-2]] = int(value)
+    listed = [link for link in json.loads(links or "[]") if "ifname" in link]
     shaped: dict[str, int] = {}
     for qdisc in json.loads(qdiscs or "[]"):
         rate = (qdisc.get("options") or {}).get("rate")
-        if qdisc.get("root") and qdisc.get("kind") in SHAPERS and isinstance(rate, int):
-            shaped[str(qdisc.get("dev"))] = rate * 8 // 1_000_000  # tc's JSON gives bytes per second
+        # `tc -j qdisc show dev X` names no device: then the one link listed is it.
+        dev = qdisc.get("dev") or (listed[0]["ifname"] if len(listed) == 1 else None)
+        if qdisc.get("root") and qdisc.get("kind") in SHAPERS and isinstance(rate, int) and dev:
+            shaped[str(dev)] = rate * 8 // 1_000_000  # tc's JSON gives bytes per second
     found = {
         str(link["ifname"]): {
             "mtu": link.get("mtu"),
@@ -50,7 +53,6 @@ def ports(links: str, qdiscs: str = "[]", speeds: str = "") -> str:
             "speed_mbps": negotiated.get(str(link["ifname"])),
             "shaped_mbps": shaped.get(str(link["ifname"])),
         }
-        for link in json.loads(links or "[]")
-        if "ifname" in link
+        for link in listed
     }
     return json.dumps(found, sort_keys=True)

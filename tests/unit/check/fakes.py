@@ -1,6 +1,7 @@
 """A delivered platform made from a design (what a supplier would hand over if everything were right), whose
-# ruff: noqa: ARG002 - the fake keeps the DeviceDriver signatures; checks never call those methods
 observations the check categories read as a driver gives them: lldpcli's JSON, port states, FRR's JSON, BMCs."""
+
+# ruff: noqa: ARG002 - the fake keeps the DeviceDriver signatures; checks never call those methods
 
 from __future__ import annotations
 

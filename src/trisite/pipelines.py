@@ -28,7 +28,7 @@ from trisite.errors import LabError, TrisiteError, UsageError
 from trisite.execute import engine
 from trisite.lab import build as lab_build
 from trisite.lab import session as lab_session
-from trisite.model import Design, LoadedDesign, load_design
+from trisite.model import Design, Index, LoadedDesign, load_design
 from trisite.plan.diff import PlanDiff, stale
 from trisite.prove import campaign
 from trisite.prove.scenarios import network_scenarios, with_probe
@@ -245,7 +245,7 @@ def check_job(
     """Read the target's reality through its drivers and compare it with the design, category by category."""
     if kind == "lab" and lab_build.load_state(lab) is None:
         raise LabError(f"lab {lab} is not up: `trisite lab up` first (with --defect to check those)")
-    with open_target(kind, loaded, lab, site=site) as (target, _):
+    with _reading(kind, loaded, lab, site) as target:
         inspects = "inspect:bmc" in target.capabilities
         bmcs = target.bmcs if target.bmcs is not None else target.devices
         reality = Reality(
@@ -255,3 +255,25 @@ def check_job(
             bmc_timeout=bmc_timeout,
         )
         return run_checks(loaded.design, reality, categories, name=loaded.design.platform.name, target=kind)
+
+
+@contextmanager
+def _reading(kind: str, loaded: LoadedDesign, lab: str, site: SiteAccess | None) -> Iterator[Target]:
+    """The target to read reality from. A site needs only its BMCs' Redfish documents rendered, not the rest
+    of the platform's configuration (a check runs before anything is deployed)."""
+    if kind != "site":
+        with open_target(kind, loaded, lab, site=site) as (target, _):
+            yield target
+        return
+    from trisite.drivers.site import site_target  # noqa: PLC0415 - asyncssh and sushy only where needed
+    from trisite.render import redfish  # noqa: PLC0415
+
+    state = STATE_ROOT / loaded.design.platform.name / "site"
+    documents = redfish.render(loaded.design, Index.of(loaded.design))
+    target = site_target(loaded.design, documents, state, _strict(loaded), site or SiteAccess())
+    try:
+        yield target
+    finally:
+        close = getattr(target.devices, "close", None)
+        if callable(close):
+            close()

@@ -20,7 +20,7 @@ Seen = dict[str, Ports | TargetError]
 
 def observable(design: Design, reality: Reality) -> list[Link]:
     """The links whose ends this target can read (an operator's end only where the target shows it)."""
-    operators = reality.can("observe:operator-ports")
+    operators = reality.can("operator-end")
     return [lk for lk in links(design) if operators or not lk.b[0].startswith(OPERATOR)]
 
 

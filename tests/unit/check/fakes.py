@@ -18,7 +18,7 @@ from trisite.model.links import links
 from trisite.model.types import split_endpoint
 
 CAPABILITIES = frozenset(
-    {"observe:lldp", "observe:ports", "observe:operator-ports", "observe:bgp", "observe:bfd", "inspect:bmc"}
+    {"observe:lldp", "observe:ports", "operator-end", "observe:bgp", "observe:bfd", "inspect:bmc"}
 )
 
 

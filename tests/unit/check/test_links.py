@@ -52,7 +52,7 @@ def test_a_port_negotiated_below_its_order_is_slow(reference: Design) -> None:
 def test_an_operator_end_the_target_cannot_see_is_left_out(reference: Design) -> None:
     delivered = Delivered(reference)
     delivered.ports["operator:dc1-transit"]["handoff"]["shaped_mbps"] = 1000
-    site = reality(delivered, capabilities=CAPABILITIES - {"observe:operator-ports"})
+    site = reality(delivered, capabilities=CAPABILITIES - {"operator-end"})
     checks = links.check(reference, site)
     assert not failures(checks) and not any("operator:" in c.subject for c in checks)
 

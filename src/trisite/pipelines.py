@@ -10,20 +10,25 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
+from trisite.check.reality import Reality
+from trisite.check.result import CheckReport
+from trisite.check.run import run as run_checks
 from trisite.drivers.files import write_tree
 from trisite.drivers.lock import force_unlock
+from trisite.drivers.protocols import BmcInspectDriver
 from trisite.drivers.secrets import reveal, reveal_or_make
 from trisite.drivers.targets import SiteAccess, Target
 from trisite.drivers.twin import TwinPlatform
-from trisite.errors import TrisiteError, UsageError
+from trisite.errors import LabError, TrisiteError, UsageError
 from trisite.execute import engine
 from trisite.lab import build as lab_build
 from trisite.lab import session as lab_session
-from trisite.model import Design, LoadedDesign, load_design
+from trisite.model import Design, Index, LoadedDesign, load_design
 from trisite.plan.diff import PlanDiff, stale
 from trisite.prove import campaign
 from trisite.prove.scenarios import network_scenarios, with_probe
@@ -225,3 +230,50 @@ def _checked_plan(path: Path, deployment: engine.Deployment, kind: str) -> set[s
             f"{path}: the saved plan is stale: {reason}; make a new one with `trisite plan -o`"
         )
     return {str(c["step"]) for c in saved.get("changes", []) if c.get("action") in ("create", "change")}
+
+
+# -- acceptance: what was delivered, compared with the design -----------------------------------------------------
+def check_job(
+    loaded: LoadedDesign,
+    kind: str,
+    categories: Sequence[str] = (),
+    *,
+    lab: str = "default",
+    site: SiteAccess | None = None,
+    bmc_timeout: float = 3.0,
+) -> CheckReport:
+    """Read the target's reality through its drivers and compare it with the design, category by category."""
+    if kind == "lab" and lab_build.load_state(lab) is None:
+        raise LabError(f"lab {lab} is not up: `trisite lab up` first (with --defect to check those)")
+    with _reading(kind, loaded, lab, site) as target:
+        inspects = "inspect:bmc" in target.capabilities
+        bmcs = target.bmcs if target.bmcs is not None else target.devices
+        reality = Reality(
+            target.devices,
+            cast(BmcInspectDriver, bmcs) if inspects else None,
+            target.capabilities,
+            bmc_timeout=bmc_timeout,
+        )
+        return run_checks(loaded.design, reality, categories, name=loaded.design.platform.name, target=kind)
+
+
+@contextmanager
+def _reading(kind: str, loaded: LoadedDesign, lab: str, site: SiteAccess | None) -> Iterator[Target]:
+    """The target to read reality from. A site needs only its BMCs' Redfish documents rendered, not the rest
+    of the platform's configuration (a check runs before anything is deployed)."""
+    if kind != "site":
+        with open_target(kind, loaded, lab, site=site) as (target, _):
+            yield target
+        return
+    from trisite.drivers.site import site_target  # noqa: PLC0415 - asyncssh and sushy only where needed
+    from trisite.render import redfish  # noqa: PLC0415
+
+    state = STATE_ROOT / loaded.design.platform.name / "site"
+    documents = redfish.render(loaded.design, Index.of(loaded.design))
+    target = site_target(loaded.design, documents, state, _strict(loaded), site or SiteAccess())
+    try:
+        yield target
+    finally:
+        close = getattr(target.devices, "close", None)
+        if callable(close):
+            close()

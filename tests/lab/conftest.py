@@ -22,3 +22,6 @@ def lab_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The lab's state under this test's temporary directory."""
     monkeypatch.setattr(build, "STATE_ROOT", tmp_path / "state")
     return tmp_path / "state"
+
+
+from tests.unit.cli.conftest import cli  # noqa: E402, F401 - the command line, run as a user does

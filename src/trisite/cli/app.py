@@ -17,12 +17,14 @@ import typer
 
 import trisite
 from trisite import pipelines
+from trisite.check import run as check_run
 from trisite.cli import common
 from trisite.cli.common import DesignArg, LabName, err, load, note, out, print_table, say
-from trisite.cli.deploy import Target, deploy_command, plan_command
+from trisite.cli.deploy import BmcCa, KnownHosts, SshKey, Target, TargetOption, deploy_command, plan_command
 from trisite.cli.lab import lab_app
 from trisite.drivers.files import write_tree
 from trisite.drivers.secrets import unresolved
+from trisite.drivers.targets import SiteAccess
 from trisite.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -35,6 +37,7 @@ from trisite.model import Design
 from trisite.model.secret_uses import secret_uses
 from trisite.render import render
 from trisite.report import campaign as campaign_report
+from trisite.report import check as check_report
 from trisite.report import verify_report
 from trisite.verify.findings import Severity, at_least
 from trisite.verify.run import verify
@@ -258,6 +261,57 @@ def prove_command(
     else:
         print_table(campaign_report.campaign_table(result))
     if not result.ok:
+        raise typer.Exit(EXIT_INVALID)
+
+
+class CheckFormat(StrEnum):
+    rich = "rich"
+    json = "json"
+    junit = "junit"
+
+
+@app.command("check")
+def check_command(
+    design: DesignArg,
+    target: TargetOption = Target.lab,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-k", "--category", help=f"only this category (repeatable): {', '.join(check_run.BUILT)}"
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--lab", "--name", help="the lab to check (--target lab)")] = "default",
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="rich (a table per category), json or junit")
+    ] = CheckFormat.rich,
+    bmc_timeout: Annotated[
+        float,
+        typer.Option("--bmc-timeout", min=0.1, max=120, help="seconds a BMC has to answer (else: hung)"),
+    ] = 3.0,
+    known_hosts: KnownHosts = None,
+    ssh_key: SshKey = None,
+    bmc_ca: BmcCa = None,
+) -> None:
+    """Compare what was delivered with the design: cabling (LLDP), links (state, MTU, speed), BMCs (hangs,
+    health, clock, time zone, controller, boot mode, NICs, firmware). Exit 1 when something does not match."""
+    loaded = load(design)
+    report = pipelines.check_job(
+        loaded,
+        str(target),
+        check_run.chosen(category or []),
+        lab=name,
+        site=SiteAccess(known_hosts, ssh_key=ssh_key, bmc_ca=bmc_ca),
+        bmc_timeout=bmc_timeout,
+    )
+    if output_format is CheckFormat.json:
+        sys.stdout.write(check_report.to_json(report))
+    elif output_format is CheckFormat.junit:
+        sys.stdout.write(check_report.to_junit(report))
+    else:
+        for table in check_report.tables(report):
+            print_table(table)
+        say(check_report.headline(report))
+    if not report.ok:
         raise typer.Exit(EXIT_INVALID)
 
 

@@ -18,17 +18,27 @@ from pathlib import Path
 
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
-from trisite.drivers.observe import bootstrap_rules
+from trisite.drivers.observe import BFD_PEERS, BGP_SUMMARY, LINKS, LLDP, QDISCS, bootstrap_rules, ports
 from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
 from trisite.drivers.sockprobe import SocketProbe
 from trisite.errors import DriverError
+from trisite.model.links import OPERATOR, OPERATOR_PORT
 
 FRR_DAEMONS = ["bgpd", "ospfd", "bfdd", "staticd"]
 FRR_ROOT = Path("/etc/frr")
 FRR_RUN = Path("/run/frr")
 IP = shutil.which("ip") or "/usr/sbin/ip"
+# lldpd drops privileges: its sockets live where its user can reach them (not in a private temporary directory).
+LLDP_SOCKETS = Path("/run/trisite/lldpd")
+# The far end of an internet line is the operator's router (model/links.py's OPERATOR), its port to us
+# `customer`: the lab lets checks see it, which a real site does not.
+
+
+def lldp_socket(lab_dir: Path, device: str) -> Path:
+    """The control socket of a device's lldpd (one per namespace)."""
+    return LLDP_SOCKETS / lab_dir.name / f"{device}.socket"
 
 
 class LabDriver:
@@ -45,6 +55,13 @@ class LabDriver:
             "observe:frr",
             "observe:bootstrap-rules",
             "observe:routes",
+            "observe:lldp",
+            "observe:ports",
+            # The far ends of internet lines (the operators' routers) can be read here, not on a real site.
+            "operator-end",
+            "observe:bgp",
+            "observe:bfd",
+            "inspect:bmc",
             # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
             # and ucarp rendered from the same design (its API calls cannot be applied here).
             "stand-in:opnsense",
@@ -134,6 +151,10 @@ class LabDriver:
         netns, client = self.bmc(server)
         return call_in_netns(netns, client.power_state)
 
+    def inspect_bmc(self, server: str, timeout: float) -> dict[str, object]:
+        netns, client = self.bmc(server)
+        return call_in_netns(netns, client.impatient(timeout).inspect)
+
     def raid_types(self, server: str) -> dict[str, list[str]]:
         netns, client = self.bmc(server)
         return call_in_netns(netns, client.raid_types)
@@ -187,7 +208,31 @@ class LabDriver:
         if what == "bootstrap-rules":
             done = self.exec(device, ["nft", "list", "chain", "inet", "trisite", "bootstrap"])
             return bootstrap_rules(done.stdout) if done.returncode == 0 else ""
+        return self._observe_reality(device, what)
+
+    def _observe_reality(self, device: str, what: str) -> str:
+        """What acceptance checks read: as delivered, before or after a deployment."""
+        if what == "ports" and device.startswith(OPERATOR):
+            return self._operator_port(device.removeprefix(OPERATOR))
+        if what == "lldp":  # no lldpd there: nothing heard (the check says which neighbours are missing)
+            sock = lldp_socket(self.lab_dir, device)
+            return self._checked(device, ["lldpcli", "-u", str(sock), *LLDP[1:]]) if sock.exists() else ""
+        if what == "ports":  # veths negotiate nothing: no speed, only what shapes them
+            return ports(self._checked(device, LINKS), self._checked(device, QDISCS))
+        if what in ("bgp", "bfd"):
+            if not any((FRR_RUN / self.netns(device)).glob("*.pid")):
+                return ""  # no FRR runs there (yet): no session at all
+            command = BGP_SUMMARY if what == "bgp" else BFD_PEERS
+            return self._checked(device, ["vtysh", "-N", self.netns(device), "-c", command])
         raise DriverError(f"{device}: the lab cannot observe {what}", device=device)
+
+    def _operator_port(self, line: str) -> str:
+        netns = namespace(f"op-{line}")
+        if not (NETNS_DIR / netns).exists():
+            raise DriverError(f"the lab has no internet line {line} (is the lab up?)")
+        links = self.host.in_netns(netns, list(LINKS)).stdout
+        qdiscs = self.host.in_netns(netns, list(QDISCS)).stdout
+        return json.dumps({OPERATOR_PORT: json.loads(ports(links, qdiscs))["customer"]})
 
     def _checked(self, device: str, args: Sequence[str]) -> str:
         done = self.exec(device, args)

@@ -57,7 +57,10 @@ class DeviceDriver(Protocol):
     def observe(self, device: str, what: str) -> str:
         """Live state as text, for drift: "nftables" (the loaded ruleset, without counters), "frr" (the running
         configuration), "bootstrap-rules" (the rules left in the temporary deployment chain, empty when none),
-        "routes" (routes set by commands, not learned by a routing protocol), "accounts" (passwd lines)."""
+        "routes" (routes set by commands, not learned by a routing protocol), "accounts" (passwd lines);
+        for acceptance checks: "lldp" (`lldpcli -f json show neighbors`), "ports" (JSON {port: {"mtu", "up",
+        "speed_mbps", "shaped_mbps"}}, null where unknown), "bgp" (`show bgp summary json`), "bfd" (`show bfd
+        peers json`)."""
         ...
 
 
@@ -69,6 +72,17 @@ class BmcDriver(Protocol):
     def read_redfish(self, server: str) -> dict[str, object]:
         """What the operations set, read back (BIOS attributes, boot order, controller mode, clock offset)."""
         ...
+
+
+class BmcInspectDriver(Protocol):
+    """Reads what acceptance checks compare on a BMC, without changing anything and without retrying past
+    `timeout` (a hung BMC is reported, not waited on). Capability "inspect:bmc".
+
+    The answer: "health", "power", "firmware", "bios_version", "datetime" (ISO 8601 as the BMC says it),
+    "offset" (DateTimeLocalOffset), "read_at" (the station's clock when it was read, seconds since the epoch),
+    "boot_mode", "bios_attributes" (None without a Bios resource), "raid_types" (per controller), "nics"."""
+
+    def inspect_bmc(self, server: str, timeout: float) -> dict[str, object]: ...
 
 
 class ToolDriver(Protocol):

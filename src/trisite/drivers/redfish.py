@@ -12,6 +12,7 @@ tried again; then the driver stops with one line saying what was tried and what 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
@@ -242,6 +243,27 @@ class RedfishBmc:
         with self._session():
             return self._call("reading the storage controllers", read)
 
+    def impatient(self, timeout: float) -> RedfishBmc:
+        """A client of the same BMC that tries once within `timeout` (for a look, not for a deployment)."""
+        access = dataclasses.replace(self.access, timeout=timeout, attempts=1)
+        return RedfishBmc(
+            access, self._password, connector=self._make_connector, sleep=self._sleep, clock=self._clock
+        )
+
+    def inspect(self) -> dict[str, object]:
+        """What acceptance checks compare, in one session, with the access's patience and never a reset (a
+        check reads, it does not repair): a BMC that does not answer raises the one-line DriverError."""
+
+        def attempt() -> dict[str, object]:
+            found = self._discover()
+            return {**redfish_ops.inspect(found), "read_at": time.time()}
+
+        def silent() -> dict[str, object]:
+            raise self._no_answer("inspecting", "") from None
+
+        with self._session():
+            return self._retrying("inspecting", attempt, silent)
+
     def apply(self, operations: Sequence[Mapping[str, object]]) -> None:
         """Each operation in order (render/redfish.py); each is safe to apply again."""
         with self._session():
@@ -257,7 +279,7 @@ class RedfishBmc:
 class RedfishDriver:
     """A site's BmcDriver and PowerDriver: every server's BMC in Redfish, the password read when first used."""
 
-    capabilities = frozenset({"redfish", "power"})
+    capabilities = frozenset({"redfish", "power", "inspect:bmc"})
 
     def __init__(
         self,
@@ -295,6 +317,10 @@ class RedfishDriver:
 
     def power(self, server: str, action: PowerAction) -> None:
         self.bmc(server).power(action)
+
+    def inspect_bmc(self, server: str, timeout: float) -> dict[str, object]:
+        """One look within `timeout`, on a client of its own (one attempt, no reset: a hang is a finding)."""
+        return self.bmc(server).impatient(timeout).inspect()
 
     def power_state(self, server: str) -> str:
         return self.bmc(server).power_state()

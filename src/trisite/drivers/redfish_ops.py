@@ -325,3 +325,37 @@ def _bios(found: Found) -> dict[str, object]:
         "bios_attributes": dict(bios.attributes or {}),
         "bios_pending": dict(bios.pending_attributes or {}),
     }
+
+
+# -- what acceptance checks compare --------------------------------------------------------------------------------
+def inspect(found: Found) -> dict[str, object]:
+    """The BMC's view of its server, as `BmcInspectDriver.inspect_bmc` documents it (read only)."""
+    system, managers = found.system.json, found.managers()
+    manager = managers[0].json if managers else {}
+    status = system.get("Status") or {}
+    return {
+        # Redfish spells it HealthRollup; some BMCs (sushy-tools among them) HealthRollUp.
+        "health": status.get("HealthRollup") or status.get("HealthRollUp") or status.get("Health"),
+        "power": system.get("PowerState"),
+        "firmware": manager.get("FirmwareVersion"),
+        "bios_version": system.get("BiosVersion"),
+        "datetime": manager.get("DateTime"),
+        "offset": manager.get("DateTimeLocalOffset"),
+        "boot_mode": (system.get("Boot") or {}).get("BootSourceOverrideMode"),
+        "bios_attributes": _bios(found)["bios_attributes"],
+        "raid_types": {
+            f"{s.identity}/{c.member_id}": sorted(str(t.value) for t in c.raid_types or [])
+            for s in found.storages()
+            for c in s.storage_controllers or []
+        },
+        "nics": _nics(found),
+    }
+
+
+def _nics(found: Found) -> list[str]:
+    """The system's network interfaces (their ids: MAC addresses or names, as the BMC lists them)."""
+    link = (found.system.json.get("EthernetInterfaces") or {}).get("@odata.id")
+    if not link:
+        return []
+    members = found.conn.get(link).json().get("Members", [])
+    return sorted(str(m.get("@odata.id", "")).rstrip("/").rsplit("/", 1)[-1] for m in members)

@@ -2,13 +2,15 @@
 at every BMC address of that network, over HTTPS with a certificate the lab makes, behind the design's account;
 and the watcher that turns power actions into the server's namespace going dark (bmcwatch.py).
 
-Quirks are what a supplier defect changes: `raid-only` (the controller cannot pass disks through, no JBOD) and
-`hangs` (the BMC stops answering: its address drops every packet to the Redfish port).
+Quirks are what a supplier defect changes (comma-separated, several per server): `raid-only` (the controller
+cannot pass disks through, no JBOD), `hangs` (the BMC stops answering: its address drops every packet to the
+Redfish port), `clock-hours` (its clock runs CLOCK_SKEW_S ahead) and `timezone` (it keeps local time, WRONG_OFFSET).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -33,6 +35,18 @@ RAID_ONLY = ["RAID0", "RAID1", "RAID10"]
 PROTOCOLS = {"nvme": "NVMe", "ssd": "SATA", "hdd": "SAS"}
 # sushy-tools checks the bcrypt hash on every request: the lowest cost keeps the lab's BMCs answering quickly.
 BCRYPT_ROUNDS = 4
+CLOCK_SKEW_S = 5 * 3600  # a BIOS clock set by hand on the supplier's bench, in another time zone
+WRONG_OFFSET = "+02:00"  # the supplier's own time zone, left in the BMC
+
+
+def has(quirks: dict[str, str], server: str, quirk: str) -> bool:
+    return quirk in quirks.get(server, "").split(",")
+
+
+def mac(server: str, nic: str) -> str:
+    """A stable, locally administered MAC address per NIC (what the BMC lists for it)."""
+    digest = uuid.uuid5(uuid.NAMESPACE_URL, f"trisite:nic:{server}:{nic}").bytes
+    return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
 
 
 def system_id(server: str) -> str:
@@ -40,14 +54,14 @@ def system_id(server: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"trisite:server:{server}"))
 
 
-def _storage(server: Server, quirk: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _storage(server: Server, raid_only: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The server's disk controller and drives, as the emulator's static storage configuration."""
     controller: dict[str, Any] = {
         "MemberId": "0",
         "Name": "disk controller",
-        "Model": "RAID-only controller" if quirk == "raid-only" else "RAID/HBA controller",
+        "Model": "RAID-only controller" if raid_only else "RAID/HBA controller",
         "SpeedGbps": 12,
-        "SupportedRAIDTypes": RAID_ONLY if quirk == "raid-only" else JBOD_CAPABLE,
+        "SupportedRAIDTypes": RAID_ONLY if raid_only else JBOD_CAPABLE,
     }
     drives: list[dict[str, Any]] = [
         {
@@ -101,13 +115,18 @@ def _auth_file(directory: Path, bmcs: list[BmcPlan], secret: Callable[[str], str
 
 def _emulator_config(design: Design, bmcs: list[BmcPlan], directory: Path, quirks: dict[str, str]) -> str:
     servers = {s.name: s for s in design.servers}
-    systems, storage, drives = [], {}, {}
+    systems, storage, drives, skews, zones = [], {}, {}, {}, {}
     for bmc in bmcs:
-        sid = system_id(bmc.server)
+        sid, server = system_id(bmc.server), servers[bmc.server]
+        nics = [{"mac": mac(server.name, n.name)} for n in server.nics]
         systems.append(
-            {"uuid": sid, "name": bmc.server, "power_state": "On", "external_notifier": True, "nics": []}
+            {"uuid": sid, "name": bmc.server, "power_state": "On", "external_notifier": True, "nics": nics}
         )
-        storage[sid], drives[(sid, "1")] = _storage(servers[bmc.server], quirks.get(bmc.server, ""))
+        storage[sid], drives[(sid, "1")] = _storage(server, has(quirks, bmc.server, "raid-only"))
+        if has(quirks, bmc.server, "clock-hours"):
+            skews[sid] = CLOCK_SKEW_S
+        if has(quirks, bmc.server, "timezone"):
+            zones[sid] = WRONG_OFFSET
     settings = {
         "SUSHY_EMULATOR_FAKE_DRIVER": True,
         "SUSHY_EMULATOR_FAKE_SYSTEMS": systems,
@@ -120,6 +139,8 @@ def _emulator_config(design: Design, bmcs: list[BmcPlan], directory: Path, quirk
         "SUSHY_EMULATOR_SSL_CERT": str(directory / "cert.pem"),
         "SUSHY_EMULATOR_SSL_KEY": str(directory / "key.pem"),
         "EXTERNAL_NOTIFICATION_URL": "http://{}:{}/".format(*WATCH_ADDRESS),
+        "TRISITE_CLOCK_SKEW": skews,  # read by trisite.lab.bmcserve
+        "TRISITE_TZ_OFFSET": zones,
     }
     return "".join(f"{name} = {value!r}\n" for name, value in settings.items())  # a Python file, as it reads
 
@@ -148,6 +169,8 @@ def _spawn(netns: str, args: list[str], log: Path) -> int:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # The emulator shows its clock as datetime.now() with +00:00 appended: it must run on UTC.
+            env={**os.environ, "TZ": "UTC"},
         )
     return process.pid
 
@@ -223,7 +246,7 @@ def start(
     for netns, bmcs in sorted(by_netns.items()):
         _wait_listening(netns, bmcs, logs[netns])
     for bmc in lab_plan.bmcs:
-        if quirks.get(bmc.server) == "hangs":
+        if has(quirks, bmc.server, "hangs"):
             _hang(bmc)
     (lab_dir / "bmcs.json").write_text(
         json.dumps(access_records(lab_plan, lab_dir), indent=1, sort_keys=True), encoding="utf-8"

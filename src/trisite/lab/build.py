@@ -103,6 +103,7 @@ def _namespace_lines(plan: LabPlan, netns: str) -> list[str]:
             options = OUTSIDE_BRIDGE if netns.endswith("exchange") else BRIDGE
             lines += [f"link add {bridge} {options}", f"link set {bridge} up"]
     lines += [f"link set {p.ifname} master {p.bridge}" for p in plan.ports if p.ns == netns]
+    lines += [f"link set {port} mtu {mtu}" for space, port, mtu in plan.mtus if space == netns]
     lines += [f"link set {i} up" for i in plan.interfaces(netns)]
     lines += [f"address add {a.cidr} dev {a.ifname}" for a in plan.addresses if a.ns == netns]
     lines += [f"route add {prefix} via {via}" for space, prefix, via in plan.routes if space == netns]

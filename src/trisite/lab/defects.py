@@ -13,6 +13,7 @@ from trisite.model import Design
 from trisite.model.index import Index
 
 SLOW_RATE = "1gbit"  # what was delivered instead of the 10 Gbit/s ordered
+DEFAULT_MTU = 1500
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,52 @@ def _no_jbod(design: Design) -> dict[str, str]:
     raise LabError("defect no-jbod: no server of the design wants JBOD for OSD disks")
 
 
+def _bmc_clock(design: Design) -> dict[str, str]:
+    """The second server's BMC clock was set by hand, hours ahead (lab/bmc.py CLOCK_SKEW_S)."""
+    if len(design.servers) < 2:
+        raise LabError("defect bmc-clock: the design has fewer than two servers")
+    return {design.servers[1].name: "clock-hours"}
+
+
+def _bmc_timezone(design: Design) -> dict[str, str]:
+    """The third server's BMC keeps the supplier's local time zone instead of UTC."""
+    if len(design.servers) < 3:
+        raise LabError("defect bmc-timezone: the design has fewer than three servers")
+    return {design.servers[2].name: "timezone"}
+
+
+def _man_mtu(design: Design, host: LocalHost) -> None:
+    """The carrier left the first MAN link's far end at the default MTU: jumbo frames die there."""
+    if not design.man_links:
+        raise LabError("defect man-mtu: the design has no MAN link")
+    device, port = design.man_links[0].b.split(":", 1)
+    host.ip_batch([f"link set {port} mtu {DEFAULT_MTU}"], namespace(device))
+
+
+def _bgp_down(design: Design, host: LocalHost) -> None:
+    """The operator of the last line never enabled the session to its second firewall (one site's BGP down)."""
+    lines = [u for u in design.uplinks if len(u.firewalls) > 1]
+    if not lines:
+        raise LabError("defect bgp-down: no internet line ends on two firewalls")
+    line = lines[-1]
+    address = _firewall_address(design, line.firewalls[1], line.network)
+    commands = ["configure terminal", f"router bgp {_operator_asn(design, line.operator)}"]
+    commands += [f"neighbor {address} shutdown"]
+    args = ["vtysh", "-N", namespace(f"op-{line.name}")]
+    for command in commands:
+        args += ["-c", command]
+    host.run(args)
+
+
+def _firewall_address(design: Design, firewall: str, network: str) -> str:
+    host = Index.of(design).hosts[firewall]
+    return next(str(a.ip) for a in Index.of(design).addresses(host) if a.network == network)
+
+
+def _operator_asn(design: Design, operator: str) -> int:
+    return next(o.asn for o in design.operators if o.name == operator)
+
+
 DEFECTS = {
     d.name: d
     for d in (
@@ -109,6 +156,14 @@ DEFECTS = {
         ),
         Defect("bmc-hangs", "the last server's BMC stops answering", bmc_quirks=_bmc_hangs),
         Defect("no-jbod", "a Ceph server's disk controller cannot pass disks through", bmc_quirks=_no_jbod),
+        Defect("bmc-clock", "the second server's BMC clock is hours ahead", bmc_quirks=_bmc_clock),
+        Defect("bmc-timezone", "the third server's BMC keeps a local time zone", bmc_quirks=_bmc_timezone),
+        Defect("man-mtu", f"the first MAN link's far end left at MTU {DEFAULT_MTU}", after_up=_man_mtu),
+        Defect(
+            "bgp-down",
+            "the last line's operator left its session to the second firewall down",
+            after_up=_bgp_down,
+        ),
     )
 }
 
@@ -134,7 +189,9 @@ def announced_names(design: Design, defects: list[Defect]) -> dict[str, str]:
 
 
 def bmc_quirks(design: Design, defects: list[Defect]) -> dict[str, str]:
+    """server -> its BMC's quirks, comma-separated (two defects may hit one server)."""
     quirks: dict[str, str] = {}
     for defect in defects:
-        quirks |= defect.bmc_quirks(design) if defect.bmc_quirks else {}
+        for server, quirk in (defect.bmc_quirks(design) if defect.bmc_quirks else {}).items():
+            quirks[server] = f"{quirks[server]},{quirk}" if server in quirks else quirk
     return quirks

@@ -7,15 +7,13 @@ import json
 from pathlib import Path
 
 from trisite.drivers.host import LocalHost
+from trisite.drivers.lab import lldp_socket
 from trisite.drivers.netns import namespace
 from trisite.errors import LabError
 from trisite.lab.plan import LabPlan
 from trisite.model import Design
 
 PIDFILE = Path("/run/lldpd.pid")  # lldpd's own, shared by every instance
-# lldpd drops privileges: its configuration and sockets live where its user can reach them (not in a
-# private temporary directory).
-SOCKETS = Path("/run/trisite/lldpd")
 
 
 def native_ports(design: Design, plan: LabPlan) -> dict[str, list[str]]:
@@ -75,7 +73,7 @@ def start(
 
 
 def socket(lab_dir: Path, device: str) -> Path:
-    return SOCKETS / lab_dir.name / f"{device}.socket"
+    return lldp_socket(lab_dir, device)  # where the lab driver reads it (observe "lldp")
 
 
 def neighbours(lab_dir: Path, device: str, host: LocalHost | None = None) -> dict[str, tuple[str, str]]:

@@ -18,6 +18,7 @@ from trisite.model import Design, Index
 from trisite.model.components import cable_id
 from trisite.model.devices import Firewall, Station, Switch, Vm
 from trisite.model.interfaces import Iface, interfaces
+from trisite.model.links import port_mtus
 from trisite.model.types import split_endpoint
 
 # Lab traffic stays in the ranges reserved for benchmarks and documentation (ARCHITECTURE.md, lab safety).
@@ -74,6 +75,7 @@ class LabPlan:
     bmcs: list[BmcPlan] = field(default_factory=list)
     # (namespace, source address, gateway, table): replies from an address leave through its network's gateway
     source_routes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    mtus: list[tuple[str, str, int]] = field(default_factory=list)  # (namespace, port, MTU) as designed
 
     def interfaces(self, netns: str) -> list[str]:
         """Every veth end living in a namespace."""
@@ -131,6 +133,11 @@ class Planner:
         self._stations()
         self._bmcs()
         self._outside()
+        self.plan.mtus = sorted(
+            (namespace(device), port, mtu)
+            for (device, port), mtu in port_mtus(self.d).items()
+            if namespace(device) in self.plan.namespaces
+        )
         self.plan.links.sort()
         self.plan.ports.sort()
         self.plan.addresses.sort()

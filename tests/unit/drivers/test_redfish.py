@@ -271,3 +271,18 @@ def test_a_manager_that_offers_no_reset_is_said() -> None:
     ):
         driver(bmc, clock).apply_redfish("srv1", ops(server()))
     assert clock.slept == [1.0, 2.0]
+
+
+def test_inspect_reads_what_checks_compare_and_a_hang_within_the_deadline() -> None:
+    facts = driver(recorded()).inspect_bmc("srv1", timeout=0.05)
+    assert facts["health"] == RECORDED[SYSTEM]["Status"].get(
+        "HealthRollup", RECORDED[SYSTEM]["Status"].get("Health")
+    )
+    assert facts["firmware"] == RECORDED[MANAGER].get("FirmwareVersion")
+    controllers: Any = facts["raid_types"]
+    assert any(key.startswith("RAID.Integrated.1-1/") for key in controllers)
+    hung = recorded(hang=lambda *_: True)
+    clock = Clock()
+    with pytest.raises(DriverError, match=r"srv1: inspecting: no answer within 0.05 s \(1 attempt"):
+        driver(hung, clock).inspect_bmc("srv1", timeout=0.05)
+    assert clock.slept == []  # no retry, no reset: a check reports a hang, it does not nurse the BMC

@@ -1,0 +1,67 @@
+"""Links: state, MTU and speed at both ends of every cable, MAN link and line."""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.check.fakes import CAPABILITIES, Delivered, reality
+from trisite.check import links
+from trisite.check.result import Check
+from trisite.drivers.observe import ports
+from trisite.model import Design
+
+
+def failures(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.status == "fail"]
+
+
+def test_as_designed_every_link_matches(reference: Design) -> None:
+    checks = links.check(reference, reality(Delivered(reference)))
+    assert len(checks) == 3 * len(links.links(reference)) and not failures(checks)
+
+
+def test_an_mtu_mismatch_a_shaped_line_and_a_dead_port(reference: Design) -> None:
+    delivered = Delivered(reference)
+    delivered.ports["dc2-sw1"]["swp49"]["mtu"] = 1500
+    delivered.ports["operator:dc1-transit"]["handoff"]["shaped_mbps"] = 1000
+    delivered.ports["dc3-ceph1"]["eno2"]["up"] = False
+    found = {
+        (c.subject.split(" (")[0], c.kind): c for c in failures(links.check(reference, reality(delivered)))
+    }
+    assert set(found) == {
+        ("MAN link man-12", "mtu"),
+        ("line dc1-transit", "slow"),
+        ("cable dc3-ceph1:eno2 - dc3-sw2:swp3", "down"),
+    }
+    mtu = found["MAN link man-12", "mtu"]
+    assert (
+        mtu.found == "dc1-sw1:swp49 9000, dc2-sw1:swp49 1500" and "set MTU 9000 on dc2-sw1:swp49" in mtu.hint
+    )
+    slow = found["line dc1-transit", "slow"]
+    assert slow.expected == "10G at both ends" and "operator:dc1-transit:handoff 1G" in slow.found
+    assert "bring dc3-ceph1:eno2 up" in found["cable dc3-ceph1:eno2 - dc3-sw2:swp3", "down"].hint
+
+
+def test_a_port_negotiated_below_its_order_is_slow(reference: Design) -> None:
+    delivered = Delivered(reference)
+    delivered.ports["dc1-ceph1"]["eno1"]["speed_mbps"] = 10_000
+    found = failures(links.check(reference, reality(delivered)))
+    assert [(c.kind, c.expected) for c in found] == [("slow", "25G at both ends")]
+
+
+def test_an_operator_end_the_target_cannot_see_is_left_out(reference: Design) -> None:
+    delivered = Delivered(reference)
+    delivered.ports["operator:dc1-transit"]["handoff"]["shaped_mbps"] = 1000
+    site = reality(delivered, capabilities=CAPABILITIES - {"operator-end"})
+    checks = links.check(reference, site)
+    assert not failures(checks) and not any("operator:" in c.subject for c in checks)
+
+
+def test_ports_from_ip_tc_and_sysfs() -> None:
+    link = [{"ifname": "customer", "mtu": 1500, "flags": ["UP", "LOWER_UP"], "operstate": "UP"}]
+    tbf = [{"kind": "tbf", "root": True, "options": {"rate": 125000000}}]  # `tc -j qdisc show dev customer`
+    assert json.loads(ports(json.dumps(link), json.dumps(tbf))) == {
+        "customer": {"mtu": 1500, "up": True, "speed_mbps": None, "shaped_mbps": 1000}
+    }
+    speeds = "/sys/class/net/customer/speed:25000\n/sys/class/net/lo/speed:-1\n"
+    assert json.loads(ports(json.dumps(link), "[]", speeds))["customer"]["speed_mbps"] == 25000

@@ -185,6 +185,19 @@ def test_losing_the_internet_line_of_site_1_is_measured_and_within_the_predictio
 
 
 @pytest.mark.usefixtures("deployed")
+def test_a_man_link_cut_is_measured_on_a_connection_the_flows_allow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between servers of two sites, routed by the firewalls: the path works before the cut (the policy passes
+    the flow's probe), is lost while OSPF reroutes through the third site, and comes back."""
+    monkeypatch.setattr(campaign, "OBSERVE", 6.0)
+    monkeypatch.setattr(campaign, "SETTLE", 1.0)
+    design = load_design(REFERENCE).design
+    scenario = next(s for s in network_scenarios(design) if s.name.startswith("Loss of MAN link"))
+    (result,) = campaign.run(design, session.driver_for("pytest"), [scenario]).results
+    assert result.measured.lost < result.measured.probes, "no probe was ever answered"
+    assert result.measured.seconds is not None, (result.measured, result.predicted)
+
+
+@pytest.mark.usefixtures("deployed")
 def test_bgp_failover_over_tcp_is_measured_and_the_sessions_come_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

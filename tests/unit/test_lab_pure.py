@@ -10,13 +10,15 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from trisite.drivers.fake import FakeDriver
+from trisite.drivers.protocols import parse_probe
 from trisite.errors import LabError
 from trisite.lab import bmc, defects
 from trisite.lab.bmcwatch import PowerWatch
 from trisite.lab.plan import plan
 from trisite.model import load_design
+from trisite.model.flows import FlowMatrix
 from trisite.prove.campaign import _components
-from trisite.prove.scenarios import network_scenarios
+from trisite.prove.scenarios import network_scenarios, with_probe
 from trisite.verify.twin import Twin
 
 REFERENCE = load_design(EXAMPLES / "three-sites" / "design.yaml").design
@@ -145,3 +147,23 @@ def test_bgp_failover_shuts_the_sessions_and_is_predicted_as_the_line_lost() -> 
     assert scenario.faults == (f"bgp:{line}",)
     cut, failed = _components(FakeDriver(), Twin(REFERENCE), scenario)  # type: ignore[arg-type]
     assert cut == [f"bgp:{line}"] and failed == [f"uplink:{line}"]
+
+
+def test_each_scenario_inside_probes_a_connection_the_flows_allow_between_two_networks() -> None:
+    """The firewalls pass what a flow says and nothing more: a MAN scenario probing a connection no flow allows
+    lost every probe, before the cut too (the lab found it once the policy landed). The probe survives --probe."""
+    matrix = FlowMatrix(REFERENCE)
+    inside = [s for s in network_scenarios(REFERENCE) if s.source != "internet"]
+    assert len(inside) == 2
+    for scenario in inside:
+        source = matrix.sides(scenario.source)[0]
+        target = next(
+            side
+            for server in REFERENCE.servers
+            for side, a in zip(matrix.sides(server.name), server.addresses, strict=True)
+            if str(a.ip) == scenario.target
+        )
+        kind, port = parse_probe(scenario.probe)
+        assert source.network != target.network, scenario
+        assert matrix.permits(source, target, kind, port or 0), scenario
+        assert with_probe(REFERENCE, scenario, "icmp") == scenario

@@ -11,7 +11,7 @@ from trisite.drivers.protocols import parse_probe
 from trisite.model import Design, Index
 from trisite.model.components import cable_id
 from trisite.model.devices import Server, Vm
-from trisite.model.flows import FlowMatrix
+from trisite.model.flows import FlowMatrix, Side
 from trisite.model.types import IPNetwork
 
 
@@ -123,35 +123,59 @@ def _random_port(design: Design, seed: int) -> tuple[str, str] | None:
     return random.Random(seed).choice(pool) if pool else None  # noqa: S311 - a test draw, not a secret
 
 
-def _server_on(design: Design, site: str, zone: str | None = None) -> tuple[str, str, str] | None:
-    """(server, its first address, that address's zone) at a site, in a given zone if asked."""
-    zones = {n.name: n.zone for n in design.networks}
-    for server in sorted(design.servers, key=lambda s: s.name):
-        for address in server.addresses:
-            if server.site == site and (zone is None or zones[address.network] == zone):
-                return server.name, str(address.ip), zones[address.network]
+def _permitted_pair(design: Design, a_site: str, b_site: str) -> tuple[str, str, str] | None:
+    """(source server, target address, probe) of a connection between the two sites that the flow matrix allows,
+    routed by the firewalls (on two different networks), or None. A server probes from its first address (the
+    one its default route leaves by); the probe is the flow's: ICMP, or TCP/UDP on its first port (a reset or a
+    port-unreachable answers, so nothing need listen)."""
+    matrix = FlowMatrix(design)
+    servers = sorted(design.servers, key=lambda s: s.name)
+    for source in (s for s in servers if s.site == a_site and s.addresses):
+        side = matrix.sides(source.name)[0]
+        for target in (t for t in servers if t.site == b_site):
+            for far, address in zip(matrix.sides(target.name), target.addresses, strict=True):
+                if far.network == side.network:
+                    continue  # a stretched network: STP between switches, not routing between sites
+                probe = _probe_for(matrix, design, side, far)
+                if probe is not None:
+                    return source.name, str(address.ip), probe
+    return None
+
+
+def _probe_for(matrix: FlowMatrix, design: Design, source: Side, target: Side) -> str | None:
+    if matrix.permits(source, target, "icmp", 0):
+        return "icmp"
+    for flow in sorted(design.flows, key=lambda f: f.name):
+        if flow.protocol in ("tcp", "udp") and flow.ports:
+            port = flow.ports[0][0]
+            if matrix.permits(source, target, flow.protocol, port):
+                return f"{flow.protocol}:{port}"
     return None
 
 
 def _man(design: Design) -> list[Scenario]:
-    """A MAN link cut and a MAN port shut, probed between servers of its two sites (routed by the firewalls)."""
+    """A MAN link cut and a MAN port shut, probed between servers of its two sites on a connection the flows
+    allow (routed by the firewalls, so the policy passes it before, during and after the cut)."""
     found = []
     for i, man in enumerate(design.man_links[:2]):
         a_site = next(s.site for s in design.switches if s.name == man.a.split(":")[0])
         b_site = next(s.site for s in design.switches if s.name == man.b.split(":")[0])
-        source = _server_on(design, a_site)
-        target = _server_on(design, b_site, source[2]) if source else None
-        if source and target:
+        pair = _permitted_pair(design, a_site, b_site)
+        if pair is not None:
             name = f"Loss of MAN link {man.name}" if i == 0 else f"MAN port shut down ({man.a})"
-            found.append(Scenario(name, (f"man:{man.name}",), source[0], target[1], ("route/",)))
+            found.append(Scenario(name, (f"man:{man.name}",), pair[0], pair[1], ("route/",), pair[2]))
     return found
 
 
 def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:
     """The scenario probed with `probe`. From the internet, a TCP or UDP probe aims at a public service the flow
-    matrix lets in on that port (a virtual address of the firewalls answers ICMP only)."""
+    matrix lets in on that port (a virtual address of the firewalls answers ICMP only). A scenario probed from
+    inside keeps its own probe: it is the one a flow allows between its two ends, and any other the firewalls
+    refuse by design."""
     kind, port = parse_probe(probe)
-    if kind == "icmp" or port is None or scenario.source != "internet":
+    if scenario.source != "internet":
+        return scenario
+    if kind == "icmp" or port is None:
         return replace(scenario, probe=probe)
     return replace(scenario, probe=probe, target=public_service(design, kind, port))
 

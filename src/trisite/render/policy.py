@@ -82,6 +82,10 @@ class PolicyBuilder:
     def __init__(self, design: Design, ix: Index) -> None:
         self.design, self.ix, self.matrix = design, ix, FlowMatrix(design)
         self.firewall_names = frozenset(f.name for f in design.firewalls)
+        # Asked for each flow and each side of it: computed once (rendering the reference took 5 s without).
+        self._iface_memo: dict[str, list[Iface]] = {}
+        self._firewalls_memo: Endpoint | None = None
+        self._holds_memo: dict[str, bool] = {}
 
     # -- endpoints ------------------------------------------------------------------------------------------------
     def endpoint(self, name: str) -> Endpoint:
@@ -99,7 +103,9 @@ class PolicyBuilder:
         return Endpoint(f"{fw}-self", tuple(sorted(addresses, key=prefix_key)))
 
     def _ifaces(self, fw: str) -> list[Iface]:
-        return interfaces(self.ix, fw)
+        if fw not in self._iface_memo:
+            self._iface_memo[fw] = interfaces(self.ix, fw)
+        return self._iface_memo[fw]
 
     def _spared(self, flow: Flow, roles: tuple[str, str]) -> tuple[str, ...]:
         """The rule's sides (`roles`: what the flow's source and destination are in the rule) that must spare
@@ -110,19 +116,23 @@ class PolicyBuilder:
     def _holds_firewalls(self, endpoint: str) -> bool:
         """Whether an endpoint's prefixes hold a firewall's address without naming it (a zone, a network, the
         internet: a firewall's WAN address is "not ours")."""
-        if self.firewalls_named(endpoint):
-            return False
-        prefixes = self.endpoint(endpoint).prefixes
-        own = self.firewalls().prefixes or ()
-        return prefixes is None or any(a.overlaps(p) for a in own for p in prefixes)
+        if endpoint not in self._holds_memo:
+            prefixes = self.endpoint(endpoint).prefixes
+            own = self.firewalls().prefixes or ()
+            self._holds_memo[endpoint] = not self.firewalls_named(endpoint) and (
+                prefixes is None or any(a.overlaps(p) for a in own for p in prefixes)
+            )
+        return self._holds_memo[endpoint]
 
     def firewalls(self) -> Endpoint:
         """Every firewall's own addresses: a flow to a zone, a network or the internet does not reach them (only a
         flow naming a firewall does, never on its WAN address), though they sit in its prefixes. The VIPs are not
         in it: a firewall forwarding to the one holding a VIP (the internet entering at another site while a
         line is down) treats it as any address of its network; the holder's input chain guards it."""
-        own = {ip_network(i.address.ip) for f in sorted(self.firewall_names) for i in self._ifaces(f)}
-        return Endpoint("firewalls", tuple(sorted(own, key=prefix_key)))
+        if self._firewalls_memo is None:
+            own = {ip_network(i.address.ip) for f in sorted(self.firewall_names) for i in self._ifaces(f)}
+            self._firewalls_memo = Endpoint("firewalls", tuple(sorted(own, key=prefix_key)))
+        return self._firewalls_memo
 
     def guarded(self, fw: str) -> Endpoint:
         """What pf blocks around the rules that spare the firewalls: their own addresses and the VIPs this one

@@ -6,7 +6,7 @@ import pytest
 
 from trisite.drivers.ping import parse
 from trisite.drivers.protocols import ProbeResult
-from trisite.prove.outage import SUSTAINED, measure
+from trisite.prove.outage import SUSTAINED, measure, steady
 
 
 def history(pattern: str, interval: float = 0.02) -> list[ProbeResult]:
@@ -61,3 +61,21 @@ def test_a_late_answer_is_a_probe_that_failed_when_it_was_sent() -> None:
     results = parse(output, 0.02)
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].sent == pytest.approx(0.02, abs=1e-3)  # when it left, not when its answer came
+
+
+def test_a_lost_baseline_probe_is_reported_not_fatal() -> None:
+    # Under load one probe of the baseline is lost a second before the fault: the path still held.
+    pattern = "o" * 40 + "x" + "o" * 59 + "x" * 10 + "o" * 30
+    before = steady(history(pattern), before=2.0)
+    assert before.ok and before.lost == 1 and before.probes == 100
+    assert "1/100 baseline probes lost" in before.text
+
+
+def test_a_path_down_just_before_the_fault_fails_the_steady_state() -> None:
+    pattern = "o" * 95 + "x" * 5 + "o" * 50
+    before = steady(history(pattern), before=2.0)
+    assert not before.ok and before.lost == 5
+
+
+def test_too_short_a_baseline_fails_the_steady_state() -> None:
+    assert not steady(history("o" * (SUSTAINED - 1)), before=2.0).ok

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from trisite.drivers.protocols import FaultDriver
 from trisite.model import Design
-from trisite.prove.outage import Outage, measure
+from trisite.prove.outage import Outage, Steady, measure, steady
 from trisite.prove.scenarios import Scenario
 from trisite.verify.twin import Twin
 
@@ -29,6 +29,7 @@ class Result:
     measured: Outage
     predicted: float | None  # seconds; None when the twin predicts the service stays down
     target: str  # "lab" or "site"
+    baseline: Steady = Steady(True, 0, 0)  # the steady state before the fault
 
     @property
     def bound(self) -> float | None:
@@ -105,10 +106,10 @@ def run(
                 driver.set_component(component, True)
             history = probe.stop()
         outage = measure(history, INTERVAL, after=BASELINE)
-        baseline_ok = all(p.ok for p in history if p.sent < BASELINE - 0.5) and history
-        if not baseline_ok:
+        before = steady(history, BASELINE)
+        if not before.ok:  # the path was down when the fault came: no outage can be said to begin there
             outage = Outage(None, outage.lost, outage.probes)
-        results.append(Result(scenario, outage, predict(twin, scenario, failed), target))
+        results.append(Result(scenario, outage, predict(twin, scenario, failed), target, before))
         on_event(f"{scenario.name}: outage {outage.text}")
         time.sleep(SETTLE)
     return Campaign(design.platform.name, target, started, INTERVAL, tuple(results))

@@ -40,3 +40,27 @@ def measure(history: Sequence[ProbeResult], interval: float, after: float = 0.0)
     return Outage(
         (recovered - first) * interval, sum(1 for p in window[first:recovered] if not p.ok), len(window)
     )
+
+
+@dataclass(frozen=True)
+class Steady:
+    """The steady-state hypothesis judged on the probes sent before the fault: the path must answer its last
+    SUSTAINED probes (so an outage cannot have begun before the fault); an earlier lost probe (a scheduling
+    hiccup on a loaded machine) is counted and reported, not fatal."""
+
+    ok: bool
+    lost: int  # probes lost before the fault
+    probes: int  # probes sent before the fault
+
+    @property
+    def text(self) -> str:
+        verdict = "held" if self.ok else "did not hold"
+        return f"steady state {verdict} ({self.lost}/{self.probes} baseline probes lost)"
+
+
+def steady(history: Sequence[ProbeResult], before: float) -> Steady:
+    """Whether the path was up when the fault came: its last SUSTAINED probes sent before `before` answered."""
+    baseline = [p for p in history if p.sent < before]
+    lost = sum(1 for p in baseline if not p.ok)
+    tail = baseline[-SUSTAINED:]
+    return Steady(len(tail) == SUSTAINED and all(p.ok for p in tail), lost, len(baseline))

@@ -7,11 +7,13 @@ A job tells what it has to say through `say` (a line or a table, printed by whoe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -30,9 +32,12 @@ from trisite.lab import build as lab_build
 from trisite.lab import session as lab_session
 from trisite.model import Design, Index, LoadedDesign, load_design
 from trisite.plan.diff import PlanDiff, stale
-from trisite.prove import campaign
-from trisite.prove.scenarios import network_scenarios, with_probe
+from trisite.prove import campaign, experiments, injected
+from trisite.prove.catalog import campaign_catalog, select
+from trisite.prove.scenarios import Scenario, network_scenarios, with_probe
 from trisite.render import render
+from trisite.report import campaign as campaign_report
+from trisite.report import campaign_html
 from trisite.report.campaign import campaign_table
 from trisite.report.summary import layer_table, site_table
 from trisite.report.table import Table
@@ -107,12 +112,33 @@ def demo_lab(loaded: LoadedDesign, path: Path, say: Say) -> campaign.Campaign:
             loaded.design,
             lab_session.driver_for(DEMO_LAB),
             network_scenarios(loaded.design),
-            on_event=lambda line: say(f"  {line}"),
+            on_event=lambda event: say(f"  {event}"),
         )
     finally:
         lab_build.down(DEMO_LAB)
     say(campaign_table(result))
     return result
+
+
+def campaign_scenarios(
+    loaded: LoadedDesign,
+    *,
+    only: str | None = None,
+    seed: int = 0,
+    probe: str = "icmp",
+    scenarios_dir: Path | None = None,
+) -> list[Scenario]:
+    """The campaign's rows: the seed's 21 from the design (or the edited files of `scenarios_dir`), probed with
+    `probe` where that applies, those whose name contains `only`."""
+    rows = experiments.read(scenarios_dir) if scenarios_dir else campaign_catalog(loaded.design, seed)
+    try:
+        rows = [with_probe(loaded.design, s, probe) if s.lab == "measured" else s for s in rows]
+    except ValueError as exc:
+        raise UsageError(f"--probe: {exc}") from None
+    chosen = select(rows, only)
+    if not chosen:
+        raise UsageError(f"-k: no scenario's name contains {only!r}")
+    return chosen
 
 
 def prove_lab(
@@ -123,22 +149,59 @@ def prove_lab(
     only: str | None = None,
     seed: int = 0,
     probe: str = "icmp",
-    target: str = "lab",
 ) -> campaign.Campaign:
-    """The seed's network failover tests on a deployed lab, measured; `only` filters them by name."""
-    try:
-        scenarios = [
-            with_probe(loaded.design, s, probe)
-            for s in network_scenarios(loaded.design, seed)
-            if only is None or only in s.name
-        ]
-    except ValueError as exc:
-        raise UsageError(f"--probe: {exc}") from None
-    if not scenarios:
-        raise UsageError(f"--only: no test name contains {only!r}")
+    """The campaign's rows on a deployed lab (kept for library users; the twin's rows are predicted)."""
+    rows = campaign_scenarios(loaded, only=only, seed=seed, probe=probe)
+    return prove_job(loaded, "lab", rows, lambda event: on_event(str(event)), lab=lab)
+
+
+def prove_job(
+    loaded: LoadedDesign,
+    kind: str,
+    scenarios: list[Scenario],
+    on_event: Callable[[campaign.Event], None],
+    *,
+    lab: str = "default",
+) -> campaign.Campaign:
+    """The campaign on a target: the twin predicts every row; the lab first mends what a killed campaign left
+    injected (its journal says what, `on_event` says so), waits for the network to converge, then measures
+    the rows it can inject and takes the twin's prediction for the others, each row saying which."""
+    digest = hashlib.sha256(loaded.design.model_dump_json().encode()).hexdigest()
+    if kind == "twin":
+        return campaign.run(
+            loaded.design, None, scenarios, target="twin", design_sha256=digest, on_event=on_event
+        )
+    if kind != "lab":
+        raise UsageError(f"--target: prove runs on the twin or the lab today, not {kind!r}")
+    if lab_build.load_state(lab) is None:
+        raise LabError(f"lab {lab} is not up: `trisite lab up` and `trisite deploy --target lab` first")
     driver = lab_session.driver_for(lab, loaded)
-    lab_session.wait_ready(loaded, lab)  # a fresh deployment is still converging
-    return campaign.run(loaded.design, driver, scenarios, target=target, on_event=on_event)
+    state = lab_session.lab_dir(lab)
+    left = injected.recover(driver, state)  # before anything else: the platform back to its steady state
+    if left:
+        on_event(campaign.Event(0, len(scenarios), left.scenario, "recovered", ", ".join(left.components)))
+    lab_session.wait_ready(loaded, lab)  # a fresh deployment (or a mended one) is still converging
+    result = campaign.run(
+        loaded.design, driver, scenarios, target="lab", state=state, design_sha256=digest, on_event=on_event
+    )
+    return replace(result, recovered=left.components if left else ())
+
+
+def write_campaign(result: campaign.Campaign, out_dir: Path, version: str) -> list[Path]:
+    """The campaign's report files: campaign.json (the journal), junit.xml, campaign.md, campaign.html."""
+    files = {
+        "campaign.json": campaign_report.to_json(result, version),
+        "junit.xml": campaign_report.to_junit(result),
+        "campaign.md": campaign_report.to_markdown(result),
+        "campaign.html": campaign_html.to_html(result, version),
+    }
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out_dir / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None
+    return [out_dir / name for name in files]
 
 
 # -- deployment: one registry of targets, one engine for all of them ----------------------------------------------

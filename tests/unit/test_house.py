@@ -68,7 +68,7 @@ def test_each_shared_view_is_defined_once() -> None:
     assert _definitions(r"^def interfaces\(") == ["src/trisite/model/interfaces.py"]
     assert set(_definitions(r"^def (cable_id|enumerate_components)\(")) == {"src/trisite/model/components.py"}
     assert _definitions(r"""["']ts-""") == ["src/trisite/drivers/netns.py"]  # the lab's namespace prefix
-    assert _definitions(r"^(INTERVAL|PROBE_INTERVAL)\b.*=") == ["src/trisite/prove/campaign.py"]
+    assert _definitions(r"^(INTERVAL|PROBE_INTERVAL)\b.*=") == ["src/trisite/prove/measure.py"]
 
 
 def test_the_public_api_is_listed_and_importable() -> None:

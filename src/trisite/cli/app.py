@@ -19,9 +19,10 @@ import trisite
 from trisite import pipelines
 from trisite.check import run as check_run
 from trisite.cli import common
-from trisite.cli.common import DesignArg, LabName, err, load, note, out, print_table, say
+from trisite.cli.common import DesignArg, err, load, out, print_table, say
 from trisite.cli.deploy import BmcCa, KnownHosts, SshKey, Target, TargetOption, deploy_command, plan_command
 from trisite.cli.lab import lab_app
+from trisite.cli.prove import prove_command
 from trisite.drivers.files import write_tree
 from trisite.drivers.secrets import unresolved
 from trisite.drivers.targets import SiteAccess
@@ -36,7 +37,6 @@ from trisite.errors import (
 from trisite.model import Design
 from trisite.model.secret_uses import secret_uses
 from trisite.render import render
-from trisite.report import campaign as campaign_report
 from trisite.report import check as check_report
 from trisite.report import verify_report
 from trisite.verify.findings import Severity, at_least
@@ -233,35 +233,7 @@ app.command("plan")(plan_command)  # in the order of the stages, as `trisite --h
 app.command("deploy")(deploy_command)
 
 
-@app.command("prove")
-def prove_command(
-    design: DesignArg,
-    target: Annotated[
-        Target, typer.Option("--target", help="where to run the tests (today: the lab)")
-    ] = Target.lab,
-    name: LabName = "default",
-    only: Annotated[str | None, typer.Option("--only", help="run the tests whose name contains this")] = None,
-    seed: Annotated[
-        int, typer.Option("--seed", help="draws the random port; the same seed, the same port")
-    ] = 0,
-    probe: Annotated[
-        str, typer.Option("--probe", help="icmp, tcp:PORT or udp:PORT (a reset or port-unreachable answers)")
-    ] = "icmp",
-    output_format: Annotated[
-        Format, typer.Option("--format", help="rich (terminal), json or markdown")
-    ] = Format.rich,
-) -> None:
-    """Run the seed's network failover tests on a deployed lab and print the measured outages."""
-    loaded = load(design)
-    result = pipelines.prove_lab(loaded, name, note, only=only, seed=seed, probe=probe, target=str(target))
-    if output_format is Format.json:
-        sys.stdout.write(campaign_report.to_json(result))
-    elif output_format is Format.markdown:
-        sys.stdout.write(campaign_report.to_markdown(result))
-    else:
-        print_table(campaign_report.campaign_table(result))
-    if not result.ok:
-        raise typer.Exit(EXIT_INVALID)
+app.command("prove")(prove_command)
 
 
 class CheckFormat(StrEnum):

@@ -9,8 +9,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from trisite.cli.common import err
 from trisite.execute.engine import StepEvent
+from trisite.prove.campaign import Event
 
 SAID = ("failed", "retrying")
+FINISHED = ("measured", "predicted", "refused")  # a campaign row's last phase
 
 
 class DeployProgress:
@@ -59,3 +61,41 @@ class DeployProgress:
             self._bars.update(task, description=event.step)
         elif event.what == "done":
             self._bars.advance(task)
+
+
+class CampaignProgress:
+    """A failover campaign as it runs: a bar over the rows, the row being run and its phase (steady state,
+    injected, rolled back), and one line per finished row with its outcome."""
+
+    def __init__(self, total: int) -> None:
+        self._bars = Progress(
+            TextColumn("prove"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+        )
+        self._task = self._bars.add_task("", total=total)
+
+    def __enter__(self) -> CampaignProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._bars.stop()
+
+    def __call__(self, event: Event) -> None:
+        if event.phase == "recovered":  # before anything else: what a killed campaign had left broken
+            self._say(f"rolled back what a killed campaign left injected ({event.scenario}): {event.detail}")
+            return
+        if event.phase in FINISHED:
+            self._say(f"{event.index}/{event.total} {event.scenario}: {event.phase}, {event.detail}")
+            self._bars.advance(self._task)
+            return
+        self._bars.update(self._task, description=f"{event.scenario}: {event.phase} ({event.detail})")
+
+    def _say(self, line: str) -> None:
+        self._bars.console.print(line, markup=False, highlight=False)

@@ -1,76 +1,116 @@
-"""Run failover scenarios for real: probe, break, measure, mend; hold each outage against the twin's prediction.
+"""Run a campaign: each row injected and measured on the target, or predicted by the twin, and held against
+the twin's prediction and the design's objective.
 
-Emulated runs prove function; a real site run proves timing: the result says which target measured it."""
+Emulated runs prove function; a real site run proves timing: each result says how it was obtained."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from trisite.drivers.protocols import FaultDriver
+from trisite.drivers.protocols import FaultDriver, ProbeResult
 from trisite.model import Design
-from trisite.prove.outage import Outage, Steady, measure, steady
-from trisite.prove.scenarios import Scenario
+from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row
+from trisite.prove.outage import Outage, Steady
+from trisite.prove.scenarios import Obtained, Scenario
+from trisite.prove.sketch import Sketch, sketch
+from trisite.verify.rules_objectives import objective
 from trisite.verify.twin import Twin
 
-INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
-BASELINE = 2.0  # probing before the fault, to prove the path works
-OBSERVE = 15.0  # the longest an outage is watched for
-SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
 MARGIN_S, MARGIN_RATIO = 1.0, 1.5  # the lab's scheduling jitter, ARP and STP on top of the protocols' timers
+__all__ = ["BASELINE", "INTERVAL", "Campaign", "Event", "Result", "run"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A moment of a campaign, for a progress display: row `index` of `total`, in `phase`."""
+
+    index: int
+    total: int
+    scenario: str
+    phase: str  # steady, injected, rolled back, measured, predicted, refused, recovered
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.scenario}: {self.phase}" + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass(frozen=True)
 class Result:
     scenario: Scenario
-    measured: Outage
+    measured: Outage  # never measured (a twin row): seconds None, 0 probes
     predicted: float | None  # seconds; None when the twin predicts the service stays down
-    target: str  # "lab" or "site"
-    baseline: Steady = Steady(True, 0, 0)  # the steady state before the fault
+    target: str  # "twin", "lab" or "site"
+    baseline: Steady = field(default_factory=lambda: Steady(True, 0, 0))
+    obtained: Obtained = "measured"
+    objective: float | None = None  # the design's objective for the services (seconds); None: not set
+    run: Measurement | None = None  # the probe history and its moments, for a measured row
 
     @property
     def bound(self) -> float | None:
         return None if self.predicted is None else self.predicted * MARGIN_RATIO + MARGIN_S
 
     @property
+    def value(self) -> float | None:
+        """The row's outage: measured, or the twin's when the row is the twin's."""
+        return self.measured.seconds if self.obtained != "twin" else self.predicted
+
+    @property
     def ok(self) -> bool:
-        if self.measured.seconds is None:
+        if self.value is None or (self.objective is not None and self.value > self.objective):
             return False
-        return self.bound is not None and self.measured.seconds <= self.bound
+        return self.obtained == "twin" or (self.bound is not None and self.value <= self.bound)
+
+    @property
+    def history(self) -> tuple[ProbeResult, ...]:
+        return self.run.history if self.run else ()
 
 
 @dataclass(frozen=True)
 class Campaign:
-    """One run of scenarios on one target: what the report stage turns into tables, JSON and Markdown."""
+    """One run of scenarios on one target: what the report stage turns into tables, JSON, JUnit and HTML."""
 
     design: str  # the platform's name
     target: str
     started: str  # wall-clock time (UTC, ISO 8601) when the first scenario began
     interval_s: float  # between two probes
     results: tuple[Result, ...]
+    design_sha256: str = ""
+    finished: str = ""
+    recovered: tuple[str, ...] = ()  # what a killed campaign had left injected, mended before this one
+    sketch: Sketch = field(default_factory=lambda: Sketch((), ()))  # the platform, for the report's picture
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
 
 
-def predict(twin: Twin, scenario: Scenario, components: list[str]) -> float | None:
-    services = twin.evaluate(frozenset(components)).services
-    relevant = [s for name, s in services.items() if name.startswith(scenario.services)]
-    worst = max((s.outage_s for s in relevant), default=0.0)
-    return None if math.isinf(worst) else worst
+def expectation(twin: Twin, scenario: Scenario, failed: list[str]) -> tuple[float | None, float | None]:
+    """The twin's predicted outage of the scenario's services (the worst of them), and the design's objective
+    for the service that worst outage belongs to (the tightest, when several share it)."""
+    services = twin.evaluate(frozenset(failed)).services
+    relevant = {name: s.outage_s for name, s in services.items() if name.startswith(scenario.services)}
+    worst = max(relevant.values(), default=0.0)
+    limits = [_limit(twin, name, scenario.site_loss) for name, outage in relevant.items() if outage == worst]
+    known = [limit for limit in limits if limit is not None]
+    return (None if math.isinf(worst) else worst), (min(known) if known else None)
 
 
-def _components(driver: FaultDriver, twin: Twin, scenario: Scenario) -> tuple[list[str], list[str]]:
-    """What to cut in the lab, and what failed for the twin."""
+def _limit(twin: Twin, service: str, site_loss: bool) -> float | None:
+    chosen = objective(twin.design.objectives, service)
+    return chosen.site_loss_s if site_loss else chosen.single_failure_s
+
+
+def _components(driver: FaultDriver | None, twin: Twin, scenario: Scenario) -> tuple[list[str], list[str]]:
+    """What to cut on the target, and what failed for the twin."""
     cut, failed = [], []
     for fault in scenario.faults:
         if fault.startswith("device:"):
             device = fault.split(":", 1)[1]
-            cut += driver.components_of(device)
+            cut += driver.components_of(device) if driver else []
             failed.append(next(c.id for c in twin.components if c.name == device))
         elif fault.startswith("bgp:"):  # the sessions of a line, the line up: at worst the line's loss
             cut.append(fault)
@@ -78,38 +118,72 @@ def _components(driver: FaultDriver, twin: Twin, scenario: Scenario) -> tuple[li
         else:
             cut.append(fault)
             failed.append(fault)
-    return sorted(set(cut)), failed
+    return sorted(set(cut)), list(scenario.twin_faults) or failed
 
 
 def run(
     design: Design,
-    driver: FaultDriver,
+    driver: FaultDriver | None,
     scenarios: list[Scenario],
     *,
     target: str = "lab",
-    on_event: Callable[[str], None] = lambda _: None,
+    state: Path | None = None,
+    design_sha256: str = "",
+    on_event: Callable[[Event], None] = lambda _: None,
 ) -> Campaign:
+    """Every scenario in turn: a measured row on the driver (None: the twin target, every row predicted); the
+    fault of a measured row is journaled in `state` (when given) until it is rolled back."""
     twin = Twin(design)
-    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    started = _now()
     results = []
-    for scenario in scenarios:
-        cut, failed = _components(driver, twin, scenario)
-        probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
-        try:
-            time.sleep(BASELINE)
-            on_event(f"{scenario.name}: cutting {len(cut)} link{'' if len(cut) == 1 else 's'}")
-            for component in cut:
-                driver.set_component(component, False)
-            time.sleep(OBSERVE)
-        finally:
-            for component in cut:  # rollback, always
-                driver.set_component(component, True)
-            history = probe.stop()
-        outage = measure(history, INTERVAL, after=BASELINE)
-        before = steady(history, BASELINE)
-        if not before.ok:  # the path was down when the fault came: no outage can be said to begin there
-            outage = Outage(None, outage.lost, outage.probes)
-        results.append(Result(scenario, outage, predict(twin, scenario, failed), target, before))
-        on_event(f"{scenario.name}: outage {outage.text}")
-        time.sleep(SETTLE)
-    return Campaign(design.platform.name, target, started, INTERVAL, tuple(results))
+    for index, scenario in enumerate(scenarios, 1):
+        event = Event(index, len(scenarios), scenario.name, "")
+        results.append(_row(twin, driver, scenario, event, target=target, state=state, on_event=on_event))
+    return Campaign(
+        design.platform.name,
+        target,
+        started,
+        INTERVAL,
+        tuple(results),
+        design_sha256,
+        _now(),
+        sketch=sketch(design),
+    )
+
+
+def _row(
+    twin: Twin,
+    driver: FaultDriver | None,
+    scenario: Scenario,
+    event: Event,
+    *,
+    target: str,
+    state: Path | None,
+    on_event: Callable[[Event], None],
+) -> Result:
+    cut, failed = _components(driver, twin, scenario)
+    predicted, limit = expectation(twin, scenario, failed)
+    if driver is None or scenario.lab != "measured":
+        on_event(_with(event, "predicted", "stays down" if predicted is None else f"{predicted:.2f} s"))
+        return Result(scenario, Outage(None, 0, 0), predicted, target, obtained="twin", objective=limit)
+    measurement = measure_row(
+        driver, scenario, cut, state, lambda phase, detail: on_event(_with(event, phase, detail))
+    )
+    return Result(
+        scenario,
+        measurement.outage,
+        predicted,
+        target,
+        measurement.baseline,
+        "measured",
+        limit,
+        measurement,
+    )
+
+
+def _with(event: Event, phase: str, detail: str) -> Event:
+    return Event(event.index, event.total, event.scenario, phase, detail)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

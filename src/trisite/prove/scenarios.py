@@ -4,8 +4,10 @@ predicted outage bounds the measurement."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, replace
 from ipaddress import ip_network
+from typing import Literal
 
 from trisite.drivers.protocols import parse_probe
 from trisite.model import Design, Index
@@ -13,6 +15,9 @@ from trisite.model.components import cable_id
 from trisite.model.devices import Server, Vm
 from trisite.model.flows import FlowMatrix, Side
 from trisite.model.types import IPNetwork
+
+Obtained = Literal["measured", "emulated", "twin"]
+OBTAINED: tuple[Obtained, ...] = ("measured", "emulated", "twin")
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,15 @@ class Scenario:
     target: str  # the address probed
     services: tuple[str, ...]  # twin services whose predicted outage the measurement is held against
     probe: str = "icmp"  # icmp, tcp:PORT or udp:PORT (drivers/sockprobe.py says what answers)
+    lab: Obtained = "measured"  # how the lab obtains it: injected and measured, emulated, or the twin's only
+    why: str = "the lab injects the fault and probes the path"  # the reason for `lab`, said in the report
+    twin_faults: tuple[str, ...] = ()  # what the twin fails, when it is not what the lab cuts
+    site_loss: bool = False  # held against the design's site-loss objective (else its single-failure one)
+
+    @property
+    def key(self) -> str:
+        """A short, stable name for -k and for file names: the name in lower case, words joined by dashes."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.split(" (")[0].lower()).strip("-")
 
 
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
@@ -156,15 +170,22 @@ def _probe_for(matrix: FlowMatrix, design: Design, source: Side, target: Side) -
 def _man(design: Design) -> list[Scenario]:
     """A MAN link cut and a MAN port shut, probed between servers of its two sites on a connection the flows
     allow (routed by the firewalls, so the policy passes it before, during and after the cut)."""
-    found = []
-    for i, man in enumerate(design.man_links[:2]):
-        a_site = next(s.site for s in design.switches if s.name == man.a.split(":")[0])
-        b_site = next(s.site for s in design.switches if s.name == man.b.split(":")[0])
-        pair = _permitted_pair(design, a_site, b_site)
-        if pair is not None:
-            name = f"Loss of MAN link {man.name}" if i == 0 else f"MAN port shut down ({man.a})"
-            found.append(Scenario(name, (f"man:{man.name}",), pair[0], pair[1], ("route/",), pair[2]))
-    return found
+    names = ("Loss of MAN link {link}", "MAN port shut down ({port})")
+    found = [man_scenario(design, i, names[i]) for i in range(min(2, len(design.man_links)))]
+    return [s for s in found if s is not None]
+
+
+def man_scenario(design: Design, index: int, name: str) -> Scenario | None:
+    """The cut of the design's MAN link `index`, named from `name` ({link}, {port}), probed between servers
+    of its two sites on a connection the flows allow; None when no such connection exists."""
+    man = design.man_links[index]
+    a_site = next(s.site for s in design.switches if s.name == man.a.split(":")[0])
+    b_site = next(s.site for s in design.switches if s.name == man.b.split(":")[0])
+    pair = _permitted_pair(design, a_site, b_site)
+    if pair is None:
+        return None
+    title = name.format(link=man.name, port=man.a)
+    return Scenario(title, (f"man:{man.name}",), pair[0], pair[1], ("route/",), pair[2])
 
 
 def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:

@@ -1,78 +1,215 @@
-"""A failover campaign as the seed's table (test, result, measured outage, expected bound), JSON and Markdown."""
+"""A failover campaign as the seed's table (row, expected, measured outage, prediction, Ok / Not ok, how it was
+obtained), the JSON journal, JUnit XML (one testcase per scenario) and Markdown. Pure: values in, text out."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from trisite.prove.campaign import Campaign, Result
+from trisite.report.controls import controls
 from trisite.report.table import Table, markdown
 
-SCHEMA_VERSION = 1  # of the JSON form
+SCHEMA_VERSION = 2  # of the JSON form: 2 adds the journal (histories, moments, versions, the design's hash)
+COLUMNS = ("row", "expected", "measured outage", "prediction", "result", "how obtained")
 
 
-def _row(r: Result) -> tuple[str, ...]:
-    return (
-        r.scenario.name,
-        "Ok" if r.ok else "FAILED",
-        r.measured.text,
-        "stays down" if r.predicted is None else f"{r.predicted:.2f} s",
-        "none" if r.bound is None else f"{r.bound:.2f} s",
-        f"{r.measured.lost}/{r.measured.probes}",
-        r.target,
-    )
+def seconds(value: float | None, none: str = "-") -> str:
+    """A duration as people read it: 0.28 s, 12.5 s, 6 min; never a raw float."""
+    if value is None:
+        return none
+    if value < 10:
+        return f"{value:.2f} s"
+    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def expected(r: Result) -> str:
+    """What the row must show: within the bound of the twin's prediction, and the design's objective."""
+    parts = []
+    if r.obtained != "twin" and r.bound is not None:
+        parts.append(f"<= {seconds(r.bound)} (prediction x1.5 + 1 s)")
+    if r.objective is not None:
+        parts.append(f"<= {seconds(r.objective)} (objective)")
+    return "; ".join(parts) or "recovers"
+
+
+def measured(r: Result) -> str:
+    if r.obtained == "twin":
+        return "not measured"
+    if r.run is not None and r.run.fault_s is None:
+        return "refused: steady state failed"
+    return r.measured.text
+
+
+def how(r: Result) -> str:
+    if r.target == "twin":
+        return f"twin (on the lab: {r.scenario.lab})"
+    if r.obtained == "twin" and r.scenario.lab == "measured":
+        return "twin (not injected on this run)"
+    return f"{r.obtained} ({r.scenario.why})"
+
+
+def row(r: Result) -> tuple[str, ...]:
+    prediction = "stays down" if r.predicted is None else seconds(r.predicted)
+    return (r.scenario.name, expected(r), measured(r), prediction, "Ok" if r.ok else "Not ok", how(r))
 
 
 def campaign_table(campaign: Campaign) -> Table:
-    kinds = sorted({r.scenario.probe for r in campaign.results}) or ["icmp"]
+    kinds = sorted({r.scenario.probe for r in campaign.results if r.obtained != "twin"})
     every = f"{campaign.interval_s * 1000:g} ms"
+    probes = (
+        f"{', '.join(kinds)} probes every {every}" if kinds else "predicted by the twin, nothing injected"
+    )
     return Table(
-        f"Failover tests (measured; {', '.join(kinds)} probes every {every})",
-        ("test", "result", "measured outage", "predicted", "bound", "lost probes", "measured on"),
-        tuple(_row(r) for r in campaign.results),
+        f"Failover campaign on the {campaign.target} ({probes})",
+        COLUMNS,
+        tuple(row(r) for r in campaign.results),
     )
 
 
 def headline(campaign: Campaign) -> str:
     passed = sum(r.ok for r in campaign.results)
+    by = {k: sum(r.obtained == k for r in campaign.results) for k in ("measured", "emulated", "twin")}
+    obtained = ", ".join(f"{n} {k}" for k, n in by.items() if n)
     return (
-        f"{campaign.design}: {passed}/{len(campaign.results)} failover tests Ok on the {campaign.target} "
-        f"(started {campaign.started})."
+        f"{campaign.design}: {passed}/{len(campaign.results)} rows Ok on the {campaign.target} ({obtained}; "
+        f"started {campaign.started})."
     )
 
 
 def to_markdown(campaign: Campaign) -> str:
-    return markdown([campaign_table(campaign)], f"Failover tests of {campaign.design}", headline(campaign))
+    recovered = (
+        f" Before it, a killed campaign's fault was rolled back: {', '.join(campaign.recovered)}."
+        if campaign.recovered
+        else ""
+    )
+    return markdown(
+        [campaign_table(campaign), controls_table(campaign)],
+        f"Failover campaign of {campaign.design}",
+        headline(campaign) + recovered,
+    )
+
+
+def controls_table(campaign: Campaign) -> Table:
+    return Table(
+        "Continuity controls evidenced",
+        ("row", "controls", "objective", "expected", "result"),
+        tuple(
+            (
+                r.scenario.name,
+                ", ".join(c.id for c in controls(r.scenario.faults, r.scenario.site_loss)),
+                seconds(r.objective, "not set"),
+                expected(r),
+                f"{'Ok' if r.ok else 'Not ok'}: {measured(r) if r.obtained != 'twin' else 'predicted'} "
+                f"{seconds(r.value, 'stays down')}",
+            )
+            for r in campaign.results
+        ),
+    )
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def to_dict(campaign: Campaign) -> dict[str, Any]:
+def _wall(start: float, offset: float | None) -> str | None:
+    if offset is None:
+        return None
+    return dt.datetime.fromtimestamp(start + offset, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _moments(r: Result) -> dict[str, Any] | None:
+    m = r.run
+    if m is None:
+        return None
     return {
-        "schema": SCHEMA_VERSION,
-        "design": campaign.design,
-        "target": campaign.target,
-        "started": campaign.started,
-        "probe_interval_s": campaign.interval_s,
-        "ok": campaign.ok,
-        "results": [
-            {
-                "test": r.scenario.name,
-                "ok": r.ok,
-                "faults": list(r.scenario.faults),
-                "probe": {"from": r.scenario.source, "to": r.scenario.target, "kind": r.scenario.probe},
-                "measured_s": _round(r.measured.seconds),
-                "lost": r.measured.lost,
-                "probes": r.measured.probes,
-                "predicted_s": _round(r.predicted),
-                "bound_s": _round(r.bound),
-            }
-            for r in campaign.results
-        ],
+        "probing": _wall(m.started, 0.0),
+        "fault": _wall(m.started, m.fault_s),
+        "detected": _wall(m.started, m.detected_s),
+        "recovered": _wall(m.started, m.recovered_s),
+        "rollback": _wall(m.started, m.rollback_s),
     }
 
 
-def to_json(campaign: Campaign) -> str:
-    return json.dumps(to_dict(campaign), indent=2, sort_keys=True) + "\n"
+def _result(r: Result) -> dict[str, Any]:
+    return {
+        "test": r.scenario.name,
+        "key": r.scenario.key,
+        "ok": r.ok,
+        "obtained": r.obtained,
+        "why": r.scenario.why,
+        "faults": list(r.scenario.faults),
+        "services": list(r.scenario.services),
+        "probe": {"from": r.scenario.source, "to": r.scenario.target, "kind": r.scenario.probe},
+        "measured_s": _round(r.measured.seconds),
+        "lost": r.measured.lost,
+        "probes": r.measured.probes,
+        "baseline": {"ok": r.baseline.ok, "lost": r.baseline.lost, "probes": r.baseline.probes},
+        "after": None if r.run is None or r.run.after is None else r.run.after.ok,
+        "predicted_s": _round(r.predicted),
+        "bound_s": _round(r.bound),
+        "objective_s": _round(r.objective),
+        "controls": [c.id + " " + c.title for c in controls(r.scenario.faults, r.scenario.site_loss)],
+        "moments": _moments(r),
+        # the history as [seconds since probing began, answered]: checked after the fact, as Jepsen does
+        "history": [[round(p.sent, 4), p.ok] for p in r.history],
+    }
+
+
+def to_dict(campaign: Campaign, version: str = "") -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "trisite": version,
+        "design": campaign.design,
+        "design_sha256": campaign.design_sha256,
+        "target": campaign.target,
+        "started": campaign.started,
+        "finished": campaign.finished,
+        "recovered_before": list(campaign.recovered),
+        "probe_interval_s": campaign.interval_s,
+        "ok": campaign.ok,
+        "results": [_result(r) for r in campaign.results],
+    }
+
+
+def to_json(campaign: Campaign, version: str = "") -> str:
+    return json.dumps(to_dict(campaign, version), indent=1, sort_keys=True) + "\n"
+
+
+def to_junit(campaign: Campaign) -> str:
+    """One testsuite, one testcase per row: a failure when Not ok; a row the twin predicts on a target that
+    could measure is `skipped` (not measured, said why) unless its prediction fails."""
+    failures = sum(not r.ok for r in campaign.results)
+    suites = ET.Element("testsuites", name=f"trisite prove {campaign.design}")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"trisite prove {campaign.design} ({campaign.target})",
+        tests=str(len(campaign.results)),
+        failures=str(failures),
+        skipped=str(sum(_skipped(r) for r in campaign.results)),
+        timestamp=campaign.started,
+    )
+    for r in campaign.results:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"prove.{campaign.target}", name=r.scenario.name, time=_time(r)
+        )
+        if not r.ok:
+            failure = ET.SubElement(case, "failure", type="outage", message=f"expected {expected(r)}")
+            failure.text = f"measured: {measured(r)}\nprediction: {seconds(r.predicted, 'stays down')}\n"
+        elif _skipped(r):
+            ET.SubElement(case, "skipped", message=f"predicted by the twin only: {r.scenario.why}")
+        ET.SubElement(case, "system-out").text = " | ".join(row(r)) + "\n"
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _skipped(r: Result) -> bool:
+    return r.ok and r.obtained == "twin" and r.target != "twin"
+
+
+def _time(r: Result) -> str:
+    m = r.run
+    return f"{(m.rollback_s or 0.0) if m else 0.0:.3f}"

@@ -1,0 +1,150 @@
+"""The seed's whole campaign as data: its 18 tests and 3 critical cases, generated from the design, each row
+saying how the lab obtains it (injected and measured, emulated, or predicted by the twin only) and why.
+
+The network rows come from `scenarios.network_scenarios`; the rows of the layers above (oVirt, Ceph, OpenStack,
+the virtual firewalls, a whole site) are the twin's until the lab runs those services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from trisite.model import Design
+from trisite.prove.scenarios import Scenario, man_scenario, network_scenarios
+
+NEEDS_SERVICES = "needs the lab's services layer (in progress): {what}"
+NO_BONDING = (
+    "the lab's kernel has no bonding: a server keeps its bond's first member only, so a switch's loss would "
+    "cut servers the design's bonds keep up (it would measure the lab, not the design)"
+)
+
+
+def _twin(name: str, faults: tuple[str, ...], services: tuple[str, ...], why: str) -> Scenario:
+    """A row the twin predicts: nothing is cut in the lab; the steady state is the services' (said in files)."""
+    return Scenario(name, faults, "twin", ",".join(services), services, lab="twin", why=why)
+
+
+def _servers(design: Design, role: str) -> list[str]:
+    return sorted(s.name for s in design.servers if role in s.roles)
+
+
+def _vms(design: Design, prefix: str) -> list[str]:
+    return sorted(v.name for v in design.vms if v.name.startswith(prefix))
+
+
+def _virtual_firewall_rows(design: Design) -> list[Scenario]:
+    vfws = sorted(f.name for f in design.firewalls if f.kind == "virtual")
+    if not vfws:
+        return []
+    group = next((g for g in design.ha_groups if any(m.device == vfws[0] for m in g.members)), None)
+    services = (f"vip/{group.name}",) if group else ("vip/",)
+    why = NEEDS_SERVICES.format(what="a tenant VM's probe through the virtual firewalls' VIP")
+    return [
+        _twin(f"Failover of the virtual firewalls ({vfws[0]} lost)", (f"vm:{vfws[0]}",), services, why),
+        _twin(f"Forced stop of the virtual firewalls ({vfws[0]})", (f"vm:{vfws[0]}",), services, why),
+    ]
+
+
+def _openstack_rows(design: Design) -> list[Scenario]:
+    controllers = _vms(design, "ra-ctl")[:2] or _vms(design, "")[:0]
+    computes = _servers(design, "openstack")[:2]
+    api = ("openstack/", "public/")
+    found = [
+        _twin(
+            f"Stop of OpenStack controller {i} ({vm})",
+            (f"vm:{vm}",),
+            api,
+            NEEDS_SERVICES.format(what="the OpenStack APIs behind HAProxy and Galera"),
+        )
+        for i, vm in enumerate(controllers, 1)
+    ]
+    found += [
+        _twin(
+            f"Stop of OpenStack compute {i} ({server})",
+            (f"server:{server}",),
+            ("openstack/",),
+            NEEDS_SERVICES.format(what="the compute service's evacuation, emulated"),
+        )
+        for i, server in enumerate(computes, 1)
+    ]
+    return found
+
+
+def _critical_rows(design: Design, network: dict[str, Scenario]) -> list[Scenario]:
+    """Godzilla, the operator that loses the internet, the excavator."""
+    found: list[Scenario] = []
+    first = design.sites[0].name
+    godzilla = _twin(
+        f"Godzilla attack on {first} (the site lost, services restored on the others)",
+        (f"site:{first}",),
+        ("internet/", "dns/", "public/", "openstack/", "kubernetes/", "ceph/"),
+        NEEDS_SERVICES.format(what="restores from the backups kept on the other sites"),
+    )
+    found.append(replace(godzilla, site_loss=True))
+    line = network.get("line")
+    if line is not None and design.uplinks:
+        operator = design.uplinks[0].operator
+        lines = tuple(f"uplink:{u.name}" for u in design.uplinks if u.operator == operator)
+        found.append(
+            replace(
+                line,
+                name=f"The operator loses the internet ({operator}: the backup lines carry the traffic)",
+                faults=lines,
+                services=("internet/", "dns/"),
+                twin_faults=(f"operator:{operator}",),
+                why="the lab cuts the operator's lines and probes the public service; DNS failover: the twin's",
+            )
+        )
+    if design.man_links:
+        cut = man_scenario(design, len(design.man_links) - 1, "An excavator cuts MAN link {link}")
+        if cut is not None:
+            found.append(cut)
+    return found
+
+
+def campaign_catalog(design: Design, seed: int = 0) -> list[Scenario]:
+    """The 21 rows, in the seed's order (fewer when the design lacks a layer)."""
+    network = {_kind(s.name): s for s in network_scenarios(design, seed)}
+    firewalls = [s for s in network_scenarios(design, seed) if s.name.startswith("Loss of the firewalls")]
+    ovirt, ceph = _servers(design, "ovirt")[:1], _servers(design, "ceph")[:1]
+    switch = sorted(s.name for s in design.switches)[:1]
+    rows: list[Scenario | None] = [network.get("line"), network.get("bgp"), *firewalls]
+    rows += [
+        _twin(f"Loss of an oVirt node ({n})", (f"server:{n}",), ("vm/", "ovirt/"), _why("oVirt"))
+        for n in ovirt
+    ]
+    rows += [_twin(f"Loss of a Ceph node ({n})", (f"server:{n}",), ("ceph/",), _why("Ceph")) for n in ceph]
+    rows.append(network.get("man"))
+    rows += [
+        _twin(f"Loss of a switch ({n})", (f"switch:{n}",), ("internet/", "route/"), NO_BONDING)
+        for n in switch
+    ]
+    rows += [network.get("port"), network.get("man-port"), network.get("carp")]
+    rows += _virtual_firewall_rows(design) + _openstack_rows(design) + _critical_rows(design, network)
+    return [r for r in rows if r is not None]
+
+
+def _why(layer: str) -> str:
+    return NEEDS_SERVICES.format(what=f"{layer} running in the lab")
+
+
+KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("line", lambda n: n.startswith("Loss of the internet line")),
+    ("bgp", lambda n: n.startswith("BGP failover")),
+    ("carp", lambda n: n.startswith("CARP failover")),
+    ("port", lambda n: n.startswith("Random non-MAN port")),
+    ("man", lambda n: n.startswith("Loss of MAN link")),
+    ("man-port", lambda n: n.startswith("MAN port shut down")),
+)
+
+
+def _kind(name: str) -> str:
+    return next((kind for kind, test in KINDS if test(name)), name)
+
+
+def select(scenarios: list[Scenario], pattern: str | None) -> list[Scenario]:
+    """The rows whose key or name contains `pattern` (case-insensitive); every row without one."""
+    if not pattern:
+        return scenarios
+    wanted = pattern.lower()
+    return [s for s in scenarios if wanted in s.key or wanted in s.name.lower()]

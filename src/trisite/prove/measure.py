@@ -1,0 +1,134 @@
+"""One measured row: the steady state checked (refuse to inject if it fails), the fault journaled then injected,
+probed while it lasts, rolled back always (also on SIGINT or SIGTERM), the steady state checked again."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from trisite.drivers.protocols import FaultDriver, ProbeResult
+from trisite.prove import injected
+from trisite.prove.outage import Outage, Steady, measure, steady
+from trisite.prove.scenarios import Scenario
+
+INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
+BASELINE = 2.0  # probing before the fault, to prove the path works
+CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
+OBSERVE = 15.0  # the longest an outage is watched for
+SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
+Say = Callable[[str, str], None]  # (phase, detail)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    outage: Outage
+    baseline: Steady  # the probes before the fault
+    history: tuple[ProbeResult, ...]
+    started: float  # wall clock (Unix seconds) when probing began; the moments below count from it
+    fault_s: float | None  # when the fault was injected (None: refused, the steady state did not hold)
+    rollback_s: float | None  # when the rollback began
+    after: Steady | None  # the steady state after the rollback and settling
+
+    @property
+    def detected_s(self) -> float | None:
+        """When the first probe after the fault was lost."""
+        if self.fault_s is None:
+            return None
+        return next((p.sent for p in self.history if p.sent >= self.fault_s and not p.ok), None)
+
+    @property
+    def recovered_s(self) -> float | None:
+        """When the path answered again, for good (the outage's end)."""
+        if self.detected_s is None or self.outage.seconds is None:
+            return None
+        return self.detected_s + self.outage.seconds
+
+
+def check(driver: FaultDriver, scenario: Scenario, seconds: float = CHECK) -> Steady:
+    """The steady-state hypothesis now: the scenario's path answers its last sustained probes."""
+    probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
+    try:
+        time.sleep(seconds)
+    finally:
+        history = probe.stop()
+    return steady(history, before=float("inf"))
+
+
+def measure_row(
+    driver: FaultDriver, scenario: Scenario, cut: list[str], state: Path | None, say: Say
+) -> Measurement:
+    before = check(driver, scenario)
+    say("steady", before.text)
+    if not before.ok:  # never inject into a platform that is already broken
+        say("refused", "the steady state did not hold before the fault")
+        return Measurement(Outage(None, 0, 0), before, (), time.time(), None, None, None)
+    started, clock = time.time(), time.monotonic()
+    probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
+    fault_s = rollback_s = None
+    with _terminate_as_interrupt():
+        try:
+            time.sleep(BASELINE)
+            if state is not None:
+                injected.write(state, scenario.name, cut)  # journaled before it is done
+            fault_s = time.monotonic() - clock
+            for component in cut:
+                driver.set_component(component, False)
+            say("injected", _count(len(cut), "component"))
+            time.sleep(OBSERVE)
+        finally:
+            rollback_s = time.monotonic() - clock
+            _rollback(driver, cut, state)
+            history = probe.stop()
+    say("rolled back", _count(len(cut), "component"))
+    outage = measure(history, INTERVAL, after=fault_s or BASELINE)
+    baseline = steady(history, fault_s or BASELINE)
+    if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
+        outage = Outage(None, outage.lost, outage.probes)
+    time.sleep(SETTLE)
+    after = check(driver, scenario)
+    say("measured", f"outage {outage.text}; after the rollback, {after.text}")
+    return Measurement(outage, baseline, tuple(history), started, fault_s, rollback_s, after)
+
+
+def _rollback(driver: FaultDriver, cut: list[str], state: Path | None) -> None:
+    """Mend everything, with SIGINT and SIGTERM held back until it is done (a second Ctrl-C must not leave
+    half the fault in place); the journal is cleared only once all is mended."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for component in cut:
+            driver.set_component(component, True)
+        if state is not None:
+            injected.clear(state)
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM rolls back like SIGINT does (a KeyboardInterrupt), while a fault may be injected."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

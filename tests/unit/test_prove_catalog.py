@@ -1,0 +1,92 @@
+"""The seed's campaign as data: 21 rows from the design, each saying how the lab obtains it and why; scenario
+files in Chaos Toolkit's vocabulary, edited and read back; one row chosen by name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import EXAMPLES
+from trisite.errors import UsageError
+from trisite.model import load_design
+from trisite.prove import campaign, chaostoolkit, experiments
+from trisite.prove.catalog import campaign_catalog, select
+from trisite.prove.scenarios import OBTAINED
+
+DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+CATALOG = campaign_catalog(DESIGN)
+CUTTABLE = ("uplink:", "bgp:", "man:", "cable:", "device:")  # what the lab's fault driver injects
+
+
+def test_the_catalog_has_the_seeds_21_rows_in_its_order() -> None:
+    assert len(CATALOG) == 21 and len({s.key for s in CATALOG}) == 21
+    starts = [
+        "Loss of the internet line",
+        "BGP failover",
+        "Loss of the firewalls of dc1",
+        "Loss of the firewalls",
+    ]
+    assert [s.name[: len(p)] for s, p in zip(CATALOG, starts, strict=False)] == starts
+    last = [s.name.split(" (")[0] for s in CATALOG[-3:]]
+    assert last[0].startswith("Godzilla") and last[1] == "The operator loses the internet"
+    assert last[2].startswith("An excavator cuts MAN link")
+
+
+def test_each_row_says_how_the_lab_obtains_it_and_why() -> None:
+    for s in CATALOG:
+        assert s.lab in OBTAINED and s.why, s.name
+        if s.lab == "measured":
+            assert all(f.startswith(CUTTABLE) for f in s.faults), s
+        else:
+            assert s.source == "twin" and "lab" in s.why, s
+    measured = [s.key for s in CATALOG if s.lab == "measured"]
+    assert len(measured) == 11  # the network rows; the services layer's rows wait for the lab's services
+
+
+def test_the_twin_predicts_every_row_within_the_designs_objectives() -> None:
+    result = campaign.run(DESIGN, None, CATALOG, target="twin")
+    assert [r.scenario.name for r in result.results if not r.ok] == []
+    godzilla = next(r for r in result.results if r.scenario.site_loss)
+    assert godzilla.objective == 120.0 and godzilla.predicted is not None  # the site-loss objective
+
+
+def test_minus_k_picks_rows_by_key_or_name() -> None:
+    assert [s.key for s in select(CATALOG, "excavator")] == ["an-excavator-cuts-man-link-man-23"]
+    assert len(select(CATALOG, "Firewalls")) == 5  # three sites, and the virtual ones' two rows
+    assert select(CATALOG, None) == CATALOG
+
+
+def test_scenario_files_round_trip_and_an_edit_is_read(tmp_path: Path) -> None:
+    files = experiments.write(tmp_path, CATALOG)
+    assert len(files) == 21 and experiments.read(tmp_path) == CATALOG
+    document = yaml.safe_load(files[0].read_text(encoding="utf-8"))
+    document["steady-state-hypothesis"]["probes"][0]["provider"]["arguments"]["target"] = "198.51.100.31"
+    files[0].write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert experiments.read(tmp_path)[0].target == "198.51.100.31"
+
+
+def test_a_broken_scenario_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "01-x.yaml").write_text("title: half an experiment\nmethod: []\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"01-x.yaml: not a trisite experiment: missing field 'extensions'"):
+        experiments.read(tmp_path)
+
+
+def test_the_chaos_toolkit_export_follows_its_experiment_format(tmp_path: Path) -> None:
+    """Chaos Toolkit's experiment: title, description and method required; an activity has type (action or
+    probe), name and provider; a python provider names module and func; a hypothesis probe has a tolerance."""
+    for path in experiments.write(tmp_path, CATALOG, chaostoolkit=True):
+        experiment = json.loads(path.read_text(encoding="utf-8"))
+        assert {"version", "title", "description", "method", "rollbacks"} <= set(experiment)
+        hypothesis = experiment["steady-state-hypothesis"]
+        assert hypothesis["title"] and all("tolerance" in p for p in hypothesis["probes"])
+        activities = [*hypothesis["probes"], *experiment["method"], *experiment["rollbacks"]]
+        assert experiment["method"], path
+        for activity in activities:
+            assert activity["type"] in ("action", "probe") and activity["name"]
+            provider = activity["provider"]
+            assert provider["type"] == "python" and provider["module"] == experiments.MODULE
+            assert callable(getattr(chaostoolkit, provider["func"]))  # Chaos Toolkit can call it
+        assert all(isinstance(e, dict) and e["name"] for e in experiment["extensions"])

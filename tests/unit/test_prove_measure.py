@@ -1,0 +1,82 @@
+"""A measured row on a fake fault driver: refused on a broken steady state, the fault journaled before it is
+injected, rolled back on an interrupt, and what a killed campaign left injected mended first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trisite.drivers.protocols import ProbeResult
+from trisite.prove import injected, measure
+from trisite.prove.scenarios import Scenario
+
+ROW = Scenario("Loss of the internet line at dc1", ("uplink:dc1-transit",), "internet", "198.51.100.1", ())
+
+
+class Probe:
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def stop(self) -> list[ProbeResult]:
+        return [ProbeResult(i, round(i * 0.02, 4), c == "o") for i, c in enumerate(self.pattern)]
+
+
+class FakeFaults:
+    """Records what is cut and mended; each probe answers the next pattern; `interrupt` raises on the cut."""
+
+    def __init__(self, *patterns: str, interrupt: bool = False, state: Path | None = None) -> None:
+        self.patterns, self.interrupt, self.state = list(patterns), interrupt, state
+        self.calls: list[tuple[str, bool]] = []
+        self.journaled: list[injected.Injected | None] = []
+
+    def set_component(self, component: str, up: bool) -> None:
+        if not up and self.state is not None:
+            self.journaled.append(injected.read(self.state))  # what the journal said when the cut came
+        self.calls.append((component, up))
+        if self.interrupt and not up:
+            raise KeyboardInterrupt
+
+    def components_of(self, device: str) -> list[str]:
+        return [f"cable:{device}"]
+
+    def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> Probe:
+        assert (device, target, interval, kind) == (ROW.source, ROW.target, measure.INTERVAL, ROW.probe)
+        return Probe(self.patterns.pop(0))
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BASELINE", "OBSERVE", "SETTLE", "CHECK"):
+        monkeypatch.setattr(measure, name, 0.0)
+
+
+def test_a_broken_steady_state_refuses_to_inject(tmp_path: Path) -> None:
+    driver = FakeFaults("o" * 20 + "x" * 10)
+    result = measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
+    assert driver.calls == [] and result.fault_s is None and result.outage.seconds is None
+
+
+def test_the_fault_is_journaled_before_it_is_injected_and_cleared_after(tmp_path: Path) -> None:
+    driver = FakeFaults("o" * 30, "o" * 100 + "x" * 10 + "o" * 50, "o" * 30, state=tmp_path)
+    result = measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
+    (journal,) = driver.journaled
+    assert journal is not None and journal.components == ("uplink:dc1-transit",)
+    assert driver.calls == [("uplink:dc1-transit", False), ("uplink:dc1-transit", True)]
+    assert injected.read(tmp_path) is None and result.after is not None and result.after.ok
+
+
+def test_an_interrupt_between_fault_and_rollback_mends_then_propagates(tmp_path: Path) -> None:
+    driver = FakeFaults("o" * 30, "o" * 200, interrupt=True, state=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
+    assert driver.calls[-1] == ("uplink:dc1-transit", True) and injected.read(tmp_path) is None
+
+
+def test_what_a_killed_campaign_left_injected_is_mended_first(tmp_path: Path) -> None:
+    injected.write(tmp_path, ROW.name, ["man:man-12", "uplink:dc1-transit"])
+    driver = FakeFaults()
+    left = injected.recover(driver, tmp_path)
+    assert left is not None and left.scenario == ROW.name
+    assert driver.calls == [("man:man-12", True), ("uplink:dc1-transit", True)]
+    assert injected.read(tmp_path) is None and injected.recover(driver, tmp_path) is None

@@ -25,6 +25,7 @@ from trisite.model.design import Design
 from trisite.model.devices import Vm
 from trisite.model.network import Address
 from trisite.prove import campaign
+from trisite.prove import measure as prove_measure
 from trisite.prove.scenarios import Scenario
 
 TENANT_GROUP = "tenant-gw"  # the reference's sub-second VRRP group, on the virtual firewalls
@@ -96,7 +97,7 @@ def measure(
     try:
         pipelines.deploy_job(variant, "lab", lab=NAME)
         session.wait_ready(variant, NAME)
-        campaign.OBSERVE, campaign.SETTLE = observe, 0.0
+        prove_measure.OBSERVE, prove_measure.SETTLE = observe, 0.0
         (result,) = campaign.run(design, session.driver_for(NAME), [scenario]).results
     finally:
         started = time.perf_counter()

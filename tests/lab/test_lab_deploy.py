@@ -17,7 +17,7 @@ from trisite.drivers.lock import Lock, LockedError
 from trisite.drivers.netns import namespace
 from trisite.lab import build, session
 from trisite.model import load_design
-from trisite.prove import campaign
+from trisite.prove import campaign, measure
 from trisite.prove.scenarios import network_scenarios, with_probe
 
 pytestmark = pytest.mark.lab
@@ -175,7 +175,7 @@ def carp_picture() -> str:
 def test_losing_the_internet_line_of_site_1_is_measured_and_within_the_prediction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(campaign, "SETTLE", 1.0)
+    monkeypatch.setattr(measure, "SETTLE", 1.0)
     design = load_design(REFERENCE).design
     scenario = next(s for s in network_scenarios(design) if "internet line" in s.name)
     (result,) = campaign.run(design, session.driver_for("pytest"), [scenario]).results
@@ -188,8 +188,8 @@ def test_losing_the_internet_line_of_site_1_is_measured_and_within_the_predictio
 def test_a_man_link_cut_is_measured_on_a_connection_the_flows_allow(monkeypatch: pytest.MonkeyPatch) -> None:
     """Between servers of two sites, routed by the firewalls: the path works before the cut (the policy passes
     the flow's probe), is lost while OSPF reroutes through the third site, and comes back."""
-    monkeypatch.setattr(campaign, "OBSERVE", 6.0)
-    monkeypatch.setattr(campaign, "SETTLE", 1.0)
+    monkeypatch.setattr(measure, "OBSERVE", 6.0)
+    monkeypatch.setattr(measure, "SETTLE", 1.0)
     design = load_design(REFERENCE).design
     scenario = next(s for s in network_scenarios(design) if s.name.startswith("Loss of MAN link"))
     (result,) = campaign.run(design, session.driver_for("pytest"), [scenario]).results
@@ -202,8 +202,8 @@ def test_bgp_failover_over_tcp_is_measured_and_the_sessions_come_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The operator shuts the line's sessions (the line stays up); TCP probes to the public service."""
-    monkeypatch.setattr(campaign, "OBSERVE", 5.0)
-    monkeypatch.setattr(campaign, "SETTLE", 1.0)
+    monkeypatch.setattr(measure, "OBSERVE", 5.0)
+    monkeypatch.setattr(measure, "SETTLE", 1.0)
     design = load_design(REFERENCE).design
     scenario = next(s for s in network_scenarios(design) if s.name.startswith("BGP failover"))
     (result,) = campaign.run(

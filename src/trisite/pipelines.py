@@ -112,7 +112,7 @@ def demo_lab(loaded: LoadedDesign, path: Path, say: Say) -> campaign.Campaign:
             loaded.design,
             lab_session.driver_for(DEMO_LAB),
             network_scenarios(loaded.design),
-            on_event=lambda event: say(f"  {event}"),
+            on_event=lambda event: say(f"  {event}") if event.phase in campaign.FINISHED else None,
         )
     finally:
         lab_build.down(DEMO_LAB)

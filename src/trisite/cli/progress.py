@@ -9,10 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from trisite.cli.common import err
 from trisite.execute.engine import StepEvent
-from trisite.prove.campaign import Event
+from trisite.prove.campaign import FINISHED, Event
 
 SAID = ("failed", "retrying")
-FINISHED = ("measured", "predicted", "refused")  # a campaign row's last phase
 
 
 class DeployProgress:

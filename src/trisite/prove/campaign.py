@@ -20,6 +20,7 @@ from trisite.prove.sketch import Sketch, sketch
 from trisite.verify.rules_objectives import objective
 from trisite.verify.twin import Twin
 
+FINISHED = ("measured", "predicted", "refused")  # a row's last phase, said once per row
 MARGIN_S, MARGIN_RATIO = 1.0, 1.5  # the lab's scheduling jitter, ARP and STP on top of the protocols' timers
 __all__ = ["BASELINE", "INTERVAL", "Campaign", "Event", "Result", "run"]
 

@@ -14,6 +14,7 @@ from trisite.errors import UsageError
 from trisite.model import load_design
 from trisite.prove import campaign, chaostoolkit, experiments
 from trisite.prove.catalog import campaign_catalog, select
+from trisite.prove.divergence import explain
 from trisite.prove.scenarios import OBTAINED
 
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
@@ -90,3 +91,10 @@ def test_the_chaos_toolkit_export_follows_its_experiment_format(tmp_path: Path) 
             assert provider["type"] == "python" and provider["module"] == experiments.MODULE
             assert callable(getattr(chaostoolkit, provider["func"]))  # Chaos Toolkit can call it
         assert all(isinstance(e, dict) and e["name"] for e in experiment["extensions"])
+
+
+def test_the_tolerance_is_max_30_percent_or_0_3_s() -> None:
+    assert explain(("man:man-12",), 1.0, 0.71) is None  # 0.29 s off: within 0.3 s
+    assert explain(("man:man-12",), 10.0, 7.1) is None  # 2.9 s off: within 30 %
+    assert explain(("man:man-12",), 1.16, 0.30) is not None
+    assert "unexplained" in str(explain(("cable:a|b",), 3.0, 0.0))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trisite.drivers.protocols import FaultDriver, ProbeResult
 from trisite.model import Design
+from trisite.prove.divergence import explain
 from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row
 from trisite.prove.outage import Outage, Steady
 from trisite.prove.scenarios import Obtained, Scenario
@@ -64,6 +65,13 @@ class Result:
         if self.value is None or (self.objective is not None and self.value > self.objective):
             return False
         return self.obtained == "twin" or (self.bound is not None and self.value <= self.bound)
+
+    @property
+    def divergence(self) -> str | None:
+        """Why the twin's prediction is off the measurement by more than max(30 %, 0.3 s); None when it is not."""
+        if self.obtained == "twin":
+            return None
+        return explain(self.scenario.faults, self.measured.seconds, self.predicted)
 
     @property
     def history(self) -> tuple[ProbeResult, ...]:
@@ -165,7 +173,9 @@ def _row(
     cut, failed = _components(driver, twin, scenario)
     predicted, limit = expectation(twin, scenario, failed)
     if driver is None or scenario.lab != "measured":
-        on_event(_with(event, "predicted", "stays down" if predicted is None else f"{predicted:.2f} s"))
+        on_event(
+            _with(event, "predicted", "stays down" if predicted is None else f"outage {predicted:.2f} s")
+        )
         return Result(scenario, Outage(None, 0, 0), predicted, target, obtained="twin", objective=limit)
     measurement = measure_row(
         driver, scenario, cut, state, lambda phase, detail: on_event(_with(event, phase, detail))

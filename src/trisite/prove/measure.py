@@ -92,7 +92,8 @@ def measure_row(
         outage = Outage(None, outage.lost, outage.probes)
     time.sleep(SETTLE)
     after = check(driver, scenario)
-    say("measured", f"outage {outage.text}; after the rollback, {after.text}")
+    verdict = "holds again" if after.ok else "does NOT hold again"
+    say("measured", f"outage {outage.text}; after the rollback the steady state {verdict}")
     return Measurement(outage, baseline, tuple(history), started, fault_s, rollback_s, after)
 
 

@@ -86,9 +86,27 @@ def to_markdown(campaign: Campaign) -> str:
         else ""
     )
     return markdown(
-        [campaign_table(campaign), controls_table(campaign)],
+        [campaign_table(campaign), calibration_table(campaign), controls_table(campaign)],
         f"Failover campaign of {campaign.design}",
         headline(campaign) + recovered,
+    )
+
+
+def calibration_table(campaign: Campaign) -> Table:
+    """The twin against the measurements: within max(30 %, 0.3 s), or why not."""
+    measured_rows = [r for r in campaign.results if r.obtained != "twin" and r.measured.seconds is not None]
+    return Table(
+        "The twin against the measurements (tolerance: max(30 %, 0.3 s))",
+        ("row", "measured", "predicted", "the twin"),
+        tuple(
+            (
+                r.scenario.name,
+                seconds(r.measured.seconds),
+                seconds(r.predicted, "stays down"),
+                "within the tolerance" if r.divergence is None else f"diverges: {r.divergence}",
+            )
+            for r in measured_rows
+        ),
     )
 
 
@@ -149,6 +167,7 @@ def _result(r: Result) -> dict[str, Any]:
         "baseline": {"ok": r.baseline.ok, "lost": r.baseline.lost, "probes": r.baseline.probes},
         "after": None if r.run is None or r.run.after is None else r.run.after.ok,
         "predicted_s": _round(r.predicted),
+        "divergence": r.divergence,
         "bound_s": _round(r.bound),
         "objective_s": _round(r.objective),
         "controls": [c.id + " " + c.title for c in controls(r.scenario.faults, r.scenario.site_loss)],

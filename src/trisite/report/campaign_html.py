@@ -50,6 +50,8 @@ def _scenario(index: int, r: Result, campaign: Campaign) -> str:
         else f"the twin's services {escape(', '.join(r.scenario.services))}"
     )
     steady = "" if r.run is None else f"<p class='meta'>{escape(r.baseline.text)}</p>"
+    if r.divergence:
+        steady += f"<p class='meta'>The twin diverges: {escape(r.divergence)}.</p>"
     return (
         f'<section class="scenario" id="scenario-{index:02d}"><h3>{index}. {escape(r.scenario.name)} '
         f"&mdash; {'Ok' if r.ok else 'Not ok'}</h3>"
@@ -78,6 +80,7 @@ def to_html(campaign: Campaign, version: str = "") -> str:
         f"probes every {campaign.interval_s * 1000:g} ms; outage = first lost probe to the first of 10 answered "
         f"in a row.</p>{recovered}"
         f"<h2>The campaign</h2>{_table(text.campaign_table(campaign), 'campaign-table')}"
+        f"<h2>The twin against the measurements</h2>{_table(text.calibration_table(campaign), 'twin-table')}"
         f"<h2>Continuity controls</h2>{_table(text.controls_table(campaign), 'controls-table')}"
         f"<h2>Timelines</h2>{sections}</body></html>\n"
     )

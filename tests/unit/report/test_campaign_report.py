@@ -96,3 +96,12 @@ def test_headless_chromium_shows_the_table_and_the_timelines(lab_campaign: Campa
     for want, what in ((PROBE_ANSWERED, "answered probes"), (PROBE_LOST, "lost probes")):
         close = sum(n for c, n in seen.items() if all(abs(a - b) <= 6 for a, b in zip(c, want, strict=True)))
         assert close > 50, f"no timeline's {what} on the screen"
+
+
+def test_a_prediction_off_the_measurement_says_why(lab_campaign: Campaign) -> None:
+    line, man = lab_campaign.results[0], lab_campaign.results[7]
+    assert line.divergence is not None and "measured 0.28 s, predicted 0.80 s" in line.divergence
+    assert "propagation estimate" in line.divergence
+    assert man.divergence is not None and "SPF" in man.divergence
+    text = report.to_markdown(lab_campaign)
+    assert "| Loss of MAN link man-12 | 6.00 s | 0.30 s | diverges: measured 6.00 s" in text

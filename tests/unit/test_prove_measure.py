@@ -3,6 +3,7 @@ injected, rolled back on an interrupt, and what a killed campaign left injected 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ ROW = Scenario("Loss of the internet line at dc1", ("uplink:dc1-transit",), "int
 
 
 class Probe:
+    origin: float | None = None  # unknown: the moments stay on the campaign's clock
+
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
 
@@ -80,3 +83,26 @@ def test_what_a_killed_campaign_left_injected_is_mended_first(tmp_path: Path) ->
     assert left is not None and left.scenario == ROW.name
     assert driver.calls == [("man:man-12", True), ("uplink:dc1-transit", True)]
     assert injected.read(tmp_path) is None and injected.recover(driver, tmp_path) is None
+
+
+class LateProbe(Probe):
+    """A probe whose first ping left 1.95 s before the campaign's clock says it asked."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(pattern)
+        self.origin = time.time() - 1.95
+
+
+def test_the_fault_is_placed_on_the_probes_own_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probe process starts a little after it is asked for: the fault's moment is moved onto the probes'
+    clock, so that a probe lost just after the fault is not taken for a baseline loss (a lab run lost the
+    firewalls-of-dc1 row that way: its first lost probe stamped 2.0064 s, the fault at 2.007 s)."""
+    driver = FakeFaults("o" * 30, "o" * 100 + "x" * 10 + "o" * 50, "o" * 30, state=tmp_path)
+    monkeypatch.setattr(
+        driver,
+        "probe",
+        lambda *_args: (LateProbe if len(driver.patterns) == 2 else Probe)(driver.patterns.pop(0)),
+    )
+    result = measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
+    assert result.baseline.ok and result.fault_s == pytest.approx(1.95, abs=0.04)
+    assert result.outage.seconds == pytest.approx(0.2)

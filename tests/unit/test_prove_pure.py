@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trisite.drivers.ping import parse
+from trisite.drivers.ping import parse, parse_with_origin
 from trisite.drivers.protocols import ProbeResult
 from trisite.prove.outage import SUSTAINED, measure, steady
 
@@ -44,6 +44,7 @@ def test_ping_output_is_parsed_with_its_timestamps() -> None:
         ]
     )
     results = parse(output, 0.02)
+    assert parse_with_origin(output, 0.02)[1] == pytest.approx(1764100000.0 - 0.05e-3)  # its sending time
     assert [r.ok for r in results] == [True, False, False, True]
     assert results[1].sent == pytest.approx(0.02, abs=1e-4) and results[3].sent == pytest.approx(
         0.0605, abs=1e-4

@@ -32,6 +32,7 @@ class PingProbe:
 
     def __init__(self, netns: str, target: str, interval: float) -> None:
         self.interval = interval
+        self.origin: float | None = None
         # A file, not a pipe: minutes of probes would fill a pipe and stall ping until it is read.
         self.output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(  # noqa: S603 - our own arguments
@@ -48,7 +49,7 @@ class PingProbe:
         self.output.seek(0)
         out = self.output.read()
         self.output.close()
-        results = parse(out, self.interval)
+        results, self.origin = parse_with_origin(out, self.interval)
         if not results and out.strip():
             raise DriverError(f"ping: {out.strip().splitlines()[-1]}")
         return results
@@ -56,6 +57,11 @@ class PingProbe:
 
 def parse(output: str, interval: float) -> list[ProbeResult]:
     """Sequence numbers with the time each probe left, relative to the first; unanswered ones are failures."""
+    return parse_with_origin(output, interval)[0]
+
+
+def parse_with_origin(output: str, interval: float) -> tuple[list[ProbeResult], float | None]:
+    """The probes, and the wall-clock time the first one left (their origin; None without any)."""
     answered: dict[int, float] = {}  # seq -> when it was sent
     missed: dict[int, float] = {}
     for line in output.splitlines():
@@ -66,11 +72,11 @@ def parse(output: str, interval: float) -> list[ProbeResult]:
             missed.setdefault(int(m.group(2)), float(m.group(1)) - interval)  # stamped one interval after
     seqs = sorted(answered.keys() | missed.keys())
     if not seqs:
-        return []
+        return [], None
     sent = missed | answered
     start = min(sent.values())
     found: list[ProbeResult] = []
     for s in range(seqs[0], seqs[-1] + 1):
         at = sent.get(s, (found[-1].sent + start + interval) if found else start) - start
         found.append(ProbeResult(s, round(at, 4), s in answered))
-    return found
+    return found, start

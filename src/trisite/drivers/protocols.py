@@ -115,6 +115,11 @@ class ProbeResult:
 
 
 class ProbeHandle(Protocol):
+    # Wall clock (Unix seconds) of the first probe, the origin of every `sent`, once stopped (None: unknown).
+    # A probe process starts a little after it is asked for: a fault's moment is placed on the probes' time
+    # with it, not with the time the probe was asked for.
+    origin: float | None
+
     def stop(self) -> list[ProbeResult]: ...
 
 

@@ -48,6 +48,7 @@ class SocketProbe:
         self.netns, self.target, self.port = netns, target, port
         self.transport, self.interval = transport, interval
         self.results: list[ProbeResult] = []
+        self.origin: float | None = None
         self.failure: BaseException | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"probe-{netns}", daemon=True)
@@ -65,6 +66,7 @@ class SocketProbe:
             self.failure = exc
             return
         started, seq = time.monotonic(), 0
+        self.origin = time.time()
         while not self._stopping.is_set():
             sent = time.monotonic() - started
             self.results.append(ProbeResult(seq, round(sent, 4), self._attempt(seq)))

@@ -30,7 +30,7 @@ class Measurement:
     outage: Outage
     baseline: Steady  # the probes before the fault
     history: tuple[ProbeResult, ...]
-    started: float  # wall clock (Unix seconds) when probing began; the moments below count from it
+    started: float  # wall clock (Unix seconds) of the first probe; the moments below count from it
     fault_s: float | None  # when the fault was injected (None: refused, the steady state did not hold)
     rollback_s: float | None  # when the rollback began
     after: Steady | None  # the steady state after the rollback and settling
@@ -68,7 +68,7 @@ def measure_row(
     if not before.ok:  # never inject into a platform that is already broken
         say("refused", "the steady state did not hold before the fault")
         return Measurement(Outage(None, 0, 0), before, (), time.time(), None, None, None)
-    started, clock = time.time(), time.monotonic()
+    asked, clock = time.time(), time.monotonic()
     probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
     fault_s = rollback_s = None
     with _terminate_as_interrupt():
@@ -86,15 +86,19 @@ def measure_row(
             _rollback(driver, cut, state)
             history = probe.stop()
     say("rolled back", _count(len(cut), "component"))
-    outage = measure(history, INTERVAL, after=fault_s or BASELINE)
-    baseline = steady(history, fault_s or BASELINE)
+    # On the probes' own time: their first one left `lag` seconds after the probe was asked for.
+    origin = probe.origin if probe.origin is not None else asked
+    lag = origin - asked
+    fault_s, rollback_s = (fault_s or BASELINE) - lag, rollback_s - lag
+    outage = measure(history, INTERVAL, after=fault_s)
+    baseline = steady(history, fault_s)
     if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
         outage = Outage(None, outage.lost, outage.probes)
     time.sleep(SETTLE)
     after = check(driver, scenario)
     verdict = "holds again" if after.ok else "does NOT hold again"
     say("measured", f"outage {outage.text}; after the rollback the steady state {verdict}")
-    return Measurement(outage, baseline, tuple(history), started, fault_s, rollback_s, after)
+    return Measurement(outage, baseline, tuple(history), origin, fault_s, rollback_s, after)
 
 
 def _rollback(driver: FaultDriver, cut: list[str], state: Path | None) -> None:

@@ -50,7 +50,7 @@ class FakeFaults:
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("BASELINE", "OBSERVE", "SETTLE", "CHECK"):
+    for name in ("BASELINE", "OBSERVE", "SETTLE", "CHECK", "STEADY_WAIT"):
         monkeypatch.setattr(measure, name, 0.0)
 
 
@@ -58,6 +58,16 @@ def test_a_broken_steady_state_refuses_to_inject(tmp_path: Path) -> None:
     driver = FakeFaults("o" * 20 + "x" * 10)
     result = measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
     assert driver.calls == [] and result.fault_s is None and result.outage.seconds is None
+
+
+def test_a_converging_path_is_awaited_before_the_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(measure, "STEADY_WAIT", 60.0)  # checks come back at once here: no wait is spent
+    driver = FakeFaults("x" * 30, "x" * 10 + "o" * 20, "o" * 200, "o" * 30)
+    result = measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
+    assert result.fault_s is not None and driver.patterns == []  # two checks, the measure, the check after
+    assert driver.calls == [("uplink:dc1-transit", False), ("uplink:dc1-transit", True)]
 
 
 def test_the_fault_is_journaled_before_it_is_injected_and_cleared_after(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from trisite.prove.scenarios import Scenario
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
+STEADY_WAIT = 30.0  # the longest the steady state is awaited before a row is refused (a platform converging)
 OBSERVE = 15.0  # the longest an outage is watched for
 SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
 Say = Callable[[str, str], None]  # (phase, detail)
@@ -60,10 +61,20 @@ def check(driver: FaultDriver, scenario: Scenario, seconds: float = CHECK) -> St
     return steady(history, before=float("inf"))
 
 
+def await_steady(driver: FaultDriver, scenario: Scenario, within: float | None = None) -> Steady:
+    """The steady state once it holds, or as it last stood after `within` seconds (a deployment or the row
+    before may still be converging: BGP, CARP, OSPF)."""
+    deadline = time.monotonic() + (STEADY_WAIT if within is None else within)
+    while True:
+        found = check(driver, scenario)
+        if found.ok or time.monotonic() >= deadline:
+            return found
+
+
 def measure_row(
     driver: FaultDriver, scenario: Scenario, cut: list[str], state: Path | None, say: Say
 ) -> Measurement:
-    before = check(driver, scenario)
+    before = await_steady(driver, scenario)
     say("steady", before.text)
     if not before.ok:  # never inject into a platform that is already broken
         say("refused", "the steady state did not hold before the fault")

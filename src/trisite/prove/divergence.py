@@ -8,16 +8,17 @@ TOLERANCE_RATIO, TOLERANCE_S = 0.30, 0.3  # within max(30 %, 0.3 s) of the measu
 
 REASONS = {
     "man:": (
-        "the twin counts BFD's detection only (0.3 s); on the lab each router then runs OSPF's SPF and updates its "
-        "FIB, about 0.7 s more, which the twin does not model yet"
+        "the twin counts BFD's detection (0.3 s) only; on the lab the reroute through the third site takes about "
+        "0.9 s more (LSA flooding, SPF and the FIB update on each router), which the twin does not model yet"
     ),
     "bgp:": (
         "a shutdown sends a NOTIFICATION, so the operator withdraws the routes at once; the twin bounds it by the "
         "line's loss (BFD detection and propagation)"
     ),
     "uplink:": (
-        "the twin adds a 0.5 s propagation estimate for the real internet (model/timers.py BGP_PROPAGATION_S) "
-        "to BFD's detection; the lab's operators are one FRR hop from the client (about 0.1 s)"
+        "the lab cuts the line's cable: the firewall sees its interface go down and drops the session at once, "
+        "without BFD's 0.3 s; and the lab's operators are one FRR hop from the client, where the twin adds 0.5 s "
+        "for the real internet's propagation (model/timers.py BGP_PROPAGATION_S)"
     ),
 }
 

@@ -101,7 +101,7 @@ def test_headless_chromium_shows_the_table_and_the_timelines(lab_campaign: Campa
 def test_a_prediction_off_the_measurement_says_why(lab_campaign: Campaign) -> None:
     line, man = lab_campaign.results[0], lab_campaign.results[7]
     assert line.divergence is not None and "measured 0.28 s, predicted 0.80 s" in line.divergence
-    assert "propagation estimate" in line.divergence
+    assert "BGP_PROPAGATION_S" in line.divergence
     assert man.divergence is not None and "SPF" in man.divergence
     text = report.to_markdown(lab_campaign)
     assert "| Loss of MAN link man-12 | 6.00 s | 0.30 s | diverges: measured 6.00 s" in text

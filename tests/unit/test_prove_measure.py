@@ -10,6 +10,8 @@ import pytest
 
 from trisite.drivers.protocols import ProbeResult
 from trisite.prove import injected, measure
+from trisite.prove.outage import measure as outage_of
+from trisite.prove.outage import steady
 from trisite.prove.scenarios import Scenario
 
 ROW = Scenario("Loss of the internet line at dc1", ("uplink:dc1-transit",), "internet", "198.51.100.1", ())
@@ -116,3 +118,18 @@ def test_the_fault_is_placed_on_the_probes_own_time(tmp_path: Path, monkeypatch:
     result = measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
     assert result.baseline.ok and result.fault_s == pytest.approx(1.95, abs=0.04)
     assert result.outage.seconds == pytest.approx(0.2)
+
+
+def test_the_recovery_is_when_the_sustained_answers_began_on_the_probes_clock() -> None:
+    """ping slows down while unanswered: 5 lost probes 0.2 s apart take 1 s, not 5 x 20 ms."""
+    times = (
+        [i * 0.02 for i in range(100)]
+        + [2.0 + i * 0.2 for i in range(5)]
+        + [3.0 + i * 0.02 for i in range(20)]
+    )
+    oks = [True] * 100 + [False] * 5 + [True] * 20
+    history = tuple(ProbeResult(i, round(t, 4), ok) for i, (t, ok) in enumerate(zip(times, oks, strict=True)))
+    outage = outage_of(history, measure.INTERVAL, after=1.99)
+    run = measure.Measurement(outage, steady(history, 1.99), history, 0.0, 1.99, 4.0, None)
+    assert run.detected_s == 2.0 and run.recovered_s == 3.0
+    assert outage.seconds == pytest.approx(0.1)  # the outage's figure counts probes, as docs/lab.md says

@@ -14,7 +14,7 @@ from types import FrameType
 
 from trisite.drivers.protocols import FaultDriver, ProbeResult
 from trisite.prove import injected
-from trisite.prove.outage import Outage, Steady, measure, steady
+from trisite.prove.outage import SUSTAINED, Outage, Steady, measure, steady
 from trisite.prove.scenarios import Scenario
 
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
@@ -45,10 +45,18 @@ class Measurement:
 
     @property
     def recovered_s(self) -> float | None:
-        """When the path answered again, for good (the outage's end)."""
+        """When the first probe of the sustained answers that ended the outage left (its end on the probes'
+        clock: ping slows down while unanswered, so this can come later than detection + the outage's probe
+        count x the interval)."""
         if self.detected_s is None or self.outage.seconds is None:
             return None
-        return self.detected_s + self.outage.seconds
+        streak = 0
+        after = [p for p in self.history if p.sent >= self.detected_s]
+        for i, p in enumerate(after):
+            streak = streak + 1 if p.ok else 0
+            if streak == SUSTAINED:
+                return after[i - SUSTAINED + 1].sent
+        return None
 
 
 def check(driver: FaultDriver, scenario: Scenario, seconds: float = CHECK) -> Steady:

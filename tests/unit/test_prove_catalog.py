@@ -98,3 +98,8 @@ def test_the_tolerance_is_max_30_percent_or_0_3_s() -> None:
     assert explain(("man:man-12",), 10.0, 7.1) is None  # 2.9 s off: within 30 %
     assert explain(("man:man-12",), 1.16, 0.30) is not None
     assert "unexplained" in str(explain(("cable:a|b",), 3.0, 0.0))
+
+
+def test_a_carp_failover_shorter_than_predicted_is_explained() -> None:
+    """Measured on the lab: 2.26 s against 3.06 s predicted (the last advert came before the loss)."""
+    assert "advert" in str(explain(("device:dc1-fw1",), 2.26, 3.06))

@@ -15,6 +15,11 @@ REASONS = {
         "a shutdown sends a NOTIFICATION, so the operator withdraws the routes at once; the twin bounds it by the "
         "line's loss (BFD detection and propagation)"
     ),
+    "device:": (
+        "the lost firewall's CARP addresses move once three adverts are missed, counted from the last advert "
+        "heard, which left 0 to 1 s before the loss; the twin counts the whole three adverts and the skew (the "
+        "worst case), so a measurement can be up to one advert interval shorter"
+    ),
     "uplink:": (
         "the lab cuts the line's cable: the firewall sees its interface go down and drops the session at once, "
         "without BFD's 0.3 s; and the lab's operators are one FRR hop from the client, where the twin adds 0.5 s "

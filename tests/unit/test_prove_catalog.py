@@ -11,6 +11,7 @@ import yaml
 
 from tests.conftest import EXAMPLES
 from trisite.errors import UsageError
+from trisite.lab.plan import plan as lab_plan
 from trisite.model import load_design
 from trisite.prove import campaign, chaostoolkit, experiments
 from trisite.prove.catalog import campaign_catalog, select
@@ -103,3 +104,16 @@ def test_the_tolerance_is_max_30_percent_or_0_3_s() -> None:
 def test_a_carp_failover_shorter_than_predicted_is_explained() -> None:
     """Measured on the lab: 2.26 s against 3.06 s predicted (the last advert came before the loss)."""
     assert "advert" in str(explain(("device:dc1-fw1",), 2.26, 3.06))
+
+
+def test_every_measured_row_cuts_what_the_lab_builds() -> None:
+    """The lab's plan (pure) names each cable, MAN link and line it builds: a measured row cuts only those,
+    a device's cables among them (the operators' BGP sessions are shut on their router, not cut)."""
+    built = {link.cable for link in lab_plan(DESIGN).links}
+    for s in (s for s in CATALOG if s.lab == "measured"):
+        for fault in s.faults:
+            kind, _, name = fault.partition(":")
+            if kind == "device":
+                assert any(name in c for c in built), (s.name, fault)
+            elif kind != "bgp":
+                assert fault in built, (s.name, fault)

@@ -14,6 +14,7 @@ from trisite.drivers.protocols import FaultDriver
 from trisite.model import Design
 from trisite.prove.outage import Outage, measure
 from trisite.prove.scenarios import Scenario
+from trisite.verify.convergence import for_target
 from trisite.verify.twin import Twin
 
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
@@ -71,9 +72,9 @@ def _components(driver: FaultDriver, twin: Twin, scenario: Scenario) -> tuple[li
             device = fault.split(":", 1)[1]
             cut += driver.components_of(device)
             failed.append(next(c.id for c in twin.components if c.name == device))
-        elif fault.startswith("bgp:"):  # the sessions of a line, the line up: at worst the line's loss
+        elif fault.startswith("bgp:"):  # the operator closes the line's sessions, the line staying up
             cut.append(fault)
-            failed.append("uplink:" + fault.removeprefix("bgp:"))
+            failed.append("session:" + fault.removeprefix("bgp:"))
         else:
             cut.append(fault)
             failed.append(fault)
@@ -88,7 +89,7 @@ def run(
     target: str = "lab",
     on_event: Callable[[str], None] = lambda _: None,
 ) -> Campaign:
-    twin = Twin(design)
+    twin = Twin(design, for_target(target))
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     results = []
     for scenario in scenarios:

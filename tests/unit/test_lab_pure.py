@@ -141,12 +141,12 @@ def test_the_random_port_is_drawn_from_network_device_cables_and_repeats_with_it
     assert not any(end.split(":")[0] in servers for fault in drawn for end in fault[6:].split("|"))
 
 
-def test_bgp_failover_shuts_the_sessions_and_is_predicted_as_the_line_lost() -> None:
+def test_bgp_failover_shuts_the_sessions_and_is_predicted_as_sessions_closed_by_the_operator() -> None:
     scenario = next(s for s in network_scenarios(REFERENCE) if s.name.startswith("BGP failover"))
     line = REFERENCE.uplinks[0].name
     assert scenario.faults == (f"bgp:{line}",)
     cut, failed = _components(FakeDriver(), Twin(REFERENCE), scenario)  # type: ignore[arg-type]
-    assert cut == [f"bgp:{line}"] and failed == [f"uplink:{line}"]
+    assert cut == [f"bgp:{line}"] and failed == [f"session:{line}"]
 
 
 def test_each_scenario_inside_probes_a_connection_the_flows_allow_between_two_networks() -> None:

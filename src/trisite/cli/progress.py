@@ -40,7 +40,9 @@ class DeployProgress:
         ):  # listed, never skipped silently (all: `trisite plan`)
             shown = ", ".join(steps[:3]) + (f" and {len(steps) - 3} more" if len(steps) > 3 else "")
             err.print(
-                f"not on this target, {len(steps)} steps ({why}): {shown}", markup=False, highlight=False
+                f"not on this target, {len(steps)} step{'' if len(steps) == 1 else 's'} ({why}): {shown}",
+                markup=False,
+                highlight=False,
             )
 
     def __call__(self, event: StepEvent) -> None:

@@ -14,7 +14,12 @@ from trisite.errors import DriverError
 OVERVIEW = "/api/interfaces/overview/interfacesInfo"
 VLANS = "/api/interfaces/vlan_settings/searchItem"
 # (the body's key, the field naming interfaces): filter rules take a comma-separated list.
-FIELDS = (("rule", "interface"), ("vip", "interface"), ("interface", "interfacename"))
+FIELDS = (
+    ("rule", "interface"),
+    ("vip", "interface"),
+    ("interface", "interfacename"),
+    ("ospf", "passiveinterfaces"),
+)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row
 from trisite.prove.outage import Outage, Steady
 from trisite.prove.scenarios import Obtained, Scenario
 from trisite.prove.sketch import Sketch, sketch
+from trisite.verify.convergence import for_target
 from trisite.verify.rules_objectives import objective
 from trisite.verify.twin import Twin
 
@@ -121,9 +122,9 @@ def _components(driver: FaultDriver | None, twin: Twin, scenario: Scenario) -> t
             device = fault.split(":", 1)[1]
             cut += driver.components_of(device) if driver else []
             failed.append(next(c.id for c in twin.components if c.name == device))
-        elif fault.startswith("bgp:"):  # the sessions of a line, the line up: at worst the line's loss
+        elif fault.startswith("bgp:"):  # the operator closes the line's sessions, the line staying up
             cut.append(fault)
-            failed.append("uplink:" + fault.removeprefix("bgp:"))
+            failed.append("session:" + fault.removeprefix("bgp:"))
         else:
             cut.append(fault)
             failed.append(fault)
@@ -141,8 +142,9 @@ def run(
     on_event: Callable[[Event], None] = lambda _: None,
 ) -> Campaign:
     """Every scenario in turn: a measured row on the driver (None: the twin target, every row predicted); the
-    fault of a measured row is journaled in `state` (when given) until it is rolled back."""
-    twin = Twin(design)
+    fault of a measured row is journaled in `state` (when given) until it is rolled back. The twin predicts
+    with the target's convergence profile (the lab's measured internet, or the site's estimates)."""
+    twin = Twin(design, for_target(target))
     started = _now()
     results = []
     for index, scenario in enumerate(scenarios, 1):

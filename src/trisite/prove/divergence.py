@@ -8,12 +8,12 @@ TOLERANCE_RATIO, TOLERANCE_S = 0.30, 0.3  # within max(30 %, 0.3 s) of the measu
 
 REASONS = {
     "man:": (
-        "the twin counts BFD's detection (0.3 s) only; on the lab the reroute through the third site takes about "
-        "0.9 s more (LSA flooding, SPF and the FIB update on each router), which the twin does not model yet"
+        "the twin counts BFD's detection only; the reroute through the third site adds LSA flooding, SPF and "
+        "the FIB update on each router (and FRR's external-route timer where routes are redistributed)"
     ),
     "bgp:": (
-        "a shutdown sends a NOTIFICATION, so the operator withdraws the routes at once; the twin bounds it by the "
-        "line's loss (BFD detection and propagation)"
+        "a shutdown sends a NOTIFICATION, so the operator withdraws the routes at once; the twin adds the "
+        "internet's convergence of the target's profile (verify/convergence.py)"
     ),
     "device:": (
         "the lost firewall's CARP addresses move once three adverts are missed, counted from the last advert "
@@ -22,8 +22,8 @@ REASONS = {
     ),
     "uplink:": (
         "the lab cuts the line's cable: the firewall sees its interface go down and drops the session at once, "
-        "without BFD's 0.3 s; and the lab's operators are one FRR hop from the client, where the twin adds 0.5 s "
-        "for the real internet's propagation (model/timers.py BGP_PROPAGATION_S)"
+        "without BFD's detection, which the twin counts; then the internet's convergence of the target's "
+        "profile (verify/convergence.py)"
     ),
 }
 

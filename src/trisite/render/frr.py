@@ -145,6 +145,7 @@ def render_firewall(design: Design, ix: Index, fw: Firewall) -> Artifact:
             }
         )
     transit = [i for i in ifaces if i.network in design.routing.transit_networks]
+    stubs = sorted({i.name for i in ifaces} - {i.name for i in transit}) if transit else []
     routing = design.routing
     if transit and routing.ospf.bfd:
         profiles["transit"] = {
@@ -168,7 +169,7 @@ def render_firewall(design: Design, ix: Index, fw: Firewall) -> Artifact:
     content = template(
         "frr.conf.j2",
         default_metric=_default_metric(design, fw.name, site, uplinks),
-        connected_metric=15 if any(standby(design, up, fw.name) for up in uplinks) else 10,
+        stub_cost=15 if any(standby(design, up, fw.name) for up in uplinks) else 10,
         header=header("FRR"),
         hostname=fw.name,
         router_id=_router_id(ifaces),
@@ -176,6 +177,7 @@ def render_firewall(design: Design, ix: Index, fw: Firewall) -> Artifact:
         prefix_lists=sorted(prefix_lists.values(), key=lambda p: p.name),
         route_maps=route_maps,
         ospf_interfaces=transit,
+        stub_interfaces=stubs,
         static_routes=statics,
         bfd_profiles=sorted(profiles.values(), key=lambda p: p["name"]),
         ospf={

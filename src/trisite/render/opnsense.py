@@ -19,6 +19,7 @@ from trisite.model.flows import FlowMatrix
 from trisite.model.interfaces import interfaces, on_network
 from trisite.render.artifact import Apply, Artifact, secret_ref
 from trisite.render.engine import to_json
+from trisite.render.frr import standby
 from trisite.render.nftables import endpoint_set_name
 from trisite.render.policy import Endpoint, Policy, Ports, Rule, policy
 
@@ -265,34 +266,35 @@ def _routing(design: Design, ix: Index, fw: Firewall) -> list[dict[str, Any]]:
                         },
                     )
                 )
-    transit = [i for i in interfaces(ix, fw.name) if i.network in design.routing.transit_networks]
-    if transit:
-        ospf = design.routing.ospf
-        calls.append(
-            call(
-                "POST",
-                "/api/quagga/ospfsettings/set",
-                {"ospf": {"enabled": "1", "originate": "1" if uplinks else "0", "redistribute": "connected"}},
-            )
-        )
-        for i in transit:
-            calls.append(
-                call(
-                    "POST",
-                    "/api/quagga/ospfsettings/addInterface",
-                    {
-                        "interface": {
-                            "enabled": "1",
-                            "interfacename": i.name,
-                            "area": ospf.area,
-                            "hellointerval": str(ospf.hello_s),
-                            "deadinterval": str(ospf.dead_s),
-                            "bfd": "1" if ospf.bfd else "0",
-                        }
-                    },
-                )
-            )
+    calls += _ospf(design, ix, fw, originate=bool(uplinks))
     return [*calls, call("POST", "/api/quagga/service/reconfigure", {})]
+
+
+def _ospf(design: Design, ix: Index, fw: Firewall, *, originate: bool) -> list[dict[str, Any]]:
+    """OSPF on the MAN transit networks; the firewall's other networks are passive stubs of the area (costlier
+    on the standby member), not redistributed: FRR computes external routes one second after each SPF."""
+    ifaces = interfaces(ix, fw.name)
+    transit = [i for i in ifaces if i.network in design.routing.transit_networks]
+    if not transit:
+        return []
+    ospf = design.routing.ospf
+    stubs = sorted({i.name for i in ifaces} - {i.name for i in transit})
+    cost = (
+        "15" if any(standby(design, u, fw.name) for u in design.uplinks if fw.name in u.firewalls) else "10"
+    )
+    settings = {"enabled": "1", "originate": "1" if originate else "0", "passiveinterfaces": ",".join(stubs)}
+    calls = [call("POST", "/api/quagga/ospfsettings/set", {"ospf": settings})]
+    for i in transit:
+        timers = {"hellointerval": str(ospf.hello_s), "deadinterval": str(ospf.dead_s)}
+        bfd = {"bfd": "1" if ospf.bfd else "0"}
+        calls.append(_ospf_interface(i.name, ospf.area, timers | bfd))
+    calls += [_ospf_interface(name, ospf.area, {"cost": cost}) for name in stubs]
+    return calls
+
+
+def _ospf_interface(name: str, area: str, extra: dict[str, str]) -> dict[str, Any]:
+    body = {"enabled": "1", "interfacename": name, "area": area} | extra
+    return call("POST", "/api/quagga/ospfsettings/addInterface", {"interface": body})
 
 
 def render(design: Design, ix: Index) -> list[Artifact]:

@@ -3,7 +3,7 @@ and routing between sites over the MAN transit networks."""
 
 from __future__ import annotations
 
-from trisite.model import timers
+from trisite.model import Design, timers
 from trisite.model.network import HaGroup
 from trisite.model.site import Uplink
 from trisite.verify.facts import SiteGraph
@@ -72,6 +72,17 @@ def _vm_needs(twin: TwinView, group: HaGroup) -> tuple[str, ...]:
     return placements(twin.design)
 
 
+def events(design: Design) -> frozenset[str]:
+    """What may happen that is not a failure of a component: `session:LINE`, the operator closes the line's BGP
+    sessions (a NOTIFICATION, the line staying up), as in the seed's BGP failover test."""
+    return frozenset(f"session:{u.name}" for u in design.uplinks)
+
+
+def noticed_s(ctx: Context, uplink: Uplink) -> float:
+    """How long until a lost session is noticed: at once when it was closed by a NOTIFICATION, else detection."""
+    return 0.0 if f"session:{uplink.name}" in ctx.failed else detection_s(uplink)
+
+
 # -- BGP ----------------------------------------------------------------------------------------------------------
 def detection_s(uplink: Uplink) -> float:
     """A dead session is noticed after BFD's interval x multiplier, else after the hold time."""
@@ -80,7 +91,7 @@ def detection_s(uplink: Uplink) -> float:
 
 
 def _bgp(twin: TwinView, uplink: Uplink) -> ServiceSpec:
-    own = frozenset({f"uplink:{uplink.name}", f"operator:{uplink.operator}"})
+    own = frozenset({f"uplink:{uplink.name}", f"operator:{uplink.operator}", f"session:{uplink.name}"})
     deps = (
         own
         | union(twin.host_deps(f) for f in uplink.firewalls)
@@ -129,8 +140,8 @@ def _internet(twin: TwinView, prefix_name: str) -> ServiceSpec:
         best = min(prepend[s] for s in entry) if entry else 0
         preferred = {s for s in entry if prepend[s] == best}
         lost = preferred - set(alive)
-        switch = max((max(detection_s(u) for u in uplinks[s]) for s in lost), default=0.0) + (
-            timers.BGP_PROPAGATION_S if lost else 0.0
+        switch = max((max(noticed_s(ctx, u) for u in uplinks[s]) for s in lost), default=0.0) + (
+            twin.convergence.bgp_propagation_s if lost else 0.0
         )
         candidates = [outage[s] if s in preferred else max(outage[s], switch) for s in alive]
         degraded = len(alive) < len(entry)

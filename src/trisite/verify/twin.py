@@ -21,6 +21,7 @@ from trisite.model import Design
 from trisite.model.components import Component, enumerate_components, risk_groups
 from trisite.model.devices import Firewall, Vm
 from trisite.verify import layers_cloud, layers_network, layers_ops, layers_storage, layers_virt
+from trisite.verify.convergence import SITE, Convergence
 from trisite.verify.guests import vm_dependencies
 from trisite.verify.service import Context, Presence, ServiceSpec, ServiceState
 from trisite.verify.state import PhysicalState
@@ -36,8 +37,9 @@ class Outcome:
 
 
 class Twin:
-    def __init__(self, design: Design) -> None:
+    def __init__(self, design: Design, convergence: Convergence = SITE) -> None:
         self.design = design
+        self.convergence = convergence
         self.topology = Topology(design)
         self.components: list[Component] = enumerate_components(design)
         self.risks = risk_groups(design)
@@ -145,7 +147,7 @@ class Twin:
 
     @cached_property
     def _component_ids(self) -> frozenset[str]:
-        return frozenset(c.id for c in self.components)
+        return frozenset(c.id for c in self.components) | layers_network.events(self.design)
 
     def _run(self, failed: frozenset[str], base: Context | None, only: set[str] | None = None) -> Context:
         """One scenario against the all-up one (`base`, None while that is computed itself).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from trisite.model import Design
+from trisite.verify.convergence import Convergence
 from trisite.verify.service import Context, Presence
 from trisite.verify.topology import Topology
 
@@ -19,6 +20,11 @@ class TwinView(Protocol):
 
     @property
     def topology(self) -> Topology: ...
+
+    @property
+    def convergence(self) -> Convergence:
+        """How fast the world outside the design converges (the site's estimates or the lab's)."""
+        ...
 
     def presence(self, ctx: Context, host: str, network: str) -> Presence:
         """Where a host is on a network in this scenario: part -> seconds until it is there."""

@@ -91,7 +91,12 @@ def test_the_calls_are_applied_with_opnsense_interface_keys_inside_a_confirmed_s
     }
     assert {v["subnet"]: v["interface"] for v in vips} == wanted
     ospf = api.items[("/api/quagga/ospfsettings", "Interface")].values()
-    assert sorted(i["interfacename"] for i in ospf) == ["opt6", "opt7"]
+    transit = sorted(i["interfacename"] for i in ospf if "hellointerval" in i)
+    assert transit == ["opt6", "opt7"]  # the MAN: adjacencies with hellos and BFD
+    stubs = sorted(i["interfacename"] for i in ospf if "hellointerval" not in i)
+    assert stubs == sorted(set(every.split(",")) - {"opt6", "opt7"})  # the rest: passive stubs of the area
+    settings = api.settings["/api/quagga/ospfsettings/set"]["ospf"]
+    assert sorted(settings["passiveinterfaces"].split(",")) == stubs and "redistribute" not in settings
 
 
 def test_applying_twice_sets_what_exists_instead_of_adding_it_again() -> None:

@@ -50,7 +50,7 @@ def test_the_table_and_markdown_print_no_raw_float(lab_campaign: Campaign) -> No
     text = report.to_markdown(lab_campaign)
     assert "| row | expected | measured outage | prediction | result | how obtained |" in text
     assert not re.search(r"\d\.\d{3,}", text), re.findall(r"\S*\d\.\d{3,}\S*", text)
-    assert "| Loss of the internet line at dc1 | <= 2.20 s" in text
+    assert "| Loss of the internet line at dc1 | <= 1.60 s" in text  # 0.40 s predicted with the lab's profile
 
 
 def test_the_html_needs_no_network(lab_campaign: Campaign) -> None:
@@ -100,8 +100,8 @@ def test_headless_chromium_shows_the_table_and_the_timelines(lab_campaign: Campa
 
 def test_a_prediction_off_the_measurement_says_why(lab_campaign: Campaign) -> None:
     line, man = lab_campaign.results[0], lab_campaign.results[7]
-    assert line.divergence is not None and "measured 0.28 s, predicted 0.80 s" in line.divergence
-    assert "BGP_PROPAGATION_S" in line.divergence
+    assert line.divergence is None  # 0.28 s measured, 0.40 s predicted: within 0.3 s
     assert man.divergence is not None and "SPF" in man.divergence
     text = report.to_markdown(lab_campaign)
     assert "| Loss of MAN link man-12 | 6.00 s | 0.30 s | diverges: measured 6.00 s" in text
+    assert "| Loss of the internet line at dc1 | 0.28 s | 0.40 s | within the tolerance |" in text

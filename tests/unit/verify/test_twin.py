@@ -10,6 +10,7 @@ from trisite.errors import VerifyError
 from trisite.model import load_design, timers
 from trisite.model.design import Design
 from trisite.verify import sweep
+from trisite.verify.convergence import LAB, SITE, for_target
 from trisite.verify.twin import Twin
 
 
@@ -34,6 +35,20 @@ def test_internet_line_lost_moves_traffic_after_bfd(twin: Twin) -> None:
     assert got["bgp/dc1-transit"] == ("down", None)
     assert got["internet/public"] == ("degraded", round(bfd + timers.BGP_PROPAGATION_S, 3))
     assert got["public/region-a-api"][0] != "down"
+
+
+def test_sessions_the_operator_closes_are_noticed_at_once_and_only_the_internet_converges(twin: Twin) -> None:
+    got = states(twin, "session:dc1-transit")  # a NOTIFICATION: no detection time to wait
+    assert got["bgp/dc1-transit"] == ("down", None)
+    assert got["internet/public"] == ("degraded", timers.BGP_PROPAGATION_S)
+
+
+def test_the_lab_profile_predicts_the_lab_internet_convergence() -> None:
+    lab = Twin(load_design(EXAMPLES / "three-sites" / "design.yaml").design, LAB)
+    assert lab.convergence is LAB and LAB.bgp_propagation_s < SITE.bgp_propagation_s
+    assert states(lab, "uplink:dc1-transit")["internet/public"] == ("degraded", 0.3 + LAB.bgp_propagation_s)
+    assert states(lab, "session:dc1-transit")["internet/public"] == ("degraded", LAB.bgp_propagation_s)
+    assert for_target("lab") is LAB and for_target("site") is SITE and for_target("twin") is SITE
 
 
 def test_firewall_pair_of_site_1_lost(twin: Twin) -> None:

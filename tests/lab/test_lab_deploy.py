@@ -195,6 +195,13 @@ def test_a_man_link_cut_is_measured_on_a_connection_the_flows_allow(monkeypatch:
     (result,) = campaign.run(design, session.driver_for("pytest"), [scenario]).results
     assert result.measured.lost < result.measured.probes, "no probe was ever answered"
     assert result.measured.seconds is not None, (result.measured, result.predicted)
+    # BFD's 0.3 s, then SPF at once: the site networks are OSPF stubs, not externals computed 1 s later (it
+    # measured 1.16-1.24 s with them redistributed, 0.26-0.30 s since). The tolerance: max(30 %, 0.3 s).
+    assert result.predicted is not None
+    assert abs(result.measured.seconds - result.predicted) <= max(0.3 * result.measured.seconds, 0.3), (
+        result.measured,
+        result.predicted,
+    )
 
 
 @pytest.mark.usefixtures("deployed")

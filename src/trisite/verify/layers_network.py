@@ -57,7 +57,9 @@ def _vip(twin: TwinView, group: HaGroup) -> ServiceSpec:
         detail = f"{present}/{len(members)} members" + (
             f", held in {parts} separated parts" if parts > 1 else ""
         )
-        return state(outage, degraded=parts > 1 or present < len(members), detail=detail)
+        took_over = 0 < outage < INF  # a backup's master-down timer ran from the last advert it heard
+        phase = group.advert_interval_ms / 1000 if took_over else 0.0
+        return state(outage, degraded=parts > 1 or present < len(members), detail=detail, phase=phase)
 
     members = tuple(m.device for m in group.members)
     return ServiceSpec(

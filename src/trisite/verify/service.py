@@ -26,6 +26,9 @@ class ServiceState:
     status: Status
     outage_s: float  # predicted interruption when the failure happens; INF = until repaired
     detail: str = ""
+    # The outage may end up to this much sooner: it runs from the last periodic message heard (a VRRP advert),
+    # sent at an unknown moment before the failure. outage_s stays the worst case, which objectives are held to.
+    phase_s: float = 0.0
 
     @property
     def finite_outage(self) -> float | None:
@@ -35,10 +38,10 @@ class ServiceState:
 UP = ServiceState("up", 0.0)
 
 
-def state(outage: float, *, degraded: bool, detail: str) -> ServiceState:
+def state(outage: float, *, degraded: bool, detail: str, phase: float = 0.0) -> ServiceState:
     if math.isinf(outage):
         return ServiceState("down", INF, detail)
-    return ServiceState("degraded" if degraded else "up", outage, detail)
+    return ServiceState("degraded" if degraded else "up", outage, detail, min(phase, outage))
 
 
 def k_of_n(presences: Iterable[Presence], k: int) -> tuple[float, Part | None]:

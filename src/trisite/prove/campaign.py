@@ -51,6 +51,7 @@ class Result:
     obtained: Obtained = "measured"
     objective: float | None = None  # the design's objective for the services (seconds); None: not set
     run: Measurement | None = None  # the probe history and its moments, for a measured row
+    phase: float = 0.0  # the outage may end this much sooner than predicted (a takeover's last advert)
 
     @property
     def bound(self) -> float | None:
@@ -72,7 +73,7 @@ class Result:
         """Why the twin's prediction is off the measurement by more than max(30 %, 0.3 s); None when it is not."""
         if self.obtained == "twin":
             return None
-        return explain(self.scenario.faults, self.measured.seconds, self.predicted)
+        return explain(self.scenario.faults, self.measured.seconds, self.predicted, self.phase)
 
     @property
     def history(self) -> tuple[ProbeResult, ...]:
@@ -98,15 +99,25 @@ class Campaign:
         return all(r.ok for r in self.results)
 
 
-def expectation(twin: Twin, scenario: Scenario, failed: list[str]) -> tuple[float | None, float | None]:
-    """The twin's predicted outage of the scenario's services (the worst of them), and the design's objective
-    for the service that worst outage belongs to (the tightest, when several share it)."""
+@dataclass(frozen=True)
+class Expectation:
+    """The twin's answer for a scenario: the worst outage of its services, how much sooner that one may end,
+    and the design's objective for it (the tightest, when several services share the worst outage)."""
+
+    outage: float | None  # None: the twin predicts the service stays down
+    phase: float
+    objective: float | None
+
+
+def expectation(twin: Twin, scenario: Scenario, failed: list[str]) -> Expectation:
     services = twin.evaluate(frozenset(failed)).services
-    relevant = {name: s.outage_s for name, s in services.items() if name.startswith(scenario.services)}
-    worst = max(relevant.values(), default=0.0)
-    limits = [_limit(twin, name, scenario.site_loss) for name, outage in relevant.items() if outage == worst]
+    relevant = {name: s for name, s in services.items() if name.startswith(scenario.services)}
+    worst = max((s.outage_s for s in relevant.values()), default=0.0)
+    at_worst = [name for name, s in relevant.items() if s.outage_s == worst]
+    limits = [_limit(twin, name, scenario.site_loss) for name in at_worst]
     known = [limit for limit in limits if limit is not None]
-    return (None if math.isinf(worst) else worst), (min(known) if known else None)
+    phase = min((relevant[name].phase_s for name in at_worst), default=0.0)
+    return Expectation(None if math.isinf(worst) else worst, phase, min(known) if known else None)
 
 
 def _limit(twin: Twin, service: str, site_loss: bool) -> float | None:
@@ -173,7 +184,8 @@ def _row(
     on_event: Callable[[Event], None],
 ) -> Result:
     cut, failed = _components(driver, twin, scenario)
-    predicted, limit = expectation(twin, scenario, failed)
+    expected = expectation(twin, scenario, failed)
+    predicted, limit = expected.outage, expected.objective
     if driver is None or scenario.lab != "measured":
         on_event(
             _with(event, "predicted", "stays down" if predicted is None else f"outage {predicted:.2f} s")
@@ -191,6 +203,7 @@ def _row(
         "measured",
         limit,
         measurement,
+        expected.phase,
     )
 
 

@@ -92,6 +92,13 @@ def to_markdown(campaign: Campaign) -> str:
     )
 
 
+def _prediction(r: Result) -> str:
+    """The worst case, or the range a takeover timed from the last advert may end in."""
+    if r.predicted is None or r.phase <= 0:
+        return seconds(r.predicted, "stays down")
+    return f"{r.predicted - r.phase:.2f}-{seconds(r.predicted)}"
+
+
 def calibration_table(campaign: Campaign) -> Table:
     """The twin against the measurements: within max(30 %, 0.3 s), or why not."""
     measured_rows = [r for r in campaign.results if r.obtained != "twin" and r.measured.seconds is not None]
@@ -102,7 +109,7 @@ def calibration_table(campaign: Campaign) -> Table:
             (
                 r.scenario.name,
                 seconds(r.measured.seconds),
-                seconds(r.predicted, "stays down"),
+                _prediction(r),
                 "within the tolerance" if r.divergence is None else f"diverges: {r.divergence}",
             )
             for r in measured_rows
@@ -167,6 +174,7 @@ def _result(r: Result) -> dict[str, Any]:
         "baseline": {"ok": r.baseline.ok, "lost": r.baseline.lost, "probes": r.baseline.probes},
         "after": None if r.run is None or r.run.after is None else r.run.after.ok,
         "predicted_s": _round(r.predicted),
+        "phase_s": _round(r.phase),
         "divergence": r.divergence,
         "bound_s": _round(r.bound),
         "objective_s": _round(r.objective),

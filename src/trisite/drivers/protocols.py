@@ -85,6 +85,22 @@ class BmcInspectDriver(Protocol):
     def inspect_bmc(self, server: str, timeout: float) -> dict[str, object]: ...
 
 
+class FlowScanDriver(Protocol):
+    """Probes connections from a device as the flow check does (a TCP SYN and a UDP scan, drivers/scan.py).
+    Capability "scan:flows"; "scan:internet" when it can also scan from an address on the internet (the device
+    "internet"). Neither retries past `timeout`."""
+
+    def scan(
+        self, device: str, targets: Sequence[str], tcp: Sequence[int], udp: Sequence[int], *, timeout: float
+    ) -> dict[str, dict[str, str]]:
+        """address -> {"tcp/22": nmap's state of that port ("open", "closed", "filtered", "open|filtered")}."""
+        ...
+
+    def trace(self, device: str, target: str, protocol: str, port: int, *, timeout: float) -> list[str]:
+        """The addresses of the hops a connection takes from the device (the routers that forward it)."""
+        ...
+
+
 class ToolDriver(Protocol):
     """Runs a deployment tool from the station with rendered files (cephadm, Kayobe, Kubespray, the oVirt
     collection through Ansible). Capability "tool:NAME"."""

@@ -51,7 +51,7 @@ def test_twin_target_skips_what_it_cannot_observe_and_exits_0(
 def test_an_unknown_category_is_a_usage_error(cli: Cli) -> None:
     done = cli("check", REFERENCE, "--target", "twin", "-k", "plumbing")
     assert done.code == 2
-    assert done.stderr.strip() == "-k: unknown category 'plumbing'; known: cabling, links, bmcs, routing"
+    assert done.stderr.strip() == "-k: unknown category 'plumbing'; known: cabling, links, bmcs, routing, flows"
 
 
 def test_a_lab_that_is_not_up_is_one_line(cli: Cli) -> None:

@@ -16,13 +16,13 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from trisite.drivers import labmeasure
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.observe import BFD_PEERS, BGP_SUMMARY, LINKS, LLDP, QDISCS, bootstrap_rules, ports
 from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
-from trisite.drivers.scan import parse_scan, parse_trace, scan_args, trace_args
 from trisite.drivers.sockprobe import SocketProbe
 from trisite.errors import DriverError
 from trisite.model.links import OPERATOR, OPERATOR_PORT
@@ -66,6 +66,7 @@ class LabDriver:
             # nmap from any namespace, and from the internet client the lab puts beside the operators.
             "scan:flows",
             "scan:internet",
+            "measure:throughput",
             # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
             # and ucarp rendered from the same design (its API calls cannot be applied here).
             "stand-in:opnsense",
@@ -163,17 +164,20 @@ class LabDriver:
         netns, client = self.bmc(server)
         return call_in_netns(netns, client.raid_types)
 
-    # -- flow scans (drivers/scan.py) ----------------------------------------------------------------------------
+    # -- measurements (drivers/labmeasure.py) --------------------------------------------------------------------
     def scan(
         self, device: str, targets: Sequence[str], tcp: Sequence[int], udp: Sequence[int], *, timeout: float
     ) -> dict[str, dict[str, str]]:
-        return parse_scan(self._nmap(device, scan_args(targets, tcp, udp, timeout), timeout))
+        return labmeasure.scan(self.host, device, targets, (tcp, udp), timeout=timeout)
 
     def trace(self, device: str, target: str, protocol: str, port: int, *, timeout: float) -> list[str]:
-        return parse_trace(self._nmap(device, trace_args(target, protocol, port, timeout), timeout))
+        return labmeasure.trace(self.host, device, target, (protocol, port), timeout=timeout)
 
-    def _nmap(self, device: str, args: Sequence[str], timeout: float) -> str:
-        return self._checked(device, args, timeout=timeout + 30)  # nmap's own bound, and its start-up
+    def throughput(self, device: str, peer: str, address: str, *, reverse: bool = False) -> float:
+        return labmeasure.throughput(self.host, device, peer, address, reverse)
+
+    def nominal_mbps(self, designed: int) -> int:
+        return min(designed, labmeasure.LAB_LINK_MBPS)
 
     def _operator_sessions(self, line: str, up: bool) -> None:
         path = self.lab_dir / "sessions.json"
@@ -250,8 +254,8 @@ class LabDriver:
         qdiscs = self.host.in_netns(netns, list(QDISCS)).stdout
         return json.dumps({OPERATOR_PORT: json.loads(ports(links, qdiscs))["customer"]})
 
-    def _checked(self, device: str, args: Sequence[str], timeout: float = 60) -> str:
-        done = self.exec(device, args, timeout=timeout)
+    def _checked(self, device: str, args: Sequence[str]) -> str:
+        done = self.exec(device, args)
         if done.returncode != 0:
             last = (done.stderr or done.stdout).strip().splitlines()
             raise DriverError(f"{device}: {args[0]}: {last[-1] if last else 'failed'}", device=device)

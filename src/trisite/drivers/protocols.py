@@ -101,6 +101,19 @@ class FlowScanDriver(Protocol):
         ...
 
 
+class ThroughputDriver(Protocol):
+    """Measures what the path between two devices carries (iperf3). Capability "measure:throughput"."""
+
+    def throughput(self, device: str, peer: str, address: str, *, reverse: bool = False) -> float:
+        """Mbit/s of one TCP stream from `device` to `peer` listening on `address` (reverse: `peer` sends)."""
+        ...
+
+    def nominal_mbps(self, designed: int) -> int:
+        """What a link ordered at `designed` Mbit/s carries on this target at best (a lab's veths on shared
+        cores carry less than the optics they stand for)."""
+        ...
+
+
 class ToolDriver(Protocol):
     """Runs a deployment tool from the station with rendered files (cephadm, Kayobe, Kubespray, the oVirt
     collection through Ansible). Capability "tool:NAME"."""

@@ -74,8 +74,8 @@ def parse_scan(text: str) -> dict[str, dict[str, str]]:
         states = found.setdefault(address, {})
         for extra in host.iter("extraports"):
             for reason in extra.iter("extrareasons"):
-                for port in _expand(reason.get("ports", "")):
-                    states[f"{reason.get('proto')}/{port}"] = extra.get("state", "")
+                for number in _expand(reason.get("ports", "")):
+                    states[f"{reason.get('proto')}/{number}"] = extra.get("state", "")
         for port in host.iter("port"):
             state = port.find("state")
             states[f"{port.get('protocol')}/{port.get('portid')}"] = (

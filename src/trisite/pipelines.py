@@ -21,7 +21,7 @@ from trisite.check.run import run as run_checks
 from trisite.drivers.files import write_tree
 from trisite.drivers.journal import Journal
 from trisite.drivers.lock import force_unlock
-from trisite.drivers.protocols import BmcInspectDriver, FlowScanDriver
+from trisite.drivers.protocols import BmcInspectDriver, FlowScanDriver, ThroughputDriver
 from trisite.drivers.secrets import reveal, reveal_or_make
 from trisite.drivers.targets import SiteAccess, Target
 from trisite.drivers.twin import TwinPlatform
@@ -255,6 +255,9 @@ def check_job(
             target.capabilities,
             bmc_timeout=bmc_timeout,
             scanner=cast(FlowScanDriver, target.devices) if "scan:flows" in target.capabilities else None,
+            meter=cast(ThroughputDriver, target.devices)
+            if "measure:throughput" in target.capabilities
+            else None,
             journal=_journaled(target),
         )
         return run_checks(loaded.design, reality, categories, name=loaded.design.platform.name, target=kind)

@@ -2,8 +2,9 @@
 addresses, on which ports, and what the flow matrix says each probe must find.
 
 Vantages: for each zone, the first host (by name) whose traffic to other networks leaves from that zone (its
-first network with a gateway, where its default route points); every deployment station too (its temporary
-flows must be gone); and the internet, where the target can scan from there. A host on several networks
+first network with a gateway, where its default route points); a member of each group a flow starts from (the
+monitoring servers' scrapes are theirs alone); every deployment station (its temporary flows must be gone);
+and the internet, where the target can scan from there. A host on several networks
 reaches a target on one of its own networks directly, with no firewall between: those targets are left out.
 
 Targets: every IPv4 address of a host or a BMC on a routed network (one a firewall has an address on; a network
@@ -84,27 +85,34 @@ class ScanPlan:
 
     @cached_property
     def vantages(self) -> list[Vantage]:
-        found: dict[str, Vantage] = {}
-        stations: list[Vantage] = []
-        for name, host in sorted(self.ix.hosts.items()):
-            if not isinstance(host, Server | Vm | Station):
-                continue
-            vantage = self._vantage(name)
-            if vantage is None:
-                continue
-            if isinstance(host, Station):
-                stations.append(vantage)
-            found.setdefault(vantage.side.zone, vantage)
-        chosen = [*found.values(), *(s for s in stations if s not in found.values())]
+        every = {name: v for name in sorted(self.ix.hosts) if (v := self._vantage(name)) is not None}
+        chosen: dict[str, Vantage] = {}
+        for vantage in every.values():  # a host per zone
+            if not any(c.side.zone == vantage.side.zone for c in chosen.values()):
+                chosen[vantage.device] = vantage
+        sources = {f.source for f in [*self.design.flows, *self.design.bootstrap.flows]}
+        for (
+            group
+        ) in self.design.groups:  # a member of each group some flow starts from (its flows are its own)
+            members = [m for m in group.members if m in every]
+            if group.name in sources and members and not set(members) & set(chosen):
+                chosen[members[0]] = every[members[0]]
+        for station in self.design.stations:  # the stations: their temporary flows must be gone
+            if station.name in every:
+                chosen[station.name] = every[station.name]
+        found = list(chosen.values())
         if self.internet:
-            chosen.append(Vantage(INTERNET, Side(None, None, self._outside_zone), frozenset()))
-        return chosen
+            found.append(Vantage(INTERNET, Side(None, None, self._outside_zone), frozenset()))
+        return found
 
     @cached_property
     def _outside_zone(self) -> str:
         return min(self.matrix.outside, default="outside")
 
     def _vantage(self, host: str) -> Vantage | None:
+        """Servers, VMs and stations scan; firewalls and switches do not (they are what is checked)."""
+        if not isinstance(self.ix.hosts[host], Server | Vm | Station):
+            return None
         sides = self.matrix.sides(host)
         egress = next((s for s in sides if s.network and self.ix.networks[s.network].gateway), None)
         if egress is None:

@@ -121,7 +121,7 @@ def test_the_probe_count_and_duration_are_noted(reference: Design) -> None:
     total = sum(
         len(ScanPlan(reference, internet=True).probes(v)) for v in ScanPlan(reference, internet=True).vantages
     )
-    assert real.notes["flows"][0].startswith(f"{total} probes from 5 vantages in ")
+    assert real.notes["flows"][0].startswith(f"{total} probes from 6 vantages in ")
 
 
 def test_without_a_scanner_the_scan_is_skipped(reference: Design) -> None:

@@ -10,6 +10,7 @@ from trisite.check.result import Check
 from trisite.drivers.observe import ports
 from trisite.errors import DriverError
 from trisite.model import Design
+from trisite.model.links import OPERATOR
 
 
 def failures(checks: list[Check]) -> list[Check]:
@@ -108,3 +109,26 @@ def test_throughput_of_each_man_link_and_line_against_a_fraction_of_nominal(refe
     ]
     assert sum(c.status == "pass" for c in found.values()) == 3
     assert real.notes["links"][0].startswith("iperf3: MAN link man-12 9000 Mbit/s")
+
+
+class Deployed(Delivered):
+    """Devices whose firewalls run the deployed ruleset (default drop)."""
+
+    def observe(self, device: str, what: str) -> str:
+        if what == "nftables":
+            return "table inet trisite {\n chain input {\n  type filter hook input priority filter; policy drop;\n }\n}"
+        return super().observe(device, what)
+
+
+def test_a_deployed_firewall_is_not_asked_to_serve_a_measurement(reference: Design) -> None:
+    meter = Meter(9000.0)
+    real = reality(
+        Deployed(reference), capabilities=CAPABILITIES | {"measure:throughput", "observe:nftables"}
+    )
+    real.meter = meter
+    found = throughput.check(reference, real)
+    skipped = [c for c in found if c.status == "skip"]
+    assert len(skipped) == len(reference.man_links) and all("before deploying" in c.hint for c in skipped)
+    assert [m[1] for m in meter.measured] == [
+        OPERATOR + u.name for u in reference.uplinks
+    ]  # lines still measured

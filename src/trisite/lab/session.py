@@ -24,7 +24,20 @@ from trisite.model import LoadedDesign
 CARP_SETTLE = 4.0
 
 
-LAB_TOOLS = ("ip", "bridge", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
+LAB_TOOLS = (
+    "ip",
+    "bridge",
+    "vtysh",
+    "nft",
+    "ucarp",
+    "keepalived",
+    "lldpd",
+    "lldpcli",
+    "ping",
+    "openssl",
+    "nmap",
+    "iperf3",
+)
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
 
 

@@ -133,7 +133,8 @@ def _declared(vantage: Vantage, probes: list[Probe], states: dict[str, dict[str,
             continue
         hint = (
             f"a firewall between {vantage.side.zone} and {blocked[0].target.side.zone} drops the declared flow "
-            f"{name}: compare its ruleset with the design (`trisite plan` shows drift) and check its routes"
+            f"{name}, or {blocked[0].target.name} is down or hung (silent as a filter is): compare the firewalls' "
+            "rulesets with the design (`trisite plan` shows drift), their routes, and the host"
         )
         found = f"{len(blocked)} blocked: {_named(blocked)}"
         checks.append(failed(CATEGORY, subject, "blocked", want, found, hint))

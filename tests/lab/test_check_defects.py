@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import EXAMPLES
 from trisite import pipelines
 from trisite.check.result import Check, CheckReport
+from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import namespace
 from trisite.lab import build, defects, session
 from trisite.model import load_design
 
@@ -115,3 +117,17 @@ def test_the_extra_permitted_flow_is_traced_to_its_firewall(report: CheckReport)
     blocked = [c for c in flows if c.kind == "blocked"]
     assert all(f"({hung}'s BMC) tcp/443" in c.found and c.found.startswith("1 blocked") for c in blocked)
     assert len(flows) == len(leaks) + len(blocked)
+
+
+def test_a_temporary_rule_left_behind_is_found_in_the_chain_and_in_the_traffic(report: CheckReport) -> None:
+    """The deployment journaled removing dc1-fw1's temporary rules; one is put back: the flows find it twice,
+    in the live bootstrap chain and as SSH passing where no flow allows it. (Last: it changes the lab.)"""
+    assert report.categories
+    rule = ["nft", "add", "rule", "inet", "trisite", "bootstrap", "tcp", "dport", "22", "accept"]
+    LocalHost().in_netns(namespace("dc1-fw1"), rule)
+    found = pipelines.check_job(load_design(REFERENCE), "lab", ["flows"], lab=LAB)
+    left = [c for c in found.failures if c.kind == "bootstrap"]
+    assert [c.subject for c in left] == ["dc1-fw1 temporary rules"] and "tcp dport 22 accept" in left[0].found
+    assert "nft flush chain inet trisite bootstrap" in left[0].hint
+    ssh = [c for c in found.failures if c.kind == "undeclared" and "tcp/22" in c.found]
+    assert ssh and any("dc1-fw1" in c.hint for c in ssh)

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 
 # What the lab runs (FRR, keepalived, ucarp, nftables, lldpd, ping, openssl for the BMCs' certificates); installed when we are root, else the demo says why
 # it skips the lab. Debian does not start these daemons on install.
-LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server
+LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server nmap iperf3
 
 demo: install lab-deps
 	$(BIN)/trisite demo

@@ -21,8 +21,9 @@ from trisite.check.reality import Reality
 from trisite.check.result import CheckReport
 from trisite.check.run import run as run_checks
 from trisite.drivers.files import write_tree
+from trisite.drivers.journal import Journal
 from trisite.drivers.lock import force_unlock
-from trisite.drivers.protocols import BmcInspectDriver
+from trisite.drivers.protocols import BmcInspectDriver, FlowScanDriver, ThroughputDriver
 from trisite.drivers.secrets import reveal, reveal_or_make
 from trisite.drivers.targets import SiteAccess, Target
 from trisite.drivers.twin import TwinPlatform
@@ -316,8 +317,22 @@ def check_job(
             cast(BmcInspectDriver, bmcs) if inspects else None,
             target.capabilities,
             bmc_timeout=bmc_timeout,
+            scanner=cast(FlowScanDriver, target.devices) if "scan:flows" in target.capabilities else None,
+            meter=cast(ThroughputDriver, target.devices)
+            if "measure:throughput" in target.capabilities
+            else None,
+            journal=_journaled(target),
         )
         return run_checks(loaded.design, reality, categories, name=loaded.design.platform.name, target=kind)
+
+
+def _journaled(target: Target) -> dict[str, str]:
+    """Each deployment step's last journaled state (the flow check reads whether the temporary rules went)."""
+    path = target.state_dir / "journal.sqlite"
+    if not path.exists():
+        return {}
+    with Journal(path) as journal:
+        return {step: record.state for step, record in journal.latest().items()}
 
 
 @contextmanager

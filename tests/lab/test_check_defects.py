@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import EXAMPLES
 from trisite import pipelines
 from trisite.check.result import Check, CheckReport
+from trisite.drivers.host import LocalHost
+from trisite.drivers.netns import namespace
 from trisite.lab import build, defects, session
 from trisite.model import load_design
 
@@ -66,10 +68,14 @@ def test_swapped_man_fibres_and_the_switches_of_two_sites(report: CheckReport) -
 
 def test_the_slow_line_and_the_man_mtu(report: CheckReport) -> None:
     links = {c.kind: c for c in failed(report, "links")}
-    assert sorted(links) == ["mtu", "slow"] and len(failed(report, "links")) == 2
+    assert sorted(links) == ["mtu", "slow", "throughput"] and len(failed(report, "links")) == 3
     slow = links["slow"]
     assert slow.subject.startswith("line dc1-transit") and "10G" in slow.expected
     assert "operator:dc1-transit:handoff 1G" in slow.found
+    # iperf3 through the shaped line: about 1 Gbit/s (the tbf's rate), below 70 % of the lab's 2 Gbit/s.
+    measured = links["throughput"]
+    assert measured.subject == "line dc1-transit throughput (dc1-fw1 - operator:dc1-transit)"
+    assert 500 < int(measured.found.split()[0]) < 1400 and "have the supplier test it" in measured.hint
     # The MTU was left at the first delivered MAN link's far end: with the fibres swapped, that is man-13's.
     delivered = defects.as_delivered(load_design(REFERENCE).design, defects.chosen(ALL))
     port = delivered.man_links[0].b
@@ -98,3 +104,30 @@ def test_the_bgp_session_left_down(report: CheckReport) -> None:
     assert "ask op-south to enable its session to dc3-fw2" in routing[0].hint
     passing = next(c for c in report.categories if c.category == "routing").checks
     assert sum(c.status == "pass" for c in passing) >= 10  # the other sessions and their BFD are up
+
+
+def test_the_extra_permitted_flow_is_traced_to_its_firewall(report: CheckReport) -> None:
+    flows = failed(report, "flows")
+    leaks = [c for c in flows if c.kind == "undeclared"]
+    assert [c.subject for c in leaks] == ["from ra-ctl1 (cloud) to dc1-mgmt (mgmt)"]
+    assert "tcp/3306" in leaks[0].found and "passed by dc1-fw1" in leaks[0].found
+    assert leaks[0].hint.startswith("remove the rule on dc1-fw1 that passes tcp/3306 from cloud to mgmt")
+    # The hung BMC drops its Redfish port: the declared flow to it is blocked too, and nothing else is.
+    hung = load_design(REFERENCE).design.servers[-1].name
+    blocked = [c for c in flows if c.kind == "blocked"]
+    assert all(f"({hung}'s BMC) tcp/443" in c.found and c.found.startswith("1 blocked") for c in blocked)
+    assert len(flows) == len(leaks) + len(blocked)
+
+
+def test_a_temporary_rule_left_behind_is_found_in_the_chain_and_in_the_traffic(report: CheckReport) -> None:
+    """The deployment journaled removing dc1-fw1's temporary rules; one is put back: the flows find it twice,
+    in the live bootstrap chain and as SSH passing where no flow allows it. (Last: it changes the lab.)"""
+    assert report.categories
+    rule = ["nft", "add", "rule", "inet", "trisite", "bootstrap", "tcp", "dport", "22", "accept"]
+    LocalHost().in_netns(namespace("dc1-fw1"), rule)
+    found = pipelines.check_job(load_design(REFERENCE), "lab", ["flows"], lab=LAB)
+    left = [c for c in found.failures if c.kind == "bootstrap"]
+    assert [c.subject for c in left] == ["dc1-fw1 temporary rules"] and "tcp dport 22 accept" in left[0].found
+    assert "nft flush chain inet trisite bootstrap" in left[0].hint
+    ssh = [c for c in found.failures if c.kind == "undeclared" and "tcp/22" in c.found]
+    assert ssh and any("dc1-fw1" in c.hint for c in ssh)

@@ -16,7 +16,7 @@ from trisite.lab import bmc, defects
 from trisite.lab.bmcwatch import PowerWatch
 from trisite.lab.plan import plan
 from trisite.model import load_design
-from trisite.model.flows import FlowMatrix
+from trisite.model.flows import FlowMatrix, Side
 from trisite.prove.campaign import _components
 from trisite.prove.scenarios import network_scenarios, with_probe
 from trisite.verify.twin import Twin
@@ -167,3 +167,17 @@ def test_each_scenario_inside_probes_a_connection_the_flows_allow_between_two_ne
         assert source.network != target.network, scenario
         assert matrix.permits(source, target, kind, port or 0), scenario
         assert with_probe(REFERENCE, scenario, "icmp") == scenario
+
+
+def test_the_extra_permitted_flow_is_one_vendor_rule_on_the_master_of_two_gateways() -> None:
+    files = defects.delivered_files(REFERENCE, defects.chosen(["extra-permitted-flow"]))
+    assert list(files) == [("dc1-fw1", defects.VENDOR_RULES)]
+    rule = files["dc1-fw1", defects.VENDOR_RULES]
+    assert "ip saddr 198.18.40.0/24 ip daddr 198.18.1.0/24 tcp dport 3306" in rule
+    assert rule.count("\ninsert rule inet trisite forward ") == 1
+    matrix = FlowMatrix(REFERENCE)  # and no flow of the design allows it, temporary ones included
+    cloud, mgmt = Side(None, "cloud-internal", "cloud"), Side(None, "dc1-mgmt", "mgmt")
+    assert matrix.flow_for(cloud, mgmt, "tcp", defects.EXTRA_PORT, bootstrap=True) is None
+    without = REFERENCE.model_copy(update={"ha_groups": []})
+    with pytest.raises(LabError, match="extra-permitted-flow: no firewall is the gateway of two zones"):
+        defects.delivered_files(without, defects.chosen(["extra-permitted-flow"]))

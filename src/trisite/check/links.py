@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from trisite.check import throughput
 from trisite.check.observe import gather
 from trisite.check.reality import Reality
 from trisite.check.result import Check, failed, passed, skipped
@@ -106,4 +107,4 @@ def check(design: Design, reality: Reality) -> list[Check]:
     if not reality.can("observe:ports"):
         return [skipped(CATEGORY, "ports", "this target cannot read its ports' state")]
     listed = observable(design, reality)
-    return compare(design, read(design, reality), listed)
+    return compare(design, read(design, reality), listed) + throughput.check(design, reality)

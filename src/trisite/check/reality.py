@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from trisite.drivers.protocols import BmcInspectDriver, DeviceDriver
+from trisite.drivers.protocols import BmcInspectDriver, DeviceDriver, FlowScanDriver, ThroughputDriver
 
 
 @dataclass
@@ -19,6 +19,11 @@ class Reality:
     clock: Callable[[], float] | None = None  # the station's clock (time.time); tests pass their own
     parallel: int = 8  # BMCs and devices read at once
     notes: dict[str, list[str]] = field(default_factory=dict)
+    scanner: FlowScanDriver | None = None  # what runs the flow scans (capability "scan:flows")
+    scan_parallel: int = 2  # scans at once: more would starve the probes' answers on two cores
+    scan_timeout: float = 90.0  # one vantage's scan, at most
+    meter: ThroughputDriver | None = None  # what measures the links' throughput ("measure:throughput")
+    journal: dict[str, str] = field(default_factory=dict)  # deployment step -> its last journaled state
 
     def can(self, what: str) -> bool:
         return what in self.capabilities

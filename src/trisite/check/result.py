@@ -62,3 +62,6 @@ class CheckReport:
     @property
     def failures(self) -> list[Check]:
         return [c for cat in self.categories for c in cat.checks if c.status == "fail"]
+
+    def checks_of(self, category: str) -> list[Check]:
+        return [c for cat in self.categories if cat.category == category for c in cat.checks]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from trisite.check import bmcs, cabling, links, routing
+from trisite.check import bmcs, cabling, flows, links, routing
 from trisite.check.reality import Reality
 from trisite.check.result import CATEGORIES, CategoryResult, Check, CheckReport
 from trisite.errors import UsageError
@@ -17,6 +17,7 @@ MODULES: dict[str, Category] = {
     "links": links.check,
     "bmcs": bmcs.check,
     "routing": routing.check,
+    "flows": flows.check,
 }
 BUILT = tuple(c for c in CATEGORIES if c in MODULES)
 

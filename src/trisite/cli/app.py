@@ -264,8 +264,9 @@ def check_command(
     ssh_key: SshKey = None,
     bmc_ca: BmcCa = None,
 ) -> None:
-    """Compare what was delivered with the design: cabling (LLDP), links (state, MTU, speed), BMCs (hangs,
-    health, clock, time zone, controller, boot mode, NICs, firmware). Exit 1 when something does not match."""
+    """Compare what was delivered with the design: cabling (LLDP), links (state, MTU, speed, iperf3 throughput),
+    BMCs (hangs, health, clock, time zone, controller, boot mode, NICs, firmware), routing (BGP, BFD), flows (an
+    nmap scan from each zone; temporary rules gone). Exit 1 when something does not match."""
     loaded = load(design)
     report = pipelines.check_job(
         loaded,

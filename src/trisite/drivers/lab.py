@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from trisite.drivers import labmeasure
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.observe import BFD_PEERS, BGP_SUMMARY, LINKS, LLDP, QDISCS, bootstrap_rules, ports
@@ -62,6 +63,10 @@ class LabDriver:
             "observe:bgp",
             "observe:bfd",
             "inspect:bmc",
+            # nmap from any namespace, and from the internet client the lab puts beside the operators.
+            "scan:flows",
+            "scan:internet",
+            "measure:throughput",
             # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
             # and ucarp rendered from the same design (its API calls cannot be applied here).
             "stand-in:opnsense",
@@ -158,6 +163,21 @@ class LabDriver:
     def raid_types(self, server: str) -> dict[str, list[str]]:
         netns, client = self.bmc(server)
         return call_in_netns(netns, client.raid_types)
+
+    # -- measurements (drivers/labmeasure.py) --------------------------------------------------------------------
+    def scan(
+        self, device: str, targets: Sequence[str], tcp: Sequence[int], udp: Sequence[int], *, timeout: float
+    ) -> dict[str, dict[str, str]]:
+        return labmeasure.scan(self.host, device, targets, (tcp, udp), timeout=timeout)
+
+    def trace(self, device: str, target: str, protocol: str, port: int, *, timeout: float) -> list[str]:
+        return labmeasure.trace(self.host, device, target, (protocol, port), timeout=timeout)
+
+    def throughput(self, device: str, peer: str, address: str, *, reverse: bool = False) -> float:
+        return labmeasure.throughput(self.host, device, peer, address, reverse)
+
+    def nominal_mbps(self, designed: int) -> int:
+        return min(designed, labmeasure.LAB_LINK_MBPS)
 
     def _operator_sessions(self, line: str, up: bool) -> None:
         path = self.lab_dir / "sessions.json"

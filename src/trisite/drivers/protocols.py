@@ -85,6 +85,35 @@ class BmcInspectDriver(Protocol):
     def inspect_bmc(self, server: str, timeout: float) -> dict[str, object]: ...
 
 
+class FlowScanDriver(Protocol):
+    """Probes connections from a device as the flow check does (a TCP SYN and a UDP scan, drivers/scan.py).
+    Capability "scan:flows"; "scan:internet" when it can also scan from an address on the internet (the device
+    "internet"). Neither retries past `timeout`."""
+
+    def scan(
+        self, device: str, targets: Sequence[str], tcp: Sequence[int], udp: Sequence[int], *, timeout: float
+    ) -> dict[str, dict[str, str]]:
+        """address -> {"tcp/22": nmap's state of that port ("open", "closed", "filtered", "open|filtered")}."""
+        ...
+
+    def trace(self, device: str, target: str, protocol: str, port: int, *, timeout: float) -> list[str]:
+        """The addresses of the hops a connection takes from the device (the routers that forward it)."""
+        ...
+
+
+class ThroughputDriver(Protocol):
+    """Measures what the path between two devices carries (iperf3). Capability "measure:throughput"."""
+
+    def throughput(self, device: str, peer: str, address: str, *, reverse: bool = False) -> float:
+        """Mbit/s of one TCP stream from `device` to `peer` listening on `address` (reverse: `peer` sends)."""
+        ...
+
+    def nominal_mbps(self, designed: int) -> int:
+        """What a link ordered at `designed` Mbit/s carries on this target at best (a lab's veths on shared
+        cores carry less than the optics they stand for)."""
+        ...
+
+
 class ToolDriver(Protocol):
     """Runs a deployment tool from the station with rendered files (cephadm, Kayobe, Kubespray, the oVirt
     collection through Ansible). Capability "tool:NAME"."""

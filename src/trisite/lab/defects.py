@@ -10,6 +10,7 @@ from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import namespace
 from trisite.errors import LabError
 from trisite.model import Design
+from trisite.model.flows import FlowMatrix, Side
 from trisite.model.index import Index
 
 SLOW_RATE = "1gbit"  # what was delivered instead of the 10 Gbit/s ordered
@@ -26,6 +27,8 @@ class Defect:
     announces: Callable[[Design], dict[str, str]] | None = None
     # server -> how its BMC misbehaves as delivered (lab/bmc.py: "hangs", "raid-only")
     bmc_quirks: Callable[[Design], dict[str, str]] | None = None
+    # (device, path) -> content: files the delivered box carries in its own filesystem (a vendor's include)
+    files: Callable[[Design], dict[tuple[str, str], str]] | None = None
 
 
 def _swapped_man_cables(design: Design) -> Design:
@@ -140,6 +143,46 @@ def _operator_asn(design: Design, operator: str) -> int:
     return next(o.asn for o in design.operators if o.name == operator)
 
 
+EXTRA_PORT = 3306  # MySQL: what a supplier's "temporary" database access rule opens
+VENDOR_RULES = "/etc/nftables.d/zz-vendor.nft"  # loaded after every ruleset, as the firewall's image does
+
+
+def _extra_permitted_flow(design: Design) -> dict[tuple[str, str], str]:
+    """One firewall's image forwards MySQL from a management network to another zone's gateway network, which
+    no flow declares. The firewall chosen is master of both gateways (requests and replies cross it alone)."""
+    matrix = FlowMatrix(design)
+    masters = {
+        g.network: max(g.members, key=lambda m: m.priority).device
+        for g in design.ha_groups
+        if any(str(v) == str(Index.of(design).networks[g.network].gateway) for v in g.vips)
+    }
+    for source, firewall in sorted(masters.items()):
+        for destination, other in sorted(masters.items()):
+            src, dst = (
+                Side(None, source, matrix.zone_of[source]),
+                Side(None, destination, matrix.zone_of[destination]),
+            )
+            if (
+                other != firewall
+                or src.zone == dst.zone
+                or src.zone in matrix.outside
+                or dst.zone in matrix.outside
+            ):
+                continue
+            if matrix.flow_for(src, dst, "tcp", EXTRA_PORT, bootstrap=True) is None:
+                return {(firewall, VENDOR_RULES): _vendor_rule(design, source, destination)}
+    raise LabError("defect extra-permitted-flow: no firewall is the gateway of two zones' networks")
+
+
+def _vendor_rule(design: Design, source: str, destination: str) -> str:
+    networks = Index.of(design).networks
+    return (
+        "# The supplier's image: loaded after every ruleset.\n"
+        f"insert rule inet trisite forward ip saddr {networks[source].prefix} ip daddr {networks[destination].prefix} "
+        f'tcp dport {EXTRA_PORT} ct state new accept comment "vendor: database access"\n'
+    )
+
+
 DEFECTS = {
     d.name: d
     for d in (
@@ -163,6 +206,11 @@ DEFECTS = {
             "bgp-down",
             "the last line's operator left its session to the second firewall down",
             after_up=_bgp_down,
+        ),
+        Defect(
+            "extra-permitted-flow",
+            f"one firewall forwards TCP {EXTRA_PORT} between two zones, which no flow declares",
+            files=_extra_permitted_flow,
         ),
     )
 }
@@ -195,3 +243,10 @@ def bmc_quirks(design: Design, defects: list[Defect]) -> dict[str, str]:
         for server, quirk in (defect.bmc_quirks(design) if defect.bmc_quirks else {}).items():
             quirks[server] = f"{quirks[server]},{quirk}" if server in quirks else quirk
     return quirks
+
+
+def delivered_files(design: Design, defects: list[Defect]) -> dict[tuple[str, str], str]:
+    files: dict[tuple[str, str], str] = {}
+    for defect in defects:
+        files |= defect.files(design) if defect.files else {}
+    return files

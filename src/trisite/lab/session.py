@@ -24,7 +24,20 @@ from trisite.model import LoadedDesign
 CARP_SETTLE = 4.0
 
 
-LAB_TOOLS = ("ip", "bridge", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
+LAB_TOOLS = (
+    "ip",
+    "bridge",
+    "vtysh",
+    "nft",
+    "ucarp",
+    "keepalived",
+    "lldpd",
+    "lldpcli",
+    "ping",
+    "openssl",
+    "nmap",
+    "iperf3",
+)
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
 
 
@@ -100,6 +113,8 @@ def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence
         start_operators(loaded.design, driver, loaded.base_dir, lab_dir(name) / "secrets")
         quirks = defects.bmc_quirks(loaded.design, delivered_defects)
         driver.pids += bmc.start(delivered, lab_plan, lab_dir(name), secret_reader(loaded, name), quirks)
+        for (device, path), content in defects.delivered_files(loaded.design, delivered_defects).items():
+            driver.put(device, path, content)
         for defect in delivered_defects:
             if defect.after_up is not None:
                 defect.after_up(delivered, LocalHost())

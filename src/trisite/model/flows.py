@@ -116,24 +116,39 @@ class FlowMatrix:
         what a flow says and nothing more); the temporary bootstrap flows count only when asked for. A flow
         whose destination names a firewall is traffic to the firewall itself (its input chain); a firewall is an
         end of a flow only where the flow names it, never as a member of a zone or network."""
-        to_firewall, from_firewall = destination.host in self.firewalls, source.host in self.firewalls
+        to_firewall = destination.host in self.firewalls
         if source.network is not None and source.network == destination.network and not to_firewall:
             return True
+        return self.flow_for(source, destination, protocol, port, bootstrap=bootstrap) is not None
+
+    def flow_for(
+        self, source: Side, destination: Side, protocol: str, port: int, *, bootstrap: bool = False
+    ) -> Flow | None:
+        """The first flow that allows a connection between two sides on different networks (see `permits`)."""
+        to_firewall, from_firewall = destination.host in self.firewalls, source.host in self.firewalls
         if (to_firewall and destination.zone in self.outside) or (
             from_firewall and source.zone in self.outside
         ):
-            return False
+            return None
         flows: Sequence[Flow] = (
             [*self.design.flows, *self.design.bootstrap.flows] if bootstrap else self.design.flows
         )
-        return any(
-            (self.names(f.source, str(source.host)) if from_firewall else self.matches(f.source, source))
-            and (
-                self.names(f.destination, str(destination.host))
-                if to_firewall
-                else self.matches(f.destination, destination)
-            )
-            and f.protocol in (protocol, "any")
-            and (not f.ports or any(lo <= port <= hi for lo, hi in f.ports))
-            for f in flows
+        return next(
+            (
+                f
+                for f in flows
+                if (
+                    self.names(f.source, str(source.host))
+                    if from_firewall
+                    else self.matches(f.source, source)
+                )
+                and (
+                    self.names(f.destination, str(destination.host))
+                    if to_firewall
+                    else self.matches(f.destination, destination)
+                )
+                and f.protocol in (protocol, "any")
+                and (not f.ports or any(lo <= port <= hi for lo, hi in f.ports))
+            ),
+            None,
         )

@@ -125,3 +125,37 @@ def reality(
     devices: Delivered, bmcs: Bmcs | None = None, capabilities: frozenset[str] = CAPABILITIES
 ) -> Reality:
     return Reality(devices, bmcs, capabilities, bmc_timeout=1.5, parallel=2)
+
+
+class Scanner:
+    """Flow scans as a platform that enforces exactly the design's flows answers them: a probe some flow
+    allows reaches its host (`closed`: nothing listens), any other is dropped (`filtered`). Tests add leaks
+    (device, address, "tcp/PORT") and blocks, and say which firewall a trace crosses."""
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.leaks: set[tuple[str, str, str]] = set()
+        self.blocks: set[tuple[str, str, str]] = set()
+        self.hops: list[str] = []
+        self.bootstrap = False
+        self.scanned: list[str] = []
+
+    def scan(
+        self, device: str, targets: Sequence[str], tcp: Sequence[int], udp: Sequence[int], *, timeout: float
+    ) -> dict[str, dict[str, str]]:
+        from trisite.check.flowscan import ScanPlan  # noqa: PLC0415 - the fake answers what the plan expects
+
+        self.scanned.append(device)
+        plan = ScanPlan(self.design, internet=True, bootstrap=self.bootstrap)
+        vantage = next(v for v in plan.vantages if v.device == device)
+        found: dict[str, dict[str, str]] = {}
+        for probe in plan.probes(vantage):
+            if probe.target.address not in targets:
+                continue
+            key = (device, probe.target.address, probe.key)
+            through = (probe.flow is not None or key in self.leaks) and key not in self.blocks
+            found.setdefault(probe.target.address, {})[probe.key] = "closed" if through else "filtered"
+        return found
+
+    def trace(self, device: str, target: str, protocol: str, port: int, *, timeout: float) -> list[str]:
+        return [*self.hops, target]

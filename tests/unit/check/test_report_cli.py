@@ -51,10 +51,35 @@ def test_twin_target_skips_what_it_cannot_observe_and_exits_0(
 def test_an_unknown_category_is_a_usage_error(cli: Cli) -> None:
     done = cli("check", REFERENCE, "--target", "twin", "-k", "plumbing")
     assert done.code == 2
-    assert done.stderr.strip() == "-k: unknown category 'plumbing'; known: cabling, links, bmcs, routing"
+    assert (
+        done.stderr.strip() == "-k: unknown category 'plumbing'; known: cabling, links, bmcs, routing, flows"
+    )
 
 
 def test_a_lab_that_is_not_up_is_one_line(cli: Cli) -> None:
     done = cli("check", REFERENCE, "--target", "lab", "--lab", "no-such-lab")
     assert done.code == 4
     assert done.stderr.startswith("lab no-such-lab is not up")
+
+
+def test_junit_parses_with_junitparser_one_case_per_check(reference: Design) -> None:
+    """What CI systems read JUnit with: every check a case of its category's suite, its status kept."""
+    junitparser = pytest.importorskip("junitparser")  # a dev extra; CI installs it
+    delivered, cards = Delivered(reference), Bmcs(reference)
+    delivered.ports["dc2-sw1"]["swp49"]["mtu"] = 1500
+    report = run(reference, reality(delivered, cards), ["links", "bmcs", "flows"], name="ref", target="lab")
+    xml = junitparser.JUnitXml.fromstring(check_report.to_junit(report))
+    suites = {suite.name: suite for suite in xml}
+    assert list(suites) == ["links", "bmcs", "flows"]
+    for category in report.categories:
+        suite = suites[category.category]
+        cases = list(suite)
+        assert [c.name for c in cases] == [c.subject for c in category.checks]
+        assert suite.tests == len(category.checks) and suite.failures == sum(
+            c.status == "fail" for c in category.checks
+        )
+        for case, check in zip(cases, category.checks, strict=True):
+            kinds = {type(r).__name__ for r in case.result}
+            assert kinds == {"pass": set(), "fail": {"Failure"}, "skip": {"Skipped"}}[check.status]
+    mismatch = next(c for c in suites["links"] if c.result)
+    assert mismatch.result[0].type == "mtu" and "fix: set MTU" in (mismatch.result[0].text or "")

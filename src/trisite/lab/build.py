@@ -43,6 +43,7 @@ class LabState:
     phase: str = "planned"
     started: float = 0.0
     defects: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)  # the upper layers it runs (drivers/lab_overlay.LAYERS)
 
 
 def state_path(name: str) -> Path:
@@ -190,4 +191,5 @@ def status(name: str, host: LocalHost | None = None) -> dict[str, object]:
         "expected": len(state.namespaces),
         "pids": len(state.pids),
         "defects": state.defects,
+        "services": state.services,
     }

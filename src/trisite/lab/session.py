@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_overlay import LAB, LAYERS, Overlay
 from trisite.drivers.secrets import reveal_or_make
 from trisite.drivers.targets import Target
 from trisite.errors import LabError
@@ -64,9 +65,13 @@ def secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
     )
 
 
-def driver_for(name: str, loaded: LoadedDesign | None = None) -> LabDriver:
-    """The lab's driver; with the design, it can also read secrets (BMC accounts) when it uses them."""
-    return LabDriver(lab_dir(name), secret=secret_reader(loaded, name) if loaded else None)
+def driver_for(name: str, loaded: LoadedDesign | None = None, overlay: Overlay = LAB) -> LabDriver:
+    """The lab's driver; with the design, it can also read secrets (BMC accounts) when it uses them. It runs
+    the upper layers the lab was brought up with (`up(..., layers)`), with `overlay`'s timers."""
+    state = build.load_state(name)
+    layers = frozenset(state.services) if state else frozenset()
+    secret = secret_reader(loaded, name) if loaded else None
+    return LabDriver(lab_dir(name), secret=secret, layers=layers, overlay=overlay)
 
 
 def record(name: str, driver: LabDriver) -> None:
@@ -81,8 +86,18 @@ def record(name: str, driver: LabDriver) -> None:
     build.save_state(state)
 
 
-def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence[str] = ()) -> build.LabState:
-    """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong."""
+def up(
+    loaded: LoadedDesign,
+    name: str,
+    design_path: str,
+    defect_names: Sequence[str] = (),
+    layers: Sequence[str] = (),
+) -> build.LabState:
+    """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong; `layers` are
+    the upper layers a deployment will then run in it (etcd, vips, dns)."""
+    unknown = sorted(set(layers) - set(LAYERS))
+    if unknown:
+        raise LabError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")
     delivered_defects = defects.chosen(list(defect_names))
     absent = _absent_modules()
     if loaded.design.servers and absent:
@@ -108,6 +123,7 @@ def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence
     wait_switching(lab_plan)
     state = build.load_state(name) or state
     state.defects = [d.name for d in delivered_defects]
+    state.services = [layer for layer in LAYERS if layer in layers]
     state.phase = "outside"
 
     build.save_state(state)
@@ -162,5 +178,17 @@ def wait_ready(loaded: LoadedDesign, name: str, timeout: float = 60.0) -> float:
 
 
 def target(name: str, driver: LabDriver) -> Target:
-    """The lab as a deployment target: its namespaces through the lab driver, its journal beside its state."""
-    return Target("lab", driver, lab_dir(name) / "deploy")
+    """The lab as a deployment target: its namespaces through the lab driver, its journal beside its state;
+    with upper layers, the driver also runs what the lab runs of Kubespray and Kayobe."""
+    return Target("lab", driver, lab_dir(name) / "deploy", tools=driver)
+
+
+def status(name: str) -> dict[str, object]:
+    """What the lab holds now, with the health of each service a deployment started."""
+    found = build.status(name)
+    if found.get("up") and (lab_dir(name) / "services.json").exists():
+        found["health"] = [
+            {"layer": h.layer, "name": h.name, "ok": h.ok, "detail": h.detail}
+            for h in driver_for(name).health()
+        ]
+    return found

@@ -27,6 +27,7 @@ CARP_SETTLE = 4.0
 
 LAB_TOOLS = ("ip", "bridge", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
+LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
 
 
 def missing_tools() -> str:
@@ -98,6 +99,9 @@ def up(
     unknown = sorted(set(layers) - set(LAYERS))
     if unknown:
         raise LabError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")
+    absent = sorted({t for layer in layers for t in LAYER_TOOLS[layer] if shutil.which(t) is None})
+    if absent:
+        raise LabError(f"the lab's services need {', '.join(absent)}: make lab-deps installs them")
     delivered_defects = defects.chosen(list(defect_names))
     absent = _absent_modules()
     if loaded.design.servers and absent:

@@ -62,6 +62,17 @@ def group(run: Path, device: str, name: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def groups(run: Path) -> list[int]:
+    """Every daemon group started under `run` and not stopped since (what `lab down` kills besides the ones
+    the lab recorded: a fault's restart happens after the deployment that recorded the others)."""
+    found = []
+    for path in sorted(run.glob("*/*.pid")):
+        text = path.read_text(encoding="utf-8").strip()
+        if text.isdigit():
+            found.append(int(text))
+    return found
+
+
 def names(run: Path, device: str) -> list[str]:
     """The daemons started on a device (running or stopped since)."""
     return sorted(p.stem for p in (run / device).glob("*.args"))
@@ -75,7 +86,7 @@ def stop(run: Path, device: str, name: str, timeout: float = 5.0) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
     deadline = time.monotonic() + timeout
-    while _alive(pgid):
+    while alive(pgid):
         if time.monotonic() > deadline:
             raise DriverError(f"{device}: {name} (group {pgid}) still runs {timeout:g} s after SIGKILL")
         time.sleep(0.02)
@@ -98,7 +109,7 @@ def running(run: Path, device: str, name: str) -> bool:
     return pgid is not None and bool(_children(pgid))
 
 
-def _alive(pgid: int) -> bool:
+def alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:

@@ -96,17 +96,17 @@ def stop(run: Path, device: str, name: str, timeout: float = 5.0) -> None:
 def kill(run: Path, device: str, name: str) -> None:
     """Kill the daemon as a crash would (SIGKILL); its loop starts it again."""
     pgid = group(run, device, name)
-    children = _children(pgid) if pgid is not None else []
-    if not children:
+    found = children(pgid) if pgid is not None else []
+    if not found:
         raise DriverError(f"{device}: {name} is not running", device=device)
-    for pid in children:
+    for pid in found:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
 
 def running(run: Path, device: str, name: str) -> bool:
     pgid = group(run, device, name)
-    return pgid is not None and bool(_children(pgid))
+    return pgid is not None and bool(children(pgid))
 
 
 def alive(pgid: int) -> bool:
@@ -128,7 +128,7 @@ def _group_members(pgid: int) -> list[int]:
     return found
 
 
-def _children(pgid: int) -> list[int]:
+def children(pgid: int) -> list[int]:
     """The daemon itself: the group's members but the loop and its `sleep`."""
     found = []
     for pid in _group_members(pgid):

@@ -51,9 +51,12 @@ def lab_up(
 ) -> None:
     """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet;
     with --services (or --service LAYER), `trisite deploy --target lab` then runs the upper layers too."""
+    layers = list(LAYERS) if services else (service or [])
+    unknown = sorted(set(layers) - set(LAYERS))
+    if unknown:
+        raise UsageError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")
     loaded = load(design)
     started = time.perf_counter()
-    layers = list(LAYERS) if services else (service or [])
     state = lab_session.up(loaded, name, str(design), defect or [], layers)
 
     say(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")

@@ -169,13 +169,20 @@ def bgp_established(driver: LabDriver, firewall: str) -> bool:
 
 
 def wait_ready(loaded: LoadedDesign, name: str, timeout: float = 60.0) -> float:
-    """Seconds until every line's firewalls hold their BGP sessions (the lab has converged)."""
+    """Seconds until every line's firewalls hold their BGP sessions and every service deployed is healthy (the
+    lab has converged)."""
     driver = driver_for(name)
     firewalls = sorted({f for up in loaded.design.uplinks for f in up.firewalls})
     started = time.monotonic()
     while not all(bgp_established(driver, f) for f in firewalls):
         if time.monotonic() - started > timeout:
             raise LabError(f"lab {name}: BGP not established at every site after {timeout:g} s")
+        time.sleep(0.5)
+    while sick := [
+        h for h in driver.health() if not h.ok
+    ]:  # the services deployed are part of the steady state
+        if time.monotonic() - started > timeout:
+            raise LabError(f"lab {name}: {sick[0].layer} {sick[0].name} unhealthy: {sick[0].detail}")
         time.sleep(0.5)
     time.sleep(CARP_SETTLE)  # the CARP masters take over within three adverts
     return time.monotonic() - started

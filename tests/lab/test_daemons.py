@@ -28,7 +28,7 @@ def netns() -> Iterator[str]:
 
 
 def test_kill_restarts_stop_stays_down(netns: str, tmp_path: Path) -> None:
-    pgid = daemons.start(tmp_path, "host1", netns, "sleeper", ["sleep", "60"])
+    pgid = daemons.start(tmp_path, "host1", netns, "sleeper", ["tail", "-f", "/dev/null"])
     try:
         assert until(lambda: daemons.running(tmp_path, "host1", "sleeper"), within=5) is not None
         first = daemons.children(pgid)

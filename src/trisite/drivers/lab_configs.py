@@ -236,7 +236,6 @@ def galera_cnf(group: VipGroup, device: str, directory: str, ov: Overlay) -> str
     cluster = ",".join(ip for _, ip in group.members)
     options = (
         f"evs.suspect_timeout={ov.galera_suspect};evs.inactive_timeout={ov.galera_inactive};"
-        f"evs.keepalive_period={ov.galera_keepalive};"
         f"gmcast.listen_addr=tcp://{address}:4567;ist.recv_addr={address}:4568"
     )
     lines = [

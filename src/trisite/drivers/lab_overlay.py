@@ -33,7 +33,6 @@ class Overlay:
     pdns_cache_ttl_s: int  # cache-ttl and query-cache-ttl (0: every query runs its LUA record)
     galera_suspect: str  # evs.suspect_timeout (ISO 8601): how soon a silent node is suspected
     galera_inactive: str  # evs.inactive_timeout: how soon it is declared gone
-    galera_keepalive: str  # evs.keepalive_period: galera wants it under a third of suspect_timeout
 
 
 LAB = Overlay(
@@ -48,7 +47,6 @@ LAB = Overlay(
     pdns_cache_ttl_s=0,
     galera_suspect="PT1S",
     galera_inactive="PT2S",
-    galera_keepalive="PT0.3S",
 )
 # The tools' own defaults (etcd 3.4, keepalived, Kolla's HAProxy checks, PowerDNS 4.7 with the rendered
 # lua-health-checks-interval of 5 s).
@@ -64,7 +62,6 @@ DEFAULTS = Overlay(
     pdns_cache_ttl_s=20,
     galera_suspect="PT5S",
     galera_inactive="PT15S",
-    galera_keepalive="PT1S",
 )
 OVERLAYS = {o.name: o for o in (LAB, DEFAULTS)}
 

@@ -25,13 +25,12 @@ from trisite import pipelines
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import dns_answer, etcd_status, http_get
-from trisite.drivers.lab_overlay import DEFAULTS, LAB, Overlay
+from trisite.drivers.lab_overlay import DEFAULTS, LAB, LAYERS, Overlay
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.lab import build, session
 from trisite.model import load_design
 from trisite.render import render
 
-LAYERS = ("etcd", "vips", "dns")  # what is measured (Galera's write stall is not yet)
 REFERENCE = Path(__file__).resolve().parents[1] / "examples" / "three-sites" / "design.yaml"
 NAME = "bench-services"
 ETCD = {"k8s-cp1": "198.18.50.11", "k8s-cp2": "198.18.50.12", "k8s-cp3": "198.18.50.13"}

@@ -43,13 +43,8 @@ def start(run: Path, device: str, netns: str, name: str, args: Sequence[str]) ->
             start_new_session=True,
         )
     pidfile(run, device, name).write_text(str(process.pid), encoding="utf-8")
-    remember(run, device, netns, name, args)
-    return process.pid
-
-
-def remember(run: Path, device: str, netns: str, name: str, args: Sequence[str]) -> None:
-    """How `restart` starts the daemon again (a bootstrap flag is for the first start only)."""
     (run / device / f"{name}.args").write_text(json.dumps([netns, *args]), encoding="utf-8")
+    return process.pid
 
 
 def restart(run: Path, device: str, name: str) -> int:

@@ -269,7 +269,7 @@ class LabDriver:
         return self.services.daemons(device)
 
     def health(self) -> list[Health]:
-        return lab_health.read(self.services.recorded(), self.services.run)
+        return lab_health.read(self.services.recorded())
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "pdns":

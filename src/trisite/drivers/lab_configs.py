@@ -227,39 +227,3 @@ def failover_records(zone: str) -> list[tuple[str, list[str]]]:
 
 def rooted(path: str, root: str) -> str:
     return str(PurePosixPath(root) / path.lstrip("/"))
-
-
-def galera_cnf(group: VipGroup, device: str, directory: str, ov: Overlay) -> str:
-    """A region's Galera node on a controller (Kolla's MariaDB): the controllers' internal addresses from
-    Kayobe's allocation, rsync SST, the overlay's evs timeouts, small buffers for the lab."""
-    address = dict(group.members)[device]
-    cluster = ",".join(ip for _, ip in group.members)
-    options = (
-        f"evs.suspect_timeout={ov.galera_suspect};evs.inactive_timeout={ov.galera_inactive};"
-        f"gmcast.listen_addr=tcp://{address}:4567;ist.recv_addr={address}:4568"
-    )
-    lines = [
-        "[mysqld]",
-        f"datadir={directory}/data",
-        f"socket={directory}/mysqld.sock",
-        f"pid-file={directory}/mysqld.pid",
-        f"bind-address={address}",
-        "port=3306",
-        "skip-name-resolve",
-        "binlog_format=ROW",
-        "default_storage_engine=InnoDB",
-        "innodb_autoinc_lock_mode=2",
-        "innodb_buffer_pool_size=16M",
-        "innodb_log_file_size=16M",
-        "performance_schema=OFF",
-        "wsrep_on=ON",
-        "wsrep_provider=/usr/lib/galera/libgalera_smm.so",
-        f"wsrep_cluster_name={group.name}",
-        f"wsrep_cluster_address=gcomm://{cluster}",
-        f"wsrep_node_address={address}",
-        f"wsrep_node_name={device}",
-        "wsrep_sst_method=rsync",
-        f"wsrep_sst_receive_address={address}:4444",
-        f'wsrep_provider_options="{options}"',
-    ]
-    return "\n".join(lines) + "\n"

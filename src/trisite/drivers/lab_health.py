@@ -5,13 +5,10 @@ bench). Every question is asked from inside a namespace of the lab (drivers/netn
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import dns.exception
 import dns.message
@@ -91,38 +88,9 @@ def failover_records(device: str, records: Sequence[Sequence[object]]) -> Health
     return Health("dns", device, bool(wanted) and not bad, said or "no failover records")
 
 
-MARIADB = shutil.which("mariadb") or "/usr/bin/mariadb"
-
-
-def galera_size(run: Path, device: str) -> int:
-    """The size of the primary component a Galera node belongs to (0: not primary, or not answering)."""
-    sock = run / device / "galera" / "mysqld.sock"
-    query = "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size', 'wsrep_cluster_status')"
-    try:
-        done = subprocess.run(  # noqa: S603 - our own arguments
-            [MARIADB, "--protocol=socket", "-S", str(sock), "-u", "root", "-N", "-B", "-e", query],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return 0
-    status = dict(line.split("\t", 1) for line in done.stdout.splitlines() if "\t" in line)
-    primary = status.get("wsrep_cluster_status") == "Primary"
-    return int(status.get("wsrep_cluster_size", "0")) if primary and done.returncode == 0 else 0
-
-
-def galera(run: Path, region: str, nodes: Sequence[str]) -> Health:
-    sizes = [galera_size(run, n) for n in nodes]
-    ok = all(size == len(nodes) for size in sizes)
-    return Health("galera", region, ok, "cluster size " + "/".join(str(s) for s in sizes))
-
-
-def read(recorded: dict[str, dict[str, object]], run: Path) -> list[Health]:
-    """The health of every deployed service of the lab, from its services.json (`run`: the daemons' files)."""
+def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
+    """The health of every deployed service of the lab, from its services.json."""
     found = [etcd(unit, m) for unit, m in sorted(recorded.get("etcd", {}).items())]  # type: ignore[arg-type]
     found += [vips(g, r) for g, r in sorted(recorded.get("vips", {}).items())]  # type: ignore[arg-type]
     found += [failover_records(d, r) for d, r in sorted(recorded.get("dns", {}).items())]  # type: ignore[arg-type]
-    found += [galera(run, g, n) for g, n in sorted(recorded.get("galera", {}).items())]  # type: ignore[arg-type]
     return found

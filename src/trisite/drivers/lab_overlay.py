@@ -10,9 +10,7 @@ here and only here (docs/lab.md, "The services"):
 - plain HTTP between etcd members (Kubespray sets up TLS; the lab has no PKI for them);
 - keepalived + HAProxy stand in for kube-vip on the Kubernetes API address (one way of holding a VIP for all);
 - a stand-in API process per controller behind HAProxy (the OpenStack APIs and kube-apiserver are not run),
-  which writes and reads a backend file shared by its region;
-- Galera (MariaDB + galera-4, rsync SST) per region on its controllers with small InnoDB buffers, root over
-  the local socket only, and the overlay's evs timeouts.
+  which writes and reads a backend file shared by its region (Galera is not in the lab yet).
 """
 
 from __future__ import annotations
@@ -31,8 +29,6 @@ class Overlay:
     haproxy_check_inter_ms: int  # how often HAProxy checks each stand-in
     pdns_check_interval_s: int  # lua-health-checks-interval
     pdns_cache_ttl_s: int  # cache-ttl and query-cache-ttl (0: every query runs its LUA record)
-    galera_suspect: str  # evs.suspect_timeout (ISO 8601): how soon a silent node is suspected
-    galera_inactive: str  # evs.inactive_timeout: how soon it is declared gone
 
 
 LAB = Overlay(
@@ -45,8 +41,6 @@ LAB = Overlay(
     haproxy_check_inter_ms=500,
     pdns_check_interval_s=1,
     pdns_cache_ttl_s=0,
-    galera_suspect="PT1S",
-    galera_inactive="PT2S",
 )
 # The tools' own defaults (etcd 3.4, keepalived, Kolla's HAProxy checks, PowerDNS 4.7 with the rendered
 # lua-health-checks-interval of 5 s).
@@ -60,15 +54,12 @@ DEFAULTS = Overlay(
     haproxy_check_inter_ms=2000,
     pdns_check_interval_s=5,
     pdns_cache_ttl_s=20,
-    galera_suspect="PT5S",
-    galera_inactive="PT15S",
 )
 OVERLAYS = {o.name: o for o in (LAB, DEFAULTS)}
 
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.
-LAYERS = ("etcd", "vips", "dns", "galera")
+LAYERS = ("etcd", "vips", "dns")
 LAYER_CAPABILITIES = {
-    "galera": frozenset({"tool:kayobe"}),
     "etcd": frozenset({"tool:kubespray"}),
     "vips": frozenset({"tool:kubespray", "tool:kayobe"}),
     "dns": frozenset({"service:pdns"}),

@@ -11,11 +11,10 @@ import ipaddress
 import json
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from trisite.drivers import daemons, lab_configs, lab_health
+from trisite.drivers import daemons, lab_configs
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_overlay import ETCD_CLIENT_PORT, STAND_IN_PORT, Overlay
 from trisite.drivers.netns import namespace
@@ -23,12 +22,6 @@ from trisite.drivers.protocols import CommandResult, ServiceAction
 from trisite.errors import DriverError
 
 STAND_IN = Path(lab_configs.__file__).with_name("standin.py")
-INSTALL_DB = (
-    "mariadb-install-db",
-    "--user=root",
-    "--auth-root-authentication-method=socket",
-    "--skip-test-db",
-)
 _RECORD_LOCK = threading.Lock()  # deployment steps run in parallel threads
 
 
@@ -69,8 +62,6 @@ class LabServices:
             said.append(self._etcd(unit, files))
         if tool == "kubespray" and "vips" in self.layers:
             said.append(self._vip(lab_configs.kubernetes_vip(unit, files)))
-        if tool == "kayobe" and "galera" in self.layers:
-            said.append(self._galera(lab_configs.region_vip(unit, files)))
         if tool == "kayobe" and "vips" in self.layers:
             said.append(self._vip(lab_configs.region_vip(unit, files)))
         if not said:
@@ -110,38 +101,6 @@ class LabServices:
             "vips", group.name, {"frontends": group.frontends, "members": group.members, "vrid": group.vrid}
         )
         return f"{group.name}: {len(group.frontends)} VIPs over {len(group.members)} stand-ins"
-
-    def _galera(self, group: lab_configs.VipGroup) -> str:
-        """A region's Galera: the first controller bootstraps the cluster, the others join it (rsync SST); the
-        first is then remembered without --wsrep-new-cluster, so that its supervisor rejoins after a crash."""
-        commands = {}
-        for device, _ in group.members:
-            directory = self.run / device / "galera"
-            (directory / "data").mkdir(parents=True, exist_ok=True)
-            cnf = directory / "my.cnf"
-            cnf.write_text(lab_configs.galera_cnf(group, device, str(directory), self.overlay), "utf-8")
-            if not (directory / "data" / "mysql").exists():
-                install = [INSTALL_DB[0], f"--defaults-file={cnf}", *INSTALL_DB[1:]]  # it must come first
-                self.host.in_netns(namespace(device), install, timeout=120)
-            commands[device] = ["mariadbd", f"--defaults-file={cnf}", "--user=root"]
-        first = group.members[0][0]
-        self._start(first, "galera", [*commands[first], "--wsrep-new-cluster"])
-        self._wait(lambda: lab_health.galera_size(self.run, first) >= 1, 60, f"{first}: Galera bootstrap")
-        for device, _ in group.members[1:]:
-            self._start(device, "galera", commands[device])
-        size = len(group.members)
-        self._wait(lambda: lab_health.galera_size(self.run, first) == size, 120, f"{group.name}: Galera join")
-        daemons.remember(self.run, first, namespace(first), "galera", commands[first])
-        self._record("galera", group.name, [m for m, _ in group.members])
-        return f"galera {group.name}: {size} nodes in the primary component"
-
-    @staticmethod
-    def _wait(check: Callable[[], bool], within: float, what: str) -> None:
-        deadline = time.monotonic() + within
-        while not check():
-            if time.monotonic() > deadline:
-                raise DriverError(f"{what}: not done within {within:g} s")
-            time.sleep(0.25)
 
     @staticmethod
     def _keepalived_args(conf: Path) -> list[str]:

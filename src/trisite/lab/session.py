@@ -27,12 +27,7 @@ CARP_SETTLE = 4.0
 
 LAB_TOOLS = ("ip", "bridge", "vtysh", "nft", "ucarp", "keepalived", "lldpd", "lldpcli", "ping", "openssl")
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
-LAYER_TOOLS = {
-    "etcd": ("etcd",),
-    "vips": ("haproxy", "keepalived"),
-    "dns": ("pdns_server",),
-    "galera": ("mariadbd", "mariadb-install-db", "rsync"),
-}
+LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
 
 
 def missing_tools() -> str:

@@ -108,16 +108,3 @@ def test_pdns_overlay_and_failover_records(files: dict[str, str]) -> None:
     assert "cache-ttl=0" in conf
     zone = files["dc1/dc1-ops1/powerdns/zones/example.net.zone"]
     assert lab_configs.failover_records(zone) == [("www.example.net.", ["198.51.100.20", "198.51.100.21"])]
-
-
-def test_galera_nodes_of_a_region(files: dict[str, str], tmp_path: Path) -> None:
-    group = lab_configs.region_vip("region-a", unit(files, "platform/kayobe/region-a/"))
-    cnf = lab_configs.galera_cnf(group, "ra-ctl2", str(tmp_path), LAB)
-    assert "wsrep_cluster_address=gcomm://198.18.40.11,198.18.40.12,198.18.40.13" in cnf
-    assert "wsrep_node_address=198.18.40.12" in cnf
-    assert "evs.suspect_timeout=PT1S" in cnf
-    assert "evs.suspect_timeout=PT5S" in lab_configs.galera_cnf(group, "ra-ctl2", str(tmp_path), DEFAULTS)
-    (tmp_path / "my.cnf").write_text(cnf, encoding="utf-8")
-    read = [tool("my_print_defaults"), f"--defaults-file={tmp_path / 'my.cnf'}", "mysqld"]
-    done = subprocess.run(read, capture_output=True, text=True, check=False, timeout=30)
-    assert "--wsrep_sst_method=rsync" in done.stdout.splitlines(), done.stderr

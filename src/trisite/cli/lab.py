@@ -12,6 +12,7 @@ import typer
 
 from trisite.cli.common import DesignArg, LabName, load, say
 from trisite.drivers.host import LocalHost
+from trisite.drivers.lab_overlay import LAYERS
 from trisite.drivers.netns import namespace
 from trisite.errors import UsageError
 from trisite.lab import build as lab_build
@@ -31,12 +32,32 @@ DefectOption = Annotated[
 ]
 
 
+ServicesOption = Annotated[
+    bool, typer.Option("--services", help=f"run every upper layer the lab has: {', '.join(LAYERS)}")
+]
+ServiceOption = Annotated[
+    list[str] | None,
+    typer.Option("--service", help=f"run one upper layer (repeatable): {', '.join(LAYERS)}"),
+]
+
+
 @lab_app.command("up")
-def lab_up(design: DesignArg, name: LabName = "default", defect: DefectOption = None) -> None:
-    """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet."""
+def lab_up(
+    design: DesignArg,
+    name: LabName = "default",
+    defect: DefectOption = None,
+    services: ServicesOption = False,
+    service: ServiceOption = None,
+) -> None:
+    """Build what the suppliers deliver: a namespace per device, its cables, the MAN, operators and internet;
+    with --services (or --service LAYER), `trisite deploy --target lab` then runs the upper layers too."""
+    layers = list(LAYERS) if services else (service or [])
+    unknown = sorted(set(layers) - set(LAYERS))
+    if unknown:
+        raise UsageError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")
     loaded = load(design)
     started = time.perf_counter()
-    state = lab_session.up(loaded, name, str(design), defect or [])
+    state = lab_session.up(loaded, name, str(design), defect or [], layers)
 
     say(f"lab {name}: {len(state.namespaces)} namespaces up in {time.perf_counter() - started:.2f} s")
 
@@ -51,7 +72,7 @@ def lab_down(name: LabName = "default") -> None:
 @lab_app.command("status")
 def lab_status(name: LabName = "default") -> None:
     """What the lab holds now."""
-    say(json.dumps(lab_build.status(name), indent=2, sort_keys=True, default=str))
+    say(json.dumps(lab_session.status(name), indent=2, sort_keys=True, default=str))
 
 
 @lab_app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -16,12 +16,15 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from trisite.drivers import labmeasure
+from trisite.drivers import lab_health, labmeasure
 from trisite.drivers.host import LocalHost
+from trisite.drivers.lab_health import Health
+from trisite.drivers.lab_overlay import LAB, LAYER_CAPABILITIES, Overlay
+from trisite.drivers.lab_services import LabServices
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.observe import BFD_PEERS, BGP_SUMMARY, LINKS, LLDP, QDISCS, bootstrap_rules, ports
 from trisite.drivers.ping import PingProbe
-from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, parse_probe
+from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, ServiceFault, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
 from trisite.drivers.sockprobe import SocketProbe
 from trisite.errors import DriverError
@@ -42,39 +45,49 @@ def lldp_socket(lab_dir: Path, device: str) -> Path:
     return LLDP_SOCKETS / lab_dir.name / f"{device}.socket"
 
 
+NETWORK_CAPABILITIES = frozenset(
+    {
+        "exec",
+        "put",
+        "power",
+        "service:frr",
+        "service:nftables",
+        "service:keepalived",
+        "service:ucarp",
+        "observe:nftables",
+        "observe:frr",
+        "observe:bootstrap-rules",
+        "observe:routes",
+        "observe:lldp",
+        "observe:ports",
+        # The far ends of internet lines (the operators' routers) can be read here, not on a real site.
+        "operator-end",
+        "observe:bgp",
+        "observe:bfd",
+        "inspect:bmc",
+        # nmap from any namespace, and from the internet client the lab puts beside the operators.
+        "scan:flows",
+        "scan:internet",
+        "measure:throughput",
+        # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
+        # and ucarp rendered from the same design (its API calls cannot be applied here).
+        "stand-in:opnsense",
+    }
+)
+
+
 class LabDriver:
-    capabilities = frozenset(
-        {
-            "exec",
-            "put",
-            "power",
-            "service:frr",
-            "service:nftables",
-            "service:keepalived",
-            "service:ucarp",
-            "observe:nftables",
-            "observe:frr",
-            "observe:bootstrap-rules",
-            "observe:routes",
-            "observe:lldp",
-            "observe:ports",
-            # The far ends of internet lines (the operators' routers) can be read here, not on a real site.
-            "operator-end",
-            "observe:bgp",
-            "observe:bfd",
-            "inspect:bmc",
-            # nmap from any namespace, and from the internet client the lab puts beside the operators.
-            "scan:flows",
-            "scan:internet",
-            "measure:throughput",
-            # The lab's firewalls are Linux namespaces: an OPNsense firewall is stood in for by FRR, nftables
-            # and ucarp rendered from the same design (its API calls cannot be applied here).
-            "stand-in:opnsense",
-        }
-    )
+    """The lab's driver; `layers` are the upper layers the lab was brought up with (drivers/lab_services.py),
+    `overlay` their timers (drivers/lab_overlay.py)."""
 
     def __init__(
-        self, lab_dir: Path, host: LocalHost | None = None, secret: Callable[[str], str] | None = None
+        self,
+        lab_dir: Path,
+        host: LocalHost | None = None,
+        secret: Callable[[str], str] | None = None,
+        *,
+        layers: frozenset[str] = frozenset(),
+        overlay: Overlay = LAB,
     ) -> None:
         self.lab_dir = lab_dir
         self.host = host or LocalHost()
@@ -82,6 +95,9 @@ class LabDriver:
         self.pids: list[int] = []
         self.directories: list[str] = []
         self.files: list[str] = []
+        self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
+        layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
+        self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 
     def netns(self, device: str) -> str:
         return namespace(device)
@@ -261,8 +277,23 @@ class LabDriver:
             raise DriverError(f"{device}: {args[0]}: {last[-1] if last else 'failed'}", device=device)
         return done.stdout
 
+    # -- the upper layers (drivers/lab_services.py) -----------------------------------------------------------------
+    def run_tool(self, tool: str, unit: str, files: dict[str, str]) -> CommandResult:
+        return self.services.run_tool(tool, unit, files)
+
+    def service_fault(self, device: str, service: str, action: ServiceFault) -> None:
+        self.services.fault(device, service, action)
+
+    def service_daemons(self, device: str) -> list[str]:
+        return self.services.daemons(device)
+
+    def health(self) -> list[Health]:
+        return lab_health.read(self.services.recorded())
+
     def service(self, device: str, name: str, action: ServiceAction) -> None:
-        if name == "frr":
+        if name == "pdns":
+            self.services.pdns(device, self.root(device), action)
+        elif name == "frr":
             self._frr(device, action)
         elif name == "nftables":
             self._nftables(device, action)

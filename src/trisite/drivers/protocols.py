@@ -13,6 +13,8 @@ ServiceAction = Literal["start", "stop", "restart", "reload"]
 
 
 PowerAction = Literal["on", "off"]
+# A fault on a service daemon: stopped (it stays down), killed (a crash: restarted as systemd would), started.
+ServiceFault = Literal["stop", "kill", "start"]
 
 
 def parse_probe(text: str) -> tuple[Literal["icmp", "tcp", "udp"], int | None]:
@@ -161,4 +163,15 @@ class FaultDriver(Protocol):
 
     def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> ProbeHandle:
         """Probe `target` from `device` every `interval` s; kind is icmp, tcp:PORT or udp:PORT."""
+        ...
+
+
+class ServiceFaultDriver(Protocol):
+    """Breaks the upper layers' daemons (etcd, HAProxy, keepalived, PowerDNS, ...) one at a time; a node's
+    fault is every daemon of a device, a site's every daemon of its devices. Capability "fault:service"."""
+
+    def service_fault(self, device: str, service: str, action: ServiceFault) -> None: ...
+
+    def service_daemons(self, device: str) -> list[str]:
+        """The daemons started on a device (running or not)."""
         ...

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from trisite.drivers import daemons
 from trisite.drivers.host import LocalHost
 from trisite.errors import LabError
 from trisite.lab.plan import LabPlan
@@ -43,6 +44,7 @@ class LabState:
     phase: str = "planned"
     started: float = 0.0
     defects: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)  # the upper layers it runs (drivers/lab_overlay.LAYERS)
 
 
 def state_path(name: str) -> Path:
@@ -129,7 +131,8 @@ def down(name: str, host: LocalHost | None = None) -> list[str]:
     state = load_state(name)
     if state is None:
         return []
-    for pid in state.pids:  # negative: a process group (a supervised daemon and its loop)
+    services = daemons.groups(state_path(name).parent / "services")  # also those a fault restarted
+    for pid in [*state.pids, *(-g for g in services)]:  # negative: a process group (a daemon and its loop)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(-pid, 9) if pid < 0 else os.kill(pid, 9)
 
@@ -190,4 +193,5 @@ def status(name: str, host: LocalHost | None = None) -> dict[str, object]:
         "expected": len(state.namespaces),
         "pids": len(state.pids),
         "defects": state.defects,
+        "services": state.services,
     }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_overlay import LAB, LAYERS, Overlay
 from trisite.drivers.secrets import reveal_or_make
 from trisite.drivers.targets import Target
 from trisite.errors import LabError
@@ -39,6 +40,7 @@ LAB_TOOLS = (
     "iperf3",
 )
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
+LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
 
 
 def missing_tools() -> str:
@@ -77,9 +79,13 @@ def secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
     )
 
 
-def driver_for(name: str, loaded: LoadedDesign | None = None) -> LabDriver:
-    """The lab's driver; with the design, it can also read secrets (BMC accounts) when it uses them."""
-    return LabDriver(lab_dir(name), secret=secret_reader(loaded, name) if loaded else None)
+def driver_for(name: str, loaded: LoadedDesign | None = None, overlay: Overlay = LAB) -> LabDriver:
+    """The lab's driver; with the design, it can also read secrets (BMC accounts) when it uses them. It runs
+    the upper layers the lab was brought up with (`up(..., layers)`), with `overlay`'s timers."""
+    state = build.load_state(name)
+    layers = frozenset(state.services) if state else frozenset()
+    secret = secret_reader(loaded, name) if loaded else None
+    return LabDriver(lab_dir(name), secret=secret, layers=layers, overlay=overlay)
 
 
 def record(name: str, driver: LabDriver) -> None:
@@ -94,8 +100,21 @@ def record(name: str, driver: LabDriver) -> None:
     build.save_state(state)
 
 
-def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence[str] = ()) -> build.LabState:
-    """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong."""
+def up(
+    loaded: LoadedDesign,
+    name: str,
+    design_path: str,
+    defect_names: Sequence[str] = (),
+    layers: Sequence[str] = (),
+) -> build.LabState:
+    """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong; `layers` are
+    the upper layers a deployment will then run in it (etcd, vips, dns)."""
+    unknown = sorted(set(layers) - set(LAYERS))
+    if unknown:
+        raise LabError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")
+    absent = sorted({t for layer in layers for t in LAYER_TOOLS[layer] if shutil.which(t) is None})
+    if absent:
+        raise LabError(f"the lab's services need {', '.join(absent)}: make lab-deps installs them")
     delivered_defects = defects.chosen(list(defect_names))
     absent = _absent_modules()
     if loaded.design.servers and absent:
@@ -123,6 +142,7 @@ def up(loaded: LoadedDesign, name: str, design_path: str, defect_names: Sequence
     wait_switching(lab_plan)
     state = build.load_state(name) or state
     state.defects = [d.name for d in delivered_defects]
+    state.services = [layer for layer in LAYERS if layer in layers]
     state.phase = "outside"
 
     build.save_state(state)
@@ -164,7 +184,8 @@ def bgp_established(driver: LabDriver, firewall: str) -> bool:
 
 
 def wait_ready(loaded: LoadedDesign, name: str, timeout: float = 60.0) -> float:
-    """Seconds until every line's firewalls hold their BGP sessions (the lab has converged)."""
+    """Seconds until every line's firewalls hold their BGP sessions and every service deployed is healthy (the
+    lab has converged)."""
     driver = driver_for(name)
     firewalls = sorted({f for up in loaded.design.uplinks for f in up.firewalls})
     started = time.monotonic()
@@ -172,10 +193,28 @@ def wait_ready(loaded: LoadedDesign, name: str, timeout: float = 60.0) -> float:
         if time.monotonic() - started > timeout:
             raise LabError(f"lab {name}: BGP not established at every site after {timeout:g} s")
         time.sleep(0.5)
+    while sick := [
+        h for h in driver.health() if not h.ok
+    ]:  # the services deployed are part of the steady state
+        if time.monotonic() - started > timeout:
+            raise LabError(f"lab {name}: {sick[0].layer} {sick[0].name} unhealthy: {sick[0].detail}")
+        time.sleep(0.5)
     time.sleep(CARP_SETTLE)  # the CARP masters take over within three adverts
     return time.monotonic() - started
 
 
 def target(name: str, driver: LabDriver) -> Target:
-    """The lab as a deployment target: its namespaces through the lab driver, its journal beside its state."""
-    return Target("lab", driver, lab_dir(name) / "deploy")
+    """The lab as a deployment target: its namespaces through the lab driver, its journal beside its state;
+    with upper layers, the driver also runs what the lab runs of Kubespray and Kayobe."""
+    return Target("lab", driver, lab_dir(name) / "deploy", tools=driver)
+
+
+def status(name: str) -> dict[str, object]:
+    """What the lab holds now, with the health of each service a deployment started."""
+    found = build.status(name)
+    if found.get("up") and (lab_dir(name) / "services.json").exists():
+        found["health"] = [
+            {"layer": h.layer, "name": h.name, "ok": h.ok, "detail": h.detail}
+            for h in driver_for(name).health()
+        ]
+    return found

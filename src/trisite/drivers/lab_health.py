@@ -1,0 +1,96 @@
+"""The lab's services read back: is each layer that was deployed working? (`lab status`, the lab test, the
+bench). Every question is asked from inside a namespace of the lab (drivers/netns.py), never from the root one.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rdatatype
+
+from trisite.drivers.netns import call_in_netns, namespace
+
+
+@dataclass(frozen=True)
+class Health:
+    layer: str  # etcd, vips, dns
+    name: str  # the cluster, the VIP group, the DNS server
+    ok: bool
+    detail: str
+
+
+def etcd_status(address: str, port: int, timeout: float = 0.5) -> tuple[int, int] | None:
+    """(member id, the leader it knows) from one member's status, or None when it does not answer (call it
+    inside a namespace)."""
+    request = urllib.request.Request(  # an http URL of the lab's own etcd
+        f"http://{address}:{port}/v3/maintenance/status", data=b"{}", method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            status = json.loads(answer.read())
+    except (OSError, ValueError):
+        return None
+    return int(status["header"]["member_id"]), int(status.get("leader", 0))
+
+
+def http_get(url: str, timeout: float = 0.5) -> str | None:
+    """The body of a 200 answer, else None (call it inside a namespace)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - the lab's own VIPs
+            body: bytes = answer.read()
+            return body.decode() if answer.status == 200 else None
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def dns_answer(server: str, name: str, timeout: float = 0.5) -> list[str]:
+    """The A records a server answers for a name ([] for none, an error or no answer)."""
+    try:
+        reply = dns.query.udp(dns.message.make_query(name, dns.rdatatype.A), server, timeout=timeout)
+    except (dns.exception.DNSException, OSError):
+        return []
+    return sorted(str(r) for rrset in reply.answer if rrset.rdtype == dns.rdatatype.A for r in rrset)
+
+
+def etcd(unit: str, members: Sequence[Sequence[object]]) -> Health:
+    netns = namespace(str(members[0][0]))
+    seen = call_in_netns(netns, lambda: [etcd_status(str(ip), int(str(port))) for _, ip, port in members])
+    answering = [s for s in seen if s is not None]
+    ids, leaders = {s[0] for s in answering}, {s[1] for s in answering}
+    ok = len(ids) == len(members) and len(leaders) == 1 and leaders <= ids
+    leader = next((str(m[0]) for m, s in zip(members, seen, strict=True) if s and s[0] in leaders), "none")
+    return Health("etcd", unit, ok, f"{len(answering)}/{len(members)} members answer, leader {leader}")
+
+
+def vips(group: str, recorded: dict[str, list[list[object]]]) -> Health:
+    """Every VIP of a group answers through HAProxy (asked from the group's first member)."""
+    netns = namespace(str(recorded["members"][0][0]))
+    urls = [f"http://{vip}:{port}/" for vip, port in recorded["frontends"]]
+    answers = call_in_netns(netns, lambda: [http_get(u, timeout=2.0) for u in urls])
+    bad = [u for u, a in zip(urls, answers, strict=True) if a is None or "stand-in" not in a]
+    detail = f"{len(urls) - len(bad)}/{len(urls)} VIPs answer" + (f" ({bad[0]} does not)" if bad else "")
+    return Health("vips", group, not bad, detail)
+
+
+def failover_records(device: str, records: Sequence[Sequence[object]]) -> Health:
+    """Each LUA failover record answers one of its addresses, on the server itself."""
+    wanted = [(str(name), {str(a) for a in addresses}) for name, addresses in records]  # type: ignore[attr-defined]
+    answers = call_in_netns(namespace(device), lambda: [dns_answer("127.0.0.1", n, 2.0) for n, _ in wanted])
+    bad = [n for (n, allowed), a in zip(wanted, answers, strict=True) if not a or not set(a) <= allowed]
+    said = ", ".join(f"{n} {','.join(a) or '-'}" for (n, _), a in zip(wanted, answers, strict=True))
+    return Health("dns", device, bool(wanted) and not bad, said or "no failover records")
+
+
+def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
+    """The health of every deployed service of the lab, from its services.json."""
+    found = [etcd(unit, m) for unit, m in sorted(recorded.get("etcd", {}).items())]  # type: ignore[arg-type]
+    found += [vips(g, r) for g, r in sorted(recorded.get("vips", {}).items())]  # type: ignore[arg-type]
+    found += [failover_records(d, r) for d, r in sorted(recorded.get("dns", {}).items())]  # type: ignore[arg-type]
+    return found

@@ -1,0 +1,175 @@
+"""The upper layers in the lab: what a Kubespray, Kayobe or PowerDNS deployment leaves running, started from the
+rendered artifacts as supervised daemons (drivers/daemons.py), one member per host namespace.
+
+Which layers run is chosen at `lab up` (`--services`, `--service LAYER`); what was started is written to
+`services.json` beside the lab's state, so that health (drivers/lab_health.py) and faults know where it runs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from trisite.drivers import daemons, lab_configs
+from trisite.drivers.host import LocalHost
+from trisite.drivers.lab_overlay import ETCD_CLIENT_PORT, STAND_IN_PORT, Overlay
+from trisite.drivers.netns import namespace
+from trisite.drivers.protocols import CommandResult, ServiceAction
+from trisite.errors import DriverError
+
+STAND_IN = Path(lab_configs.__file__).with_name("standin.py")
+_RECORD_LOCK = threading.Lock()  # deployment steps run in parallel threads
+
+
+class LabServices:
+    """Starts, stops and records the lab's service daemons; `pids` collects the process groups started."""
+
+    def __init__(
+        self, lab_dir: Path, layers: frozenset[str], overlay: Overlay, host: LocalHost, pids: list[int]
+    ) -> None:
+        self.lab_dir = lab_dir
+        self.run = lab_dir / "services"
+        self.layers = layers
+        self.overlay = overlay
+        self.host = host
+        self.pids = pids  # the driver's: the lab records them
+
+    # -- what was started where ---------------------------------------------------------------------------------
+    def recorded(self) -> dict[str, dict[str, object]]:
+        path = self.lab_dir / "services.json"
+        loaded: dict[str, dict[str, object]] = (
+            json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        )
+        return loaded
+
+    def _record(self, layer: str, key: str, value: object) -> None:
+        with _RECORD_LOCK:
+            found = self.recorded()
+            found.setdefault(layer, {})[key] = value
+            (self.lab_dir / "services.json").write_text(json.dumps(found, indent=1, sort_keys=True), "utf-8")
+
+    def _start(self, device: str, name: str, args: list[str]) -> None:
+        self.pids.append(-daemons.start(self.run, device, namespace(device), name, args))
+
+    # -- Kubespray and Kayobe, as far as the lab runs them -----------------------------------------------------
+    def run_tool(self, tool: str, unit: str, files: Mapping[str, str]) -> CommandResult:
+        said = []
+        if tool == "kubespray" and "etcd" in self.layers:
+            said.append(self._etcd(unit, files))
+        if tool == "kubespray" and "vips" in self.layers:
+            said.append(self._vip(lab_configs.kubernetes_vip(unit, files)))
+        if tool == "kayobe" and "vips" in self.layers:
+            said.append(self._vip(lab_configs.region_vip(unit, files)))
+        if not said:
+            raise DriverError(f"{tool} {unit}: the lab runs nothing of it (lab up --service etcd|vips)")
+        return CommandResult(0, "\n".join(said) + "\n", "")
+
+    def _etcd(self, unit: str, files: Mapping[str, str]) -> str:
+        members = lab_configs.etcd_members(files)
+        for member, _ in members:
+            data = self.run / member / "etcd-data"
+            data.mkdir(parents=True, exist_ok=True)
+            self._start(
+                member, "etcd", lab_configs.etcd_args(files, member, members, str(data), self.overlay)
+            )
+        self._record("etcd", unit, [[m, ip, ETCD_CLIENT_PORT] for m, ip in members])
+        return f"etcd {unit}: {len(members)} members started"
+
+    def _vip(self, group: lab_configs.VipGroup) -> str:
+        backend = self.run / f"{group.name}.backend"
+        backend.parent.mkdir(parents=True, exist_ok=True)
+        haproxy = lab_configs.haproxy_cfg(group, self.overlay)
+        for device, address in group.members:
+            netns = namespace(device)
+            self.host.in_netns(netns, ["sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"])
+            conf = self.run / device
+            conf.mkdir(parents=True, exist_ok=True)
+            (conf / "haproxy.cfg").write_text(haproxy, encoding="utf-8")
+            keepalived = lab_configs.keepalived_cfg(
+                group, device, self._interfaces(netns, group), self.overlay
+            )
+            (conf / "keepalived.conf").write_text(keepalived, encoding="utf-8")
+            stand_in = [sys.executable, str(STAND_IN), address, str(STAND_IN_PORT), str(backend), device]
+            self._start(device, "stand-in", stand_in)
+            self._start(device, "haproxy", ["haproxy", "-db", "-f", str(conf / "haproxy.cfg")])
+            self._start(device, "keepalived", self._keepalived_args(conf))
+        self._record(
+            "vips", group.name, {"frontends": group.frontends, "members": group.members, "vrid": group.vrid}
+        )
+        return f"{group.name}: {len(group.frontends)} VIPs over {len(group.members)} stand-ins"
+
+    @staticmethod
+    def _keepalived_args(conf: Path) -> list[str]:
+        return [
+            "keepalived",
+            "--dont-fork",
+            "--log-console",
+            "--vrrp",
+            "-f",
+            str(conf / "keepalived.conf"),
+            "-p",
+            str(conf / "keepalived-main.pid"),
+            "-r",
+            str(conf / "keepalived-vrrp.pid"),
+        ]
+
+    def _interfaces(self, netns: str, group: lab_configs.VipGroup) -> dict[str, tuple[str, int]]:
+        """Each of the member's addresses, and each VIP, with the interface of its network there."""
+        listed = json.loads(self.host.in_netns(netns, ["ip", "-j", "-4", "address", "show"]).stdout or "[]")
+        found: dict[str, tuple[str, int]] = {}
+        for link in listed:
+            for info in link.get("addr_info", []):
+                network = ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}").network
+                found[info["local"]] = (link["ifname"], info["prefixlen"])
+                for vip, _ in group.frontends:
+                    if ipaddress.ip_address(vip) in network:
+                        found[vip] = (link["ifname"], info["prefixlen"])
+        missing = [vip for vip, _ in group.frontends if vip not in found]
+        if missing:
+            raise DriverError(f"{netns}: no interface on the network of VIP {missing[0]}")
+        return found
+
+    # -- PowerDNS, from its rendered files (put in the device's lab root by the deployment) -------------------
+    def pdns(self, device: str, root: Path, action: ServiceAction) -> None:
+        if action == "stop":
+            daemons.stop(self.run, device, "pdns")
+            return
+        etc = root / "etc/powerdns"
+        rendered = [p.read_text(encoding="utf-8") for p in sorted((etc / "pdns.d").glob("*.conf"))]
+        if not rendered:
+            raise DriverError(
+                f"{device}: no /etc/powerdns/pdns.d/*.conf to start PowerDNS with", device=device
+            )
+        run = self.run / device / "pdns"
+        run.mkdir(parents=True, exist_ok=True)
+        named = (etc / "named.conf").read_text(encoding="utf-8")
+        (run / "named.conf").write_text(named.replace("/etc/powerdns/", f"{etc}/"), encoding="utf-8")
+        conf = lab_configs.pdns_conf(rendered, str(root), str(run), self.overlay)
+        conf = conf.replace(f"{etc}/named.conf", str(run / "named.conf"))
+        (run / "pdns.conf").write_text(conf, encoding="utf-8")
+        self._start(device, "pdns", ["pdns_server", f"--config-dir={run}"])
+        records = [r for zone in sorted((etc / "zones").glob("*.zone")) for r in self._failover(zone)]
+        self._record("dns", device, records)
+
+    @staticmethod
+    def _failover(zone: Path) -> list[tuple[str, list[str]]]:
+        return lab_configs.failover_records(zone.read_text(encoding="utf-8"))
+
+    # -- faults ---------------------------------------------------------------------------------------------------
+    def fault(self, device: str, name: str, action: str) -> None:
+        """`stop` a daemon (it stays down), `kill` it (a crash: its supervisor restarts it), `start` it again."""
+        acts: dict[str, Callable[[], object]] = {
+            "stop": lambda: daemons.stop(self.run, device, name),
+            "kill": lambda: daemons.kill(self.run, device, name),
+            "start": lambda: self.pids.append(-daemons.restart(self.run, device, name)),
+        }
+        if action not in acts:
+            raise DriverError(f"{device}: fault {action!r} on {name}: use stop, kill or start", device=device)
+        acts[action]()
+
+    def daemons(self, device: str) -> list[str]:
+        return daemons.names(self.run, device)

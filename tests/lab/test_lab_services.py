@@ -1,0 +1,125 @@
+"""The upper layers in the lab: brought up with --services, deployed from the rendered artifacts, read back
+healthy, surviving their faults, and gone after `lab down`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.lab.helpers import until
+from trisite import pipelines
+from trisite.drivers import daemons
+from trisite.drivers.host import LocalHost
+from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_health import Health, etcd_status, http_get
+from trisite.drivers.lab_overlay import LAYERS
+from trisite.drivers.netns import call_in_netns, namespace
+from trisite.lab import build, session
+from trisite.model import load_design
+
+pytestmark = pytest.mark.lab
+REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
+LAB = "pytest-services"
+ETCD = ("k8s-cp1", "k8s-cp2", "k8s-cp3")
+REGION_A = ("ra-ctl1", "ra-ctl2", "ra-ctl3")
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
+    saved = build.STATE_ROOT
+    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
+    loaded = load_design(REFERENCE)
+    try:
+        session.up(loaded, LAB, str(REFERENCE), layers=LAYERS)
+        pipelines.deploy_job(loaded, "lab", lab=LAB)
+        yield session.driver_for(LAB)
+    finally:
+        build.down(LAB)
+        build.STATE_ROOT = saved
+
+
+def unhealthy(driver: LabDriver) -> list[Health]:
+    return [h for h in driver.health() if not h.ok]
+
+
+def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
+    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+    seen = session.status(LAB)["health"]
+    assert isinstance(seen, list)
+    layers = {h["layer"] for h in seen}
+    assert layers == {"etcd", "vips", "dns"}, seen
+    names = {h["name"] for h in seen}
+    assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1"} == names
+
+
+def leader() -> str | None:
+    """The etcd member the others agree leads (None while they do not)."""
+    addresses = {m: f"198.18.50.1{m[-1]}" for m in ETCD}
+    seen = {m: call_in_netns(namespace(m), lambda a=a: etcd_status(a, 2379)) for m, a in addresses.items()}
+    ids = {s[0]: m for m, s in seen.items() if s}
+    leaders = {s[1] for s in seen.values() if s}
+    return ids.get(leaders.pop()) if len(leaders) == 1 else None
+
+
+def test_killing_the_etcd_leader_elects_another(driver: LabDriver) -> None:
+    assert until(lambda: leader() is not None, within=30) is not None
+    old = leader()
+    assert old is not None
+    driver.service_fault(old, "etcd", "stop")
+    try:
+        elected = until(lambda: leader_among(old), within=10)
+        assert elected is not None, driver.health()
+    finally:
+        driver.service_fault(old, "etcd", "start")
+    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+
+
+def leader_among(gone: str) -> bool:
+    now = leader()
+    return now is not None and now != gone
+
+
+def holder(vip: str, among: tuple[str, ...] = REGION_A) -> str | None:
+    """The controller of region-a holding the VIP."""
+    host = LocalHost()
+    for device in among:
+        if f" {vip}/" in host.in_netns(namespace(device), ["ip", "-4", "-br", "address"]).stdout:
+            return device
+    return None
+
+
+def test_the_region_vip_moves_when_its_holder_dies(driver: LabDriver) -> None:
+    vip = "198.18.40.100"
+    assert until(lambda: holder(vip) is not None, within=15) is not None
+    old = holder(vip)
+    assert old is not None
+    others = tuple(d for d in REGION_A if d != old)
+    driver.set_component(f"vm:{old}", up=False)  # the controller dies: its NICs go dark
+    try:
+        assert until(lambda: holder(vip, others) is not None, within=10) is not None, f"{vip} stayed on {old}"
+        client = namespace("dc2-cmp1")  # a compute node of region-a, on its internal network
+        assert until(lambda: bool(call_in_netns(client, lambda: http_get(f"http://{vip}:5000/"))), 10)
+    finally:
+        driver.set_component(f"vm:{old}", up=True)
+    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+
+
+def test_a_killed_daemon_is_restarted_by_its_supervisor(driver: LabDriver) -> None:
+    run = driver.services.run
+    assert daemons.running(run, "dc2-ops1", "pdns")
+    driver.service_fault("dc2-ops1", "pdns", "kill")
+    assert until(lambda: daemons.running(run, "dc2-ops1", "pdns"), within=10) is not None
+    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+
+
+def test_lab_down_stops_every_daemon(driver: LabDriver) -> None:
+    run = driver.services.run
+    devices = (*ETCD, *REGION_A, "dc1-ops1")
+    groups = [g for d in devices for n in daemons.names(run, d) if (g := daemons.group(run, d, n))]
+    assert len(groups) >= 12
+    assert all(daemons.alive(g) for g in groups)
+    build.down(LAB)  # the groups the deployment recorded, and those a fault restarted since
+    alive = [g for g in groups if daemons.alive(g)]
+    assert not alive, alive

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,3 +19,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def scratch_netns() -> Iterator[str]:
+    """A scratch network namespace (not one of the lab's), for checkers that need interfaces (keepalived -t)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a network namespace")
+    name = f"trisite-check-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], check=False)

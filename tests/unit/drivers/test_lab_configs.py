@@ -3,10 +3,7 @@ the tools' inputs name, the overlay's timers, and configurations the daemons' ow
 
 from __future__ import annotations
 
-import os
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,19 +20,6 @@ from trisite.render import render
 def files() -> dict[str, str]:
     design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
     return {a.path: a.content for a in render(design)}
-
-
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    """A scratch network namespace (not one of the lab's), so that keepalived -t finds its interfaces."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a network namespace")
-    name = f"trisite-check-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "delete", name], check=False)
 
 
 def unit(files: dict[str, str], prefix: str) -> dict[str, str]:
@@ -65,7 +49,7 @@ def test_region_and_kubernetes_vips(files: dict[str, str]) -> None:
 
 
 def test_haproxy_and_keepalived_accept_their_configurations(
-    files: dict[str, str], tmp_path: Path, namespace: str
+    files: dict[str, str], tmp_path: Path, scratch_netns: str
 ) -> None:
     group = lab_configs.region_vip("region-a", unit(files, "platform/kayobe/region-a/"))
     interfaces = {
@@ -80,11 +64,20 @@ def test_haproxy_and_keepalived_accept_their_configurations(
     assert "198.51.100.20/25 dev eth0.100" in keepalived
     (tmp_path / "keepalived.conf").write_text(keepalived, encoding="utf-8")
     for i, ifname in enumerate(("eth0.400", "eth0.100")):  # keepalived -t wants the interfaces to exist
-        add = ["ip", "-n", namespace, "link", "add", ifname, "type", "veth", "peer", "name", f"peer{i}"]
+        add = ["ip", "-n", scratch_netns, "link", "add", ifname, "type", "veth", "peer", "name", f"peer{i}"]
         subprocess.run(add, check=True, capture_output=True)
     (tmp_path / "haproxy.cfg").write_text(lab_configs.haproxy_cfg(group, LAB), encoding="utf-8")
     checks = [
-        ["ip", "netns", "exec", namespace, tool("keepalived"), "-t", "-f", str(tmp_path / "keepalived.conf")],
+        [
+            "ip",
+            "netns",
+            "exec",
+            scratch_netns,
+            tool("keepalived"),
+            "-t",
+            "-f",
+            str(tmp_path / "keepalived.conf"),
+        ],
         [tool("haproxy"), "-c", "-f", str(tmp_path / "haproxy.cfg")],
     ]
     for args in checks:

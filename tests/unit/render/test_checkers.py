@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,20 +79,7 @@ def test_nftables_checks(tree: tuple[Path, list[Artifact]]) -> None:
         assert result.returncode == 0, f"{path}: {result.stderr}"
 
 
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    """A scratch network namespace, so that keepalived -t finds the interfaces it is given."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a network namespace")
-    name = f"trisite-check-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "delete", name], check=False)
-
-
-def test_keepalived_checks(tree: tuple[Path, list[Artifact]], namespace: str) -> None:
+def test_keepalived_checks(tree: tuple[Path, list[Artifact]], scratch_netns: str) -> None:
     keepalived = tool("keepalived")
     ix = Index(load_design(EXAMPLES / "three-sites" / "design.yaml").design)
     for path in of(tree, "keepalived", "keepalived.conf"):
@@ -104,7 +89,7 @@ def test_keepalived_checks(tree: tuple[Path, list[Artifact]], namespace: str) ->
                 [
                     "ip",
                     "-n",
-                    namespace,
+                    scratch_netns,
                     "link",
                     "add",
                     iface,
@@ -117,7 +102,7 @@ def test_keepalived_checks(tree: tuple[Path, list[Artifact]], namespace: str) ->
                 check=False,
                 capture_output=True,
             )
-        result = run("ip", "netns", "exec", namespace, keepalived, "-t", "-f", str(path))
+        result = run("ip", "netns", "exec", scratch_netns, keepalived, "-t", "-f", str(path))
         assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
 
 

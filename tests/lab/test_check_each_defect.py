@@ -131,9 +131,8 @@ def test_each_defect_alone_is_found_and_named(
     defect = request.node.callspec.params["delivered"]
     category, _, judge = CASES[defect]
     deadline = time.monotonic() + SETTLED
-    while (
-        True
-    ):  # until what only needs time has settled (LLDP heard, BGP up): then the finding is the defect's
+    # Until what only needs time has settled (LLDP heard, BGP up): then the finding is the defect's.
+    while True:
         report = pipelines.check_job(delivered, "lab", [category], lab=LAB)
         try:
             judge(delivered.design, report.failures)

@@ -3,9 +3,6 @@ the pidfiles name what `lab down` must kill."""
 
 from __future__ import annotations
 
-import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +14,8 @@ from trisite.errors import DriverError
 pytestmark = pytest.mark.lab
 
 
-@pytest.fixture
-def netns() -> Iterator[str]:
-    name = f"ts-daemons-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "delete", name], check=False)
-
-
-def test_kill_restarts_stop_stays_down(netns: str, tmp_path: Path) -> None:
-    pgid = daemons.start(tmp_path, "host1", netns, "sleeper", ["tail", "-f", "/dev/null"])
+def test_kill_restarts_stop_stays_down(scratch_netns: str, tmp_path: Path) -> None:
+    pgid = daemons.start(tmp_path, "host1", scratch_netns, "sleeper", ["tail", "-f", "/dev/null"])
     try:
         assert until(lambda: daemons.running(tmp_path, "host1", "sleeper"), within=5) is not None
         first = daemons.children(pgid)

@@ -21,7 +21,7 @@ from trisite.verify.twin import Twin
 
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
 CATALOG = campaign_catalog(DESIGN)
-CUTTABLE = ("uplink:", "bgp:", "man:", "cable:", "device:")  # what the lab's fault driver injects
+CUTTABLE = ("uplink:", "bgp:", "man:", "cable:", "device:", "vm:")  # what the lab's fault driver injects
 
 
 def test_the_catalog_has_the_seeds_21_rows_in_its_order() -> None:
@@ -45,8 +45,12 @@ def test_each_row_says_how_the_lab_obtains_it_and_why() -> None:
             assert all(f.startswith(CUTTABLE) for f in s.faults), s
         else:
             assert s.source == "twin" and "lab" in s.why, s
-    measured = [s.key for s in CATALOG if s.lab == "measured"]
-    assert len(measured) == 11  # the network rows; the services layer's rows wait for the lab's services
+    measured = [s for s in CATALOG if s.lab == "measured"]
+    assert len(measured) == 13  # the network rows and the OpenStack controllers (with the lab's vips layer)
+    assert {s.key for s in measured if s.layers} == {
+        "stop-of-openstack-controller-1",
+        "stop-of-openstack-controller-2",
+    }
 
 
 def test_the_twin_predicts_every_row_within_the_designs_objectives() -> None:

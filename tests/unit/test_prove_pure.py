@@ -80,3 +80,14 @@ def test_a_path_down_just_before_the_fault_fails_the_steady_state() -> None:
 
 def test_too_short_a_baseline_fails_the_steady_state() -> None:
     assert not steady(history("o" * (SUSTAINED - 1)), before=2.0).ok
+
+
+def test_an_outage_is_timed_on_the_probes_clock_when_failed_attempts_wait_for_their_timeout() -> None:
+    # an HTTP attempt that fails waits 0.5 s: three such attempts are 1.5 s of outage, not 3 x 20 ms
+    sent = (
+        [i * 0.02 for i in range(20)]
+        + [0.4 + 0.5 * i for i in range(3)]
+        + [1.9 + 0.02 * i for i in range(12)]
+    )
+    probes = [ProbeResult(i, round(t, 4), not 20 <= i < 23) for i, t in enumerate(sent)]
+    assert measure(probes, 0.02).seconds == 1.5

@@ -96,6 +96,7 @@ class LabDriver:
         self.directories: list[str] = []
         self.files: list[str] = []
         self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
+        self.layers = layers
         layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
         self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 

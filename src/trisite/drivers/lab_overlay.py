@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trisite.verify import convergence
+
 
 @dataclass(frozen=True)
 class Overlay:
@@ -31,12 +33,13 @@ class Overlay:
     pdns_cache_ttl_s: int  # cache-ttl and query-cache-ttl (0: every query runs its LUA record)
 
 
+# The timers the twin predicts the lab with are these (verify/convergence.py LAB): one source for both.
 LAB = Overlay(
     name="lab",
     etcd_heartbeat_ms=50,
-    etcd_election_ms=500,
+    etcd_election_ms=round(convergence.LAB.etcd_election_s * 1000),
     etcd_pre_vote=True,
-    vrrp_advert_s=0.1,
+    vrrp_advert_s=convergence.LAB.api_advert_s,
     vrrp_nopreempt=True,
     haproxy_check_inter_ms=500,
     pdns_check_interval_s=1,

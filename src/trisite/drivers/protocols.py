@@ -17,14 +17,20 @@ PowerAction = Literal["on", "off"]
 ServiceFault = Literal["stop", "kill", "start"]
 
 
-def parse_probe(text: str) -> tuple[Literal["icmp", "tcp", "udp"], int | None]:
-    """'icmp' -> ('icmp', None); 'tcp:53' -> ('tcp', 53). Raises ValueError with the accepted forms."""
+ProbeKind = Literal["icmp", "tcp", "udp", "http"]
+PROBE_KINDS: tuple[ProbeKind, ...] = ("icmp", "tcp", "udp", "http")
+
+
+def parse_probe(text: str) -> tuple[ProbeKind, int | None]:
+    """'icmp' -> ('icmp', None); 'tcp:53' -> ('tcp', 53); 'http:443' -> ('http', 443): an HTTP GET of / that
+    must answer 200 (a service, not only a path). Raises ValueError with the accepted forms."""
     kind, _, port = text.partition(":")
     if kind == "icmp" and not port:
         return "icmp", None
-    if kind in ("tcp", "udp") and port.isdigit() and 0 < int(port) < 65536:
-        return ("tcp" if kind == "tcp" else "udp"), int(port)
-    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT or udp:PORT")
+    for known in PROBE_KINDS[1:]:
+        if kind == known and port.isdigit() and 0 < int(port) < 65536:
+            return known, int(port)
+    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT, udp:PORT or http:PORT")
 
 
 @dataclass(frozen=True)
@@ -162,7 +168,7 @@ class FaultDriver(Protocol):
     def components_of(self, device: str) -> list[str]: ...
 
     def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> ProbeHandle:
-        """Probe `target` from `device` every `interval` s; kind is icmp, tcp:PORT or udp:PORT."""
+        """Probe `target` from `device` every `interval` s; kind is icmp, tcp:PORT, udp:PORT or http:PORT."""
         ...
 
 

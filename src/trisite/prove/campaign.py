@@ -14,7 +14,8 @@ from pathlib import Path
 from trisite.drivers.protocols import FaultDriver, ProbeResult
 from trisite.model import Design
 from trisite.prove.divergence import explain
-from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row
+from trisite.prove.guard import missing_layers, refusal
+from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row, refused
 from trisite.prove.outage import Outage, Steady
 from trisite.prove.scenarios import Obtained, Scenario
 from trisite.prove.sketch import Sketch, sketch
@@ -52,6 +53,7 @@ class Result:
     objective: float | None = None  # the design's objective for the services (seconds); None: not set
     run: Measurement | None = None  # the probe history and its moments, for a measured row
     phase: float = 0.0  # the outage may end this much sooner than predicted (a takeover's last advert)
+    note: str = ""  # why a row the target could measure was predicted instead
 
     @property
     def bound(self) -> float | None:
@@ -186,14 +188,23 @@ def _row(
     cut, failed = _components(driver, twin, scenario)
     expected = expectation(twin, scenario, failed)
     predicted, limit = expected.outage, expected.objective
-    if driver is None or scenario.lab != "measured":
+    missing = missing_layers(driver, scenario)
+    if driver is None or scenario.lab != "measured" or missing:
         on_event(
             _with(event, "predicted", "stays down" if predicted is None else f"outage {predicted:.2f} s")
         )
-        return Result(scenario, Outage(None, 0, 0), predicted, target, obtained="twin", objective=limit)
-    measurement = measure_row(
-        driver, scenario, cut, state, lambda phase, detail: on_event(_with(event, phase, detail))
-    )
+        note = f"the lab runs no {', '.join(missing)} (lab up --services)" if missing else ""
+        return Result(
+            scenario, Outage(None, 0, 0), predicted, target, obtained="twin", objective=limit, note=note
+        )
+    stop = refusal(twin, scenario, failed)
+    if stop is not None:
+        on_event(_with(event, "refused", stop))
+        measurement = refused(Steady(False, 0, 0), stop)
+    else:
+        measurement = measure_row(
+            driver, scenario, cut, state, lambda phase, detail: on_event(_with(event, phase, detail))
+        )
     return Result(
         scenario,
         measurement.outage,

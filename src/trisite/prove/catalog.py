@@ -1,8 +1,9 @@
 """The seed's whole campaign as data: its 18 tests and 3 critical cases, generated from the design, each row
 saying how the lab obtains it (injected and measured, emulated, or predicted by the twin only) and why.
 
-The network rows come from `scenarios.network_scenarios`; the rows of the layers above (oVirt, Ceph, OpenStack,
-the virtual firewalls, a whole site) are the twin's until the lab runs those services."""
+The network rows come from `scenarios.network_scenarios`; a row of the layers above is measured when the lab
+runs the service layers it needs (`Scenario.layers`, else the twin predicts it and the report says why); the
+others (oVirt, Ceph, the virtual firewalls, the computes, a whole site) are the twin's until the lab runs them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from trisite.model import Design
 from trisite.prove.scenarios import Scenario, man_scenario, network_scenarios
 
 NEEDS_SERVICES = "needs the lab's services layer (in progress): {what}"
+PUBLIC_API_PORT = 443  # the port the public flows (web-in) open to a region's external API address
 NO_BONDING = (
     "the lab's kernel has no bonding: a server keeps its bond's first member only, so a switch's loss would "
     "cut servers the design's bonds keep up (it would measure the lab, not the design)"
@@ -26,10 +28,6 @@ def _twin(name: str, faults: tuple[str, ...], services: tuple[str, ...], why: st
 
 def _servers(design: Design, role: str) -> list[str]:
     return sorted(s.name for s in design.servers if role in s.roles)
-
-
-def _vms(design: Design, prefix: str) -> list[str]:
-    return sorted(v.name for v in design.vms if v.name.startswith(prefix))
 
 
 def _virtual_firewall_rows(design: Design) -> list[Scenario]:
@@ -46,18 +44,8 @@ def _virtual_firewall_rows(design: Design) -> list[Scenario]:
 
 
 def _openstack_rows(design: Design) -> list[Scenario]:
-    controllers = _vms(design, "ra-ctl")[:2] or _vms(design, "")[:0]
     computes = _servers(design, "openstack")[:2]
-    api = ("openstack/", "public/")
-    found = [
-        _twin(
-            f"Stop of OpenStack controller {i} ({vm})",
-            (f"vm:{vm}",),
-            api,
-            NEEDS_SERVICES.format(what="the OpenStack APIs behind HAProxy and Galera"),
-        )
-        for i, vm in enumerate(controllers, 1)
-    ]
+    found = [_controller_row(design, i) for i in (1, 2)]
     found += [
         _twin(
             f"Stop of OpenStack compute {i} ({server})",
@@ -67,7 +55,29 @@ def _openstack_rows(design: Design) -> list[Scenario]:
         )
         for i, server in enumerate(computes, 1)
     ]
-    return found
+    return [r for r in found if r is not None]
+
+
+def _controller_row(design: Design, number: int) -> Scenario | None:
+    """Controller `number` of the first region stopped (its VM's links cut), probed as a client on the internet
+    sees the region's API: an HTTP GET through the external VIP, HAProxy and the controllers behind it."""
+    if not design.openstack or len(design.openstack[0].controllers) < number:
+        return None
+    region = design.openstack[0]
+    vm = region.controllers[number - 1]
+    return Scenario(
+        f"Stop of OpenStack controller {number} ({vm})",
+        (f"vm:{vm}",),
+        "internet",
+        str(region.external_vip),
+        (f"public/{region.name}-api", f"openstack/{region.name}/api"),
+        f"http:{PUBLIC_API_PORT}",
+        why=(
+            "the lab cuts the controller VM's links; keepalived moves the API address and HAProxy leaves the "
+            "controller out (the OpenStack APIs are the lab's stand-ins)"
+        ),
+        layers=("vips",),
+    )
 
 
 def _critical_rows(design: Design, network: dict[str, Scenario]) -> list[Scenario]:

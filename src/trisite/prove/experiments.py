@@ -49,6 +49,8 @@ def to_experiment(scenario: Scenario) -> dict[str, Any]:
                 "services": list(scenario.services),
                 "twin_faults": list(scenario.twin_faults),
                 "site_loss": scenario.site_loss,
+                "quorum_loss": scenario.quorum_loss,
+                "layers": list(scenario.layers),
             }
         ],
         "steady-state-hypothesis": {
@@ -92,6 +94,8 @@ def from_experiment(document: Any, where: str) -> Scenario:
             str(extension.get("why", "")),
             tuple(str(f) for f in extension.get("twin_faults", [])),
             bool(extension.get("site_loss", False)),
+            bool(extension.get("quorum_loss", False)),
+            tuple(str(layer) for layer in extension.get("layers", [])),
         )
     except (KeyError, TypeError, ValueError, StopIteration, AttributeError) as exc:
         raise UsageError(f"{where}: not a trisite experiment: {_said(exc)}") from None

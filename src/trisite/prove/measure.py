@@ -8,12 +8,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
 from trisite.drivers.protocols import FaultDriver, ProbeResult
-from trisite.prove import injected
+from trisite.prove import guard, injected
 from trisite.prove.outage import SUSTAINED, Outage, Steady, measure, steady
 from trisite.prove.scenarios import Scenario
 
@@ -35,6 +35,7 @@ class Measurement:
     fault_s: float | None  # when the fault was injected (None: refused, the steady state did not hold)
     rollback_s: float | None  # when the rollback began
     after: Steady | None  # the steady state after the rollback and settling
+    refused: str = ""  # why nothing was injected (the steady state, a guard rail); "" when it was
 
     @property
     def detected_s(self) -> float | None:
@@ -60,13 +61,16 @@ class Measurement:
 
 
 def check(driver: FaultDriver, scenario: Scenario, seconds: float = CHECK) -> Steady:
-    """The steady-state hypothesis now: the scenario's path answers its last sustained probes."""
+    """The steady-state hypothesis now: the scenario's path answers its last sustained probes, and every
+    service the target reports on is healthy."""
     probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
     try:
         time.sleep(seconds)
     finally:
         history = probe.stop()
-    return steady(history, before=float("inf"))
+    path = steady(history, before=float("inf"))
+    unhealthy = tuple(guard.unhealthy(driver))
+    return replace(path, ok=path.ok and not unhealthy, unhealthy=unhealthy)
 
 
 def await_steady(driver: FaultDriver, scenario: Scenario, within: float | None = None) -> Steady:
@@ -85,8 +89,9 @@ def measure_row(
     before = await_steady(driver, scenario)
     say("steady", before.text)
     if not before.ok:  # never inject into a platform that is already broken
-        say("refused", "the steady state did not hold before the fault")
-        return Measurement(Outage(None, 0, 0), before, (), time.time(), None, None, None)
+        why = "the steady state did not hold before the fault"
+        say("refused", why)
+        return refused(before, why)
     asked, clock = time.time(), time.monotonic()
     probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
     fault_s = rollback_s = None
@@ -114,10 +119,15 @@ def measure_row(
     if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
         outage = Outage(None, outage.lost, outage.probes)
     time.sleep(SETTLE)
-    after = check(driver, scenario)
+    after = await_steady(driver, scenario)  # the services' own recovery (a Galera node's rejoin) counts
     verdict = "holds again" if after.ok else "does NOT hold again"
     say("measured", f"outage {outage.text}; after the rollback the steady state {verdict}")
     return Measurement(outage, baseline, tuple(history), origin, fault_s, rollback_s, after)
+
+
+def refused(before: Steady, why: str) -> Measurement:
+    """A row that injected nothing, and why."""
+    return Measurement(Outage(None, 0, 0), before, (), time.time(), None, None, None, why)
 
 
 def _rollback(driver: FaultDriver, cut: list[str], state: Path | None) -> None:

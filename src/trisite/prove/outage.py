@@ -1,5 +1,5 @@
 """Outage from a probe history: from the first failed probe to the last, plus the time to the first success
-that is sustained (a short blip after the failover counts in the outage)."""
+that is sustained (a short blip after the failover counts in the outage), on the probes' clock."""
 
 from __future__ import annotations
 
@@ -37,9 +37,10 @@ def measure(history: Sequence[ProbeResult], interval: float, after: float = 0.0)
             break
     if recovered is None:
         return Outage(None, len(failed), len(window))
-    return Outage(
-        (recovered - first) * interval, sum(1 for p in window[first:recovered] if not p.ok), len(window)
-    )
+    # On the probes' own clock: an attempt that waits for its timeout (HTTP) or a ping that slows down while
+    # unanswered lasts longer than the interval, and counting probes would shorten the outage.
+    seconds = max(window[recovered].sent - window[first].sent, (recovered - first) * interval)
+    return Outage(round(seconds, 4), sum(1 for p in window[first:recovered] if not p.ok), len(window))
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,13 @@ class Steady:
     ok: bool
     lost: int  # probes lost before the fault
     probes: int  # probes sent before the fault
+    unhealthy: tuple[str, ...] = ()  # the target's services that were not healthy (the steady state fails)
 
     @property
     def text(self) -> str:
         verdict = "held" if self.ok else "did not hold"
-        return f"steady state {verdict} ({self.lost}/{self.probes} baseline probes lost)"
+        said = f"steady state {verdict} ({self.lost}/{self.probes} baseline probes lost)"
+        return said + (f"; not healthy: {'; '.join(self.unhealthy)}" if self.unhealthy else "")
 
 
 def steady(history: Sequence[ProbeResult], before: float) -> Steady:

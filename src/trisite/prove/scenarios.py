@@ -32,6 +32,10 @@ class Scenario:
     why: str = "the lab injects the fault and probes the path"  # the reason for `lab`, said in the report
     twin_faults: tuple[str, ...] = ()  # what the twin fails, when it is not what the lab cuts
     site_loss: bool = False  # held against the design's site-loss objective (else its single-failure one)
+    quorum_loss: bool = False  # the fault may take a cluster's quorum (else the guard rail refuses it)
+    layers: tuple[
+        str, ...
+    ] = ()  # the lab's service layers the row needs (`lab up --service`); else the twin's
 
     @property
     def key(self) -> str:
@@ -194,11 +198,16 @@ def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:
     inside keeps its own probe: it is the one a flow allows between its two ends, and any other the firewalls
     refuse by design."""
     kind, port = parse_probe(probe)
-    if scenario.source != "internet":
-        return scenario
+    if scenario.source != "internet" or scenario.layers:
+        return (
+            scenario  # a service's row probes the service (an API over HTTP), whatever the network rows use
+        )
     if kind == "icmp" or port is None:
         return replace(scenario, probe=probe)
-    return replace(scenario, probe=probe, target=public_service(design, kind, port))
+    # an HTTP probe crosses the firewalls as TCP does
+    return replace(
+        scenario, probe=probe, target=public_service(design, "tcp" if kind == "http" else kind, port)
+    )
 
 
 def public_service(design: Design, kind: str, port: int) -> str:

@@ -39,7 +39,7 @@ def measured(r: Result) -> str:
     if r.obtained == "twin":
         return "not measured"
     if r.run is not None and r.run.fault_s is None:
-        return "refused: steady state failed"
+        return f"refused: {r.run.refused or 'the steady state did not hold'}"
     return r.measured.text
 
 
@@ -47,7 +47,7 @@ def how(r: Result) -> str:
     if r.target == "twin":
         return f"twin (on the lab: {r.scenario.lab})"
     if r.obtained == "twin" and r.scenario.lab == "measured":
-        return "twin (not injected on this run)"
+        return f"twin (not injected on this run: {r.note or 'the target cannot'})"
     return f"{r.obtained} ({r.scenario.why})"
 
 
@@ -171,8 +171,14 @@ def _result(r: Result) -> dict[str, Any]:
         "measured_s": _round(r.measured.seconds),
         "lost": r.measured.lost,
         "probes": r.measured.probes,
-        "baseline": {"ok": r.baseline.ok, "lost": r.baseline.lost, "probes": r.baseline.probes},
+        "baseline": {
+            "ok": r.baseline.ok,
+            "lost": r.baseline.lost,
+            "probes": r.baseline.probes,
+            "unhealthy": list(r.baseline.unhealthy),
+        },
         "after": None if r.run is None or r.run.after is None else r.run.after.ok,
+        "refused": r.run.refused if r.run is not None and r.run.refused else None,
         "predicted_s": _round(r.predicted),
         "phase_s": _round(r.phase),
         "divergence": r.divergence,

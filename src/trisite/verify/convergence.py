@@ -1,7 +1,10 @@
-"""How fast the world outside the design converges, which the twin cannot derive from the design.
+"""How fast what the design does not state converges, which the twin cannot derive from the design.
 
 The internet's convergence once our routes are withdrawn depends on where the platform runs: the real
 internet (an estimate, until a site's campaign measures it) or the lab's emulated one (a few FRR routers, measured).
+The control planes' timers are the tools' as the rendered artifacts leave them on a site (Kolla's keepalived,
+Galera's, etcd's), and the lab overlay's in the lab (drivers/lab_overlay.py takes its values from `LAB`, so
+that the twin predicts the lab with the timers the lab runs).
 The twin takes one profile; verify uses the site's, a lab campaign compares its measurements with the lab's.
 """
 
@@ -16,10 +19,25 @@ from trisite.model import timers
 class Convergence:
     name: str
     bgp_propagation_s: float  # the rest of the internet prefers the next announcing site
+    api_advert_s: float  # VRRP advert interval of the keepalived in front of the control planes' APIs
+    galera_suspect_s: float  # evs.suspect_timeout: writes stall until a silent node is evicted
+    etcd_election_s: float  # --election-timeout: a new leader after the old one goes silent
 
 
-SITE = Convergence("site", timers.BGP_PROPAGATION_S)
-LAB = Convergence("lab", timers.LAB_BGP_PROPAGATION_S)
+SITE = Convergence(
+    "site",
+    timers.BGP_PROPAGATION_S,
+    timers.KOLLA_KEEPALIVED_ADVERT_S,
+    timers.GALERA_SUSPECT_S,
+    timers.ETCD_ELECTION_S,
+)
+LAB = Convergence(
+    "lab",
+    timers.LAB_BGP_PROPAGATION_S,
+    api_advert_s=0.1,  # VRRPv3 adverts every 100 ms
+    galera_suspect_s=1.0,  # evs.suspect_timeout PT1S
+    etcd_election_s=0.5,  # 50 ms heartbeats, 500 ms election, with pre-vote
+)
 
 
 def for_target(target: str) -> Convergence:

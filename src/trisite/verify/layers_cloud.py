@@ -84,7 +84,9 @@ def _openstack_api(twin: TwinView, region: OpenStackRegion) -> ServiceSpec:
     )
 
     def evaluate(ctx: Context) -> ServiceState:
-        galera, together = quorum_outage(twin, ctx, region.controllers, net, timers.GALERA_SUSPECT_S)
+        galera, together = quorum_outage(
+            twin, ctx, region.controllers, net, twin.convergence.galera_suspect_s
+        )
         if galera == INF:
             return ServiceState(
                 "down", INF, f"Galera/RabbitMQ: no majority of {len(region.controllers)} controllers"
@@ -93,7 +95,7 @@ def _openstack_api(twin: TwinView, region: OpenStackRegion) -> ServiceSpec:
         vip = keepalived_outage(
             presences,
             [base_presence(twin, ctx, h, net) for h in region.controllers],
-            timers.KOLLA_KEEPALIVED_ADVERT_S,
+            twin.convergence.api_advert_s,
         )
         keystone = ctx.results[f"openstack/{region.keystone_from}/api"] if region.keystone_from else None
         if keystone is not None and keystone.status == "down":
@@ -123,14 +125,14 @@ def _kubernetes_api(twin: TwinView, cluster: KubernetesCluster) -> ServiceSpec:
     deps = union(twin.host_deps(h) for h in hosts) | twin.topology.network_components(net)
 
     def evaluate(ctx: Context) -> ServiceState:
-        etcd, together = quorum_outage(twin, ctx, cluster.etcd, net, timers.ETCD_ELECTION_S)
+        etcd, together = quorum_outage(twin, ctx, cluster.etcd, net, twin.convergence.etcd_election_s)
         if etcd == INF:
             return ServiceState("down", INF, f"etcd: no majority of {len(cluster.etcd)} members")
         presences = [twin.presence(ctx, h, net) for h in cluster.control_plane]
         vip = keepalived_outage(
             presences,
             [base_presence(twin, ctx, h, net) for h in cluster.control_plane],
-            timers.KOLLA_KEEPALIVED_ADVERT_S,
+            twin.convergence.api_advert_s,
         )
         if vip == INF:
             return ServiceState("down", INF, "no control-plane node holds the API address")

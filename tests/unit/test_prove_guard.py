@@ -1,0 +1,111 @@
+"""The campaign's guard rails: a fault that would take a quorum is refused unless its scenario allows it; an
+unhealthy service fails the steady state; a row whose layer the lab does not run is the twin's, saying why;
+an HTTP probe is a probe kind of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.unit.test_prove_measure import FakeFaults, Probe
+from trisite.drivers.protocols import parse_probe
+from trisite.model import load_design
+from trisite.prove import campaign, guard, measure
+from trisite.prove.catalog import campaign_catalog
+from trisite.prove.scenarios import Scenario, with_probe
+from trisite.report.campaign import how, measured
+from trisite.verify.twin import Twin
+
+DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+TWIN = Twin(DESIGN)
+CONTROLLER = next(s for s in campaign_catalog(DESIGN) if s.key == "stop-of-openstack-controller-1")
+TWO_CONTROLLERS = replace(CONTROLLER, name="Two controllers", faults=("vm:ra-ctl1", "vm:ra-ctl2"))
+
+
+@dataclass(frozen=True)
+class Reading:
+    layer: str
+    name: str
+    ok: bool
+    detail: str
+
+
+class LayeredFaults(FakeFaults):
+    """A fake lab: some service layers, and the health it reads back."""
+
+    def __init__(self, *patterns: str, layers: frozenset[str], health: list[Reading]) -> None:
+        super().__init__(*patterns)
+        self.layers, self.readings = layers, health
+
+    def health(self) -> list[Reading]:
+        return self.readings
+
+    def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> Probe:
+        self.probed = (device, target, interval, kind)
+        return Probe(self.patterns.pop(0))
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BASELINE", "OBSERVE", "SETTLE", "CHECK", "STEADY_WAIT"):
+        monkeypatch.setattr(measure, name, 0.0)
+
+
+def test_one_controller_keeps_the_quorum_two_do_not() -> None:
+    assert guard.quorums_lost(TWIN, ["vm:ra-ctl1"]) == []
+    assert guard.quorums_lost(TWIN, ["vm:ra-ctl1", "vm:ra-ctl2"]) == ["openstack/region-a/api"]
+
+
+def test_a_fault_that_takes_a_quorum_is_refused_and_nothing_is_cut() -> None:
+    driver = LayeredFaults("o" * 40, layers=frozenset({"vips"}), health=[])
+    result = campaign.run(DESIGN, driver, [TWO_CONTROLLERS]).results[0]
+    assert driver.calls == [] and not result.ok
+    assert result.run is not None and "quorum of openstack/region-a/api" in result.run.refused
+    assert measured(result).startswith("refused: guard rail")
+
+
+def test_a_scenario_may_allow_the_loss_of_a_quorum() -> None:
+    allowed = replace(TWO_CONTROLLERS, quorum_loss=True)
+    assert guard.refusal(TWIN, allowed, ["vm:ra-ctl1", "vm:ra-ctl2"]) is None
+
+
+def test_an_unhealthy_service_fails_the_steady_state() -> None:
+    sick = [Reading("etcd", "core", False, "2/3 members answer")]
+    driver = LayeredFaults("o" * 40, layers=frozenset({"vips"}), health=sick)
+    found = measure.check(driver, CONTROLLER)
+    assert not found.ok and found.unhealthy == ("etcd core: 2/3 members answer",)
+    assert driver.probed == ("internet", "198.51.100.20", measure.INTERVAL, "http:443")
+    assert "not healthy: etcd core" in found.text
+
+
+def test_a_row_whose_layer_the_lab_does_not_run_is_the_twins_and_says_why() -> None:
+    driver = LayeredFaults(layers=frozenset({"dns"}), health=[])
+    result = campaign.run(DESIGN, driver, [CONTROLLER]).results[0]
+    assert result.obtained == "twin" and driver.calls == []
+    assert "the lab runs no vips" in how(result)
+
+
+def test_a_site_runs_every_layer() -> None:
+    assert guard.missing_layers(object(), CONTROLLER) == []
+
+
+def test_http_is_a_probe_kind() -> None:
+    assert parse_probe("http:443") == ("http", 443)
+    with pytest.raises(ValueError, match="http:PORT"):
+        parse_probe("http")
+
+
+def test_the_controller_rows_probe_the_regions_api_over_http_from_the_internet() -> None:
+    assert (CONTROLLER.source, CONTROLLER.target, CONTROLLER.probe) == (
+        "internet",
+        "198.51.100.20",
+        "http:443",
+    )
+    assert isinstance(CONTROLLER, Scenario) and CONTROLLER.layers == ("vips",)
+
+
+def test_the_campaigns_probe_option_leaves_a_services_row_its_own_probe() -> None:
+    assert with_probe(DESIGN, CONTROLLER, "icmp").probe == "http:443"
+    assert with_probe(DESIGN, CONTROLLER, "tcp:80").target == CONTROLLER.target

@@ -4,6 +4,7 @@ healthy, surviving their faults, and gone after `lab down`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,8 @@ from trisite.drivers.lab_overlay import LAYERS
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.lab import build, session
 from trisite.model import load_design
+from trisite.prove import campaign
+from trisite.prove.catalog import campaign_catalog
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -112,6 +115,24 @@ def test_a_killed_daemon_is_restarted_by_its_supervisor(driver: LabDriver) -> No
     driver.service_fault("dc2-ops1", "pdns", "kill")
     assert until(lambda: daemons.running(run, "dc2-ops1", "pdns"), within=10) is not None
     assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+
+
+def test_a_controller_row_is_measured_through_the_public_api_and_a_quorum_loss_refused(
+    driver: LabDriver,
+) -> None:
+    """The campaign's row on the services: HTTP probes from the internet through the region's external VIP, the
+    controller's VM cut and mended, the steady state (services' health included) held before and after; two
+    controllers at once would take Galera's quorum: the guard rail refuses it and cuts nothing."""
+    design = load_design(REFERENCE).design
+    row = next(s for s in campaign_catalog(design) if s.key == "stop-of-openstack-controller-1")
+    two = replace(row, name="two controllers", faults=("vm:ra-ctl1", "vm:ra-ctl2"))
+    result = campaign.run(design, driver, [row, two], target="lab")
+    measured, refused = result.results
+    assert measured.obtained == "measured" and measured.measured.seconds is not None, measured
+    assert measured.run is not None and measured.run.after is not None and measured.run.after.ok
+    assert measured.ok, (measured.measured, measured.predicted)
+    assert refused.run is not None and refused.run.refused.startswith("guard rail"), refused.run
+    assert refused.run.history == () and not unhealthy(driver)
 
 
 def test_lab_down_stops_every_daemon(driver: LabDriver) -> None:

@@ -42,7 +42,11 @@ def prove_command(
         int, typer.Option("--seed", help="draws the random port; the same seed, the same port")
     ] = 0,
     probe: Annotated[
-        str, typer.Option("--probe", help="icmp, tcp:PORT or udp:PORT (a reset or port-unreachable answers)")
+        str,
+        typer.Option(
+            "--probe",
+            help="icmp, tcp:PORT, udp:PORT (a reset or port-unreachable answers) or http:PORT (a 200 answers)",
+        ),
     ] = "icmp",
     output: Annotated[
         Path | None,

@@ -137,9 +137,9 @@ def haproxy_cfg(group: VipGroup, ov: Overlay) -> str:
     for vip, port in group.frontends:
         lines += [f"frontend api-{vip}-{port}", f"  bind {vip}:{port}", "  default_backend stand-ins"]
     lines += ["backend stand-ins", "  option httpchk GET /health"]
-    inter = ov.haproxy_check_inter_ms
+    inter, fall = ov.haproxy_check_inter_ms, ov.haproxy_check_fall
     lines += [
-        f"  server {device} {address}:{STAND_IN_PORT} check inter {inter} fall 2 rise 2"
+        f"  server {device} {address}:{STAND_IN_PORT} check inter {inter} fall {fall} rise 2"
         for device, address in group.members
     ]
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ class Overlay:
     vrrp_advert_s: float
     vrrp_nopreempt: bool
     haproxy_check_inter_ms: int  # how often HAProxy checks each stand-in
+    haproxy_check_fall: int  # failed checks in a row that take a stand-in out
     pdns_check_interval_s: int  # lua-health-checks-interval
     pdns_cache_ttl_s: int  # cache-ttl and query-cache-ttl (0: every query runs its LUA record)
 
@@ -41,7 +42,8 @@ LAB = Overlay(
     etcd_pre_vote=True,
     vrrp_advert_s=convergence.LAB.api_advert_s,
     vrrp_nopreempt=True,
-    haproxy_check_inter_ms=500,
+    haproxy_check_inter_ms=round(convergence.LAB.api_check_inter_s * 1000),
+    haproxy_check_fall=convergence.LAB.api_check_fall,
     pdns_check_interval_s=1,
     pdns_cache_ttl_s=0,
 )
@@ -54,7 +56,8 @@ DEFAULTS = Overlay(
     etcd_pre_vote=False,
     vrrp_advert_s=1.0,
     vrrp_nopreempt=False,
-    haproxy_check_inter_ms=2000,
+    haproxy_check_inter_ms=round(convergence.SITE.api_check_inter_s * 1000),
+    haproxy_check_fall=convergence.SITE.api_check_fall,
     pdns_check_interval_s=5,
     pdns_cache_ttl_s=20,
 )

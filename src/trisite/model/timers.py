@@ -14,6 +14,10 @@ from __future__ import annotations
 VRRP_DOWN_INTERVALS = 3
 # Kolla-Ansible's keepalived template advertises every second (advert_int 1) on the API network.
 KOLLA_KEEPALIVED_ADVERT_S = 1.0
+# Kolla's HAProxy checks each API backend every 2 s and takes it out after 5 failures (haproxy_health_check:
+# "check inter 2000 rise 2 fall 5").
+KOLLA_HAPROXY_INTER_S = 2.0
+KOLLA_HAPROXY_FALL = 5
 # How long the rest of the internet takes to prefer the next announcing site once our session is gone.
 # Lab-measured ~0.1 s between two FRR routers; real transit convergence can take longer (estimate).
 BGP_PROPAGATION_S = 0.5

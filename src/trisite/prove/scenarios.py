@@ -27,7 +27,7 @@ class Scenario:
     source: str  # the device probing (a lab namespace: "internet" is the client behind the operators)
     target: str  # the address probed
     services: tuple[str, ...]  # twin services whose predicted outage the measurement is held against
-    probe: str = "icmp"  # icmp, tcp:PORT or udp:PORT (drivers/sockprobe.py says what answers)
+    probe: str = "icmp"  # icmp, tcp:PORT, udp:PORT or http:PORT (drivers/sockprobe.py says what answers)
     lab: Obtained = "measured"  # how the lab obtains it: injected and measured, emulated, or the twin's only
     why: str = "the lab injects the fault and probes the path"  # the reason for `lab`, said in the report
     twin_faults: tuple[str, ...] = ()  # what the twin fails, when it is not what the lab cuts

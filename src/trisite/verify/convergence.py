@@ -22,6 +22,14 @@ class Convergence:
     api_advert_s: float  # VRRP advert interval of the keepalived in front of the control planes' APIs
     galera_suspect_s: float  # evs.suspect_timeout: writes stall until a silent node is evicted
     etcd_election_s: float  # --election-timeout: a new leader after the old one goes silent
+    api_check_inter_s: float  # HAProxy's health check of each API backend, every ...
+    api_check_fall: int  # ... and this many failed in a row take a backend out
+
+    @property
+    def api_backend_detect_s(self) -> float:
+        """At worst, how long HAProxy sends requests to a controller that is gone: `fall` failed checks, the
+        last one waiting its timeout (the interval, as HAProxy does when no `timeout check` is set)."""
+        return (self.api_check_fall + 1) * self.api_check_inter_s
 
 
 SITE = Convergence(
@@ -30,6 +38,8 @@ SITE = Convergence(
     timers.KOLLA_KEEPALIVED_ADVERT_S,
     timers.GALERA_SUSPECT_S,
     timers.ETCD_ELECTION_S,
+    timers.KOLLA_HAPROXY_INTER_S,
+    timers.KOLLA_HAPROXY_FALL,
 )
 LAB = Convergence(
     "lab",
@@ -37,6 +47,8 @@ LAB = Convergence(
     api_advert_s=0.1,  # VRRPv3 adverts every 100 ms
     galera_suspect_s=1.0,  # evs.suspect_timeout PT1S
     etcd_election_s=0.5,  # 50 ms heartbeats, 500 ms election, with pre-vote
+    api_check_inter_s=0.5,
+    api_check_fall=2,
 )
 
 

@@ -66,14 +66,22 @@ def keepalived_outage(presences: list[Presence], base: list[Presence | None], ad
 
 def quorum_outage(
     twin: TwinView, ctx: Context, hosts: list[str], network: str, detect: float
-) -> tuple[float, int]:
-    """When a majority of `hosts` is back together (plus detection when a member changed), and how many."""
+) -> tuple[float, int, bool]:
+    """When a majority of `hosts` is back together (plus detection when a member changed), how many, and
+    whether a member changed (left, even for a moment)."""
     presences = [twin.presence(ctx, h, network) for h in hosts]
     t, part = k_of_n(presences, majority(len(hosts)))
     if part is None:
-        return INF, 0
+        return INF, 0, True
     changed = any(moved(twin, ctx, h, network, p, part=part) for h, p in zip(hosts, presences, strict=True))
-    return max(t, detect if changed else 0.0), sum(part in p for p in presences)
+    return max(t, detect if changed else 0.0), sum(part in p for p in presences), changed
+
+
+def backend_outage(twin: TwinView, changed: bool) -> tuple[float, float]:
+    """A controller gone: HAProxy still sends it requests until its checks take it out. (outage, phase: the
+    checks run on their own clock, so the outage may end up to one interval sooner.)"""
+    c = twin.convergence
+    return (c.api_backend_detect_s, c.api_check_inter_s) if changed else (0.0, 0.0)
 
 
 def _openstack_api(twin: TwinView, region: OpenStackRegion) -> ServiceSpec:
@@ -84,7 +92,7 @@ def _openstack_api(twin: TwinView, region: OpenStackRegion) -> ServiceSpec:
     )
 
     def evaluate(ctx: Context) -> ServiceState:
-        galera, together = quorum_outage(
+        galera, together, changed = quorum_outage(
             twin, ctx, region.controllers, net, twin.convergence.galera_suspect_s
         )
         if galera == INF:
@@ -100,12 +108,16 @@ def _openstack_api(twin: TwinView, region: OpenStackRegion) -> ServiceSpec:
         keystone = ctx.results[f"openstack/{region.keystone_from}/api"] if region.keystone_from else None
         if keystone is not None and keystone.status == "down":
             return ServiceState("down", INF, f"Keystone of {region.keystone_from} is down")
-        outage = max(galera, vip, keystone.outage_s if keystone else 0.0)
+        backend, phase = backend_outage(twin, changed)
+        outage = max(galera, vip, backend, keystone.outage_s if keystone else 0.0)
         degraded = together < len(region.controllers) or (
             keystone is not None and keystone.status == "degraded"
         )
         return state(
-            outage, degraded=degraded, detail=f"{together}/{len(region.controllers)} controllers in quorum"
+            outage,
+            degraded=degraded,
+            detail=f"{together}/{len(region.controllers)} controllers in quorum",
+            phase=phase if outage == backend else 0.0,
         )
 
     return ServiceSpec(
@@ -125,7 +137,9 @@ def _kubernetes_api(twin: TwinView, cluster: KubernetesCluster) -> ServiceSpec:
     deps = union(twin.host_deps(h) for h in hosts) | twin.topology.network_components(net)
 
     def evaluate(ctx: Context) -> ServiceState:
-        etcd, together = quorum_outage(twin, ctx, cluster.etcd, net, twin.convergence.etcd_election_s)
+        etcd, together, changed = quorum_outage(
+            twin, ctx, cluster.etcd, net, twin.convergence.etcd_election_s
+        )
         if etcd == INF:
             return ServiceState("down", INF, f"etcd: no majority of {len(cluster.etcd)} members")
         presences = [twin.presence(ctx, h, net) for h in cluster.control_plane]
@@ -136,10 +150,13 @@ def _kubernetes_api(twin: TwinView, cluster: KubernetesCluster) -> ServiceSpec:
         )
         if vip == INF:
             return ServiceState("down", INF, "no control-plane node holds the API address")
+        backend, phase = backend_outage(twin, changed)
+        outage = max(etcd, vip, backend)
         return state(
-            max(etcd, vip),
+            outage,
             degraded=together < len(cluster.etcd),
             detail=f"{together}/{len(cluster.etcd)} etcd members",
+            phase=phase if outage == backend else 0.0,
         )
 
     return ServiceSpec(

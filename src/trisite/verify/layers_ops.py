@@ -96,6 +96,7 @@ def _public_api(twin: TwinView, region: str, prefix: str) -> ServiceSpec:
             worst.outage_s,
             degraded=any(p.status == "degraded" for p in parts),
             detail=f"via {', '.join(sorted(entries))}",
+            phase=worst.phase_s,
         )
 
     return ServiceSpec(

@@ -6,6 +6,7 @@ import pytest
 
 from designgen import generate
 from tests.conftest import EXAMPLES
+from trisite.drivers.lab_overlay import LAB as LAB_OVERLAY
 from trisite.errors import VerifyError
 from trisite.model import load_design, timers
 from trisite.model.design import Design
@@ -84,9 +85,11 @@ def test_two_man_cuts_isolate_a_site_as_a_split(twin: Twin) -> None:
     mons = outcome.services["ceph/main/mons"]
     assert mons.status == "degraded" and mons.detail == "2/3 MONs in quorum"
     assert "separated parts" in outcome.services["vip/dmz-gw"].detail
-    # ra-ctl1 (dc1) restarts on the majority side: Galera only waits for the suspect timeout.
+    # ra-ctl1 (dc1) restarts on the majority side: Galera only waits for the suspect timeout, and HAProxy for
+    # its checks to take the controller out (the longer of the two).
     api = outcome.services["openstack/region-a/api"]
-    assert (api.status, api.finite_outage) == ("up", timers.GALERA_SUSPECT_S)
+    assert (api.status, api.finite_outage) == ("up", SITE.api_backend_detect_s)
+    assert SITE.api_backend_detect_s > timers.GALERA_SUSPECT_S
 
     # The engine ran on dc1-virt1, cut from the Ceph quorum: it restarts on the majority side.
     assert outcome.services["ovirt/virt/engine"].finite_outage == timers.OVIRT_ENGINE_RESTART_S
@@ -103,7 +106,8 @@ def test_ovirt_node_loss_restarts_its_vms(twin: Twin) -> None:
     vm = outcome.services["vm/ra-ctl2"]
     assert vm.status == "degraded"
     assert vm.finite_outage == timers.OVIRT_HOST_FENCE_S + timers.OVIRT_VM_BOOT_S
-    assert outcome.services["openstack/region-a/api"].finite_outage == timers.GALERA_SUSPECT_S
+    api = outcome.services["openstack/region-a/api"]
+    assert api.finite_outage == SITE.api_backend_detect_s and api.phase_s == SITE.api_check_inter_s
 
 
 def test_site_loss_keeps_every_quorum(twin: Twin) -> None:
@@ -156,3 +160,13 @@ def test_interchangeable_components_fail_alike() -> None:
             outcome = twin.evaluate(frozenset({member.id}))
             shapes.append(sorted((n, s.status, s.outage_s) for n, s in outcome.services.items()))
         assert all(shape == shapes[0] for shape in shapes), group[0].id
+
+
+def test_a_lost_controller_costs_haproxys_checks_with_the_targets_timers() -> None:
+    """Requests still go to a lost controller until HAProxy's checks take it out: Kolla's 5 x 2 s on a site,
+    the lab overlay's 2 x 0.5 s in the lab (the overlay takes its timers from the lab's profile)."""
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+    for profile, outage in ((SITE, 12.0), (LAB, 1.5)):
+        api = Twin(design, profile).evaluate(frozenset({"vm:ra-ctl2"})).services["public/region-a-api"]
+        assert (api.finite_outage, api.phase_s) == (outage, profile.api_check_inter_s)
+    assert LAB_OVERLAY.haproxy_check_inter_ms == 500 and LAB_OVERLAY.haproxy_check_fall == LAB.api_check_fall

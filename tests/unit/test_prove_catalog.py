@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import EXAMPLES
+from trisite.drivers.netns import namespace
 from trisite.errors import UsageError
 from trisite.lab.plan import plan as lab_plan
 from trisite.model import load_design
@@ -21,7 +22,15 @@ from trisite.verify.twin import Twin
 
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
 CATALOG = campaign_catalog(DESIGN)
-CUTTABLE = ("uplink:", "bgp:", "man:", "cable:", "device:", "vm:")  # what the lab's fault driver injects
+CUTTABLE = (
+    "uplink:",
+    "bgp:",
+    "man:",
+    "cable:",
+    "device:",
+    "vm:",
+    "service:",
+)  # what the lab's fault driver injects
 
 
 def test_the_catalog_has_the_seeds_21_rows_in_its_order() -> None:
@@ -46,7 +55,9 @@ def test_each_row_says_how_the_lab_obtains_it_and_why() -> None:
         else:
             assert s.source == "twin" and "lab" in s.why, s
     measured = [s for s in CATALOG if s.lab == "measured"]
-    assert len(measured) == 13  # the network rows and the OpenStack controllers (with the lab's vips layer)
+    assert (
+        len(measured) == 15
+    )  # the network rows, the virtual firewalls, the controllers (with the vips layer)
     assert {s.key for s in measured if s.layers} == {
         "stop-of-openstack-controller-1",
         "stop-of-openstack-controller-2",
@@ -137,5 +148,7 @@ def test_every_measured_row_cuts_what_the_lab_builds() -> None:
             kind, _, name = fault.partition(":")
             if kind == "device":
                 assert any(name in c for c in built), (s.name, fault)
+            elif kind == "service":  # a daemon of a device the lab builds
+                assert namespace(name.split(":")[0]) in lab_plan(DESIGN).namespaces, (s.name, fault)
             elif kind != "bgp":
                 assert fault in built, (s.name, fault)

@@ -10,7 +10,9 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.unit.test_prove_measure import FakeFaults, Probe
+from trisite.drivers.netns import namespace
 from trisite.drivers.protocols import parse_probe
+from trisite.lab.plan import plan as lab_plan
 from trisite.model import load_design
 from trisite.prove import campaign, guard, measure
 from trisite.prove.catalog import campaign_catalog
@@ -109,3 +111,14 @@ def test_the_controller_rows_probe_the_regions_api_over_http_from_the_internet()
 def test_the_campaigns_probe_option_leaves_a_services_row_its_own_probe() -> None:
     assert with_probe(DESIGN, CONTROLLER, "icmp").probe == "http:443"
     assert with_probe(DESIGN, CONTROLLER, "tcp:80").target == CONTROLLER.target
+
+
+def test_the_virtual_firewalls_rows_probe_a_tenant_vms_gateway() -> None:
+    rows = {s.key: s for s in campaign_catalog(DESIGN)}
+    failover, forced = rows["failover-of-the-virtual-firewalls"], rows["forced-stop-of-the-virtual-firewalls"]
+    assert failover.faults == ("service:vfw1:keepalived",) and failover.twin_faults == ("vm:vfw1",)
+    assert forced.faults == ("vm:vfw1",)
+    for row in (failover, forced):
+        assert (row.source, row.target, row.lab) == ("tenant-tenant-edge", "198.18.60.1", "measured")
+    tenant = next(a for a in lab_plan(DESIGN).addresses if a.ns == namespace("tenant-tenant-edge"))
+    assert tenant.cidr == "198.18.60.254/24"  # the network's last address the design gives nothing

@@ -131,9 +131,13 @@ class LabDriver:
     def set_component(self, component: str, up: bool) -> None:
         """Cut (or mend) a cable, MAN link or line: every veth it stands for goes down on both ends. A
         `bgp:LINE` component is the operator's BGP sessions of that line: shut on the operator's router, the
-        line itself staying up (the seed's BGP failover)."""
+        line itself staying up (the seed's BGP failover). A `service:DEVICE:NAME` component is a daemon stopped
+        (and started again): an upper layer's, or a network service of the device (keepalived of a firewall)."""
         if component.startswith("bgp:"):
             self._operator_sessions(component.removeprefix("bgp:"), up)
+            return
+        if component.startswith("service:"):
+            self._service_component(component, up)
             return
         ends = self._links().get(component)
         if ends is None:
@@ -145,6 +149,15 @@ class LabDriver:
             by_ns.setdefault(b_ns, []).append(f"link set {b_if} {state}")
         for netns, lines in sorted(by_ns.items()):
             self.host.ip_batch(lines, netns)
+
+    def _service_component(self, component: str, up: bool) -> None:
+        device, _, name = component.removeprefix("service:").partition(":")
+        if not device or not name:
+            raise DriverError(f"{component}: a service fault is service:DEVICE:NAME")
+        if name in self.services.daemons(device):
+            self.services.fault(device, name, "start" if up else "stop")
+        else:
+            self.service(device, name, "start" if up else "stop")
 
     # -- power, through each server's emulated BMC, from the BMC's own network ------------------------------------
     def bmc(self, server: str) -> tuple[str, RedfishBmc]:

@@ -132,6 +132,7 @@ class Planner:
         self._guests()
         self._stations()
         self._bmcs()
+        self._tenants()
         self._outside()
         self.plan.mtus = sorted(
             (namespace(device), port, mtu)
@@ -319,6 +320,37 @@ class Planner:
                 self.plan.routes.append((netns, "default", str(net.gateway)))
         self.plan.bmcs.sort()
 
+    def _tenants(self) -> None:
+        """A tenant VM on each network whose gateway only virtual firewalls hold (their VRRP address), patched
+        into a switch carrying it, with the network's last free address: what the virtual firewalls' failover
+        looks like to a tenant (`tenant_client`)."""
+        virtual = {f.name for f in self.d.firewalls if f.kind == "virtual"}
+        for group in self.d.ha_groups:
+            if not group.members or any(m.device not in virtual for m in group.members):
+                continue
+            net = self.ix.networks[group.network]
+            switch = self._switch_carrying(net.name)
+            if switch is None:
+                continue
+            netns = namespace(tenant_client(net.name))
+            self.plan.namespaces[netns] = f"tenant VM on {net.name}"
+            port = f"tn{self.d.ha_groups.index(group)}"
+            self.plan.links.append(Link(netns, "eth0", namespace(switch), port, f"tenant:{net.name}"))
+            self.plan.ports.append(Port(namespace(switch), self._bridge(switch, net.name), port))
+            address = self._free_address(net.name)
+            self.plan.addresses.append(Address(netns, "eth0", f"{address}/{net.prefix.prefixlen}"))
+            self.plan.routes.append((netns, "default", str(group.vips[0])))
+
+    def _free_address(self, network: str) -> str:
+        """The highest address of the network that the design gives nothing."""
+        net = self.ix.networks[network]
+        used = {str(a.ip) for h in self.ix.hosts.values() for a in self.ix.addresses(h)}
+        used |= {str(v) for g in self.d.ha_groups for v in g.vips} | {str(net.gateway)}
+        free = next((str(a) for a in reversed(list(net.prefix.hosts())) if str(a) not in used), None)
+        if free is None:
+            raise LabError(f"network {network} has no free address for the lab's tenant VM")
+        return free
+
     def _switch_carrying(self, network: str) -> str | None:
         """The first switch (by name) whose bridges carry the network: where the OOB ports are patched."""
         bridge = bridge_name(self.ix, network)
@@ -360,6 +392,11 @@ class Planner:
         self.plan.addresses.append(Address(client, "eth0", f"{hosts[-1]}/{EXCHANGE.prefixlen}"))
         if self.d.uplinks:
             self.plan.routes.append((client, "default", str(hosts[0])))
+
+
+def tenant_client(network: str) -> str:
+    """The lab's tenant VM on a network behind virtual firewalls (a device name the lab's driver probes from)."""
+    return f"tenant-{network}"
 
 
 def plan(design: Design) -> LabPlan:

@@ -3,13 +3,14 @@ saying how the lab obtains it (injected and measured, emulated, or predicted by 
 
 The network rows come from `scenarios.network_scenarios`; a row of the layers above is measured when the lab
 runs the service layers it needs (`Scenario.layers`, else the twin predicts it and the report says why); the
-others (oVirt, Ceph, the virtual firewalls, the computes, a whole site) are the twin's until the lab runs them."""
+others (oVirt, Ceph, the computes, a whole site) are the twin's until the lab runs them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 
+from trisite.lab.plan import tenant_client
 from trisite.model import Design
 from trisite.prove.scenarios import Scenario, man_scenario, network_scenarios
 
@@ -31,15 +32,36 @@ def _servers(design: Design, role: str) -> list[str]:
 
 
 def _virtual_firewall_rows(design: Design) -> list[Scenario]:
-    vfws = sorted(f.name for f in design.firewalls if f.kind == "virtual")
-    if not vfws:
+    """The virtual firewalls' VRRP pair, as a tenant VM behind it sees its gateway: a failover (keepalived
+    stopped on the master: it hands over at once) and a forced stop (the master's VM gone: its peer waits for
+    three missed adverts)."""
+    vfws = {f.name for f in design.firewalls if f.kind == "virtual"}
+    group = next(
+        (g for g in design.ha_groups if g.members and all(m.device in vfws for m in g.members)), None
+    )
+    if group is None:
         return []
-    group = next((g for g in design.ha_groups if any(m.device == vfws[0] for m in g.members)), None)
-    services = (f"vip/{group.name}",) if group else ("vip/",)
-    why = NEEDS_SERVICES.format(what="a tenant VM's probe through the virtual firewalls' VIP")
+    master = max(group.members, key=lambda m: m.priority).device
+    client, gateway, services = tenant_client(group.network), str(group.vips[0]), (f"vip/{group.name}",)
+    why = "the lab's tenant VM on {net} pings its gateway, the virtual firewalls' VRRP address, while {what}"
     return [
-        _twin(f"Failover of the virtual firewalls ({vfws[0]} lost)", (f"vm:{vfws[0]}",), services, why),
-        _twin(f"Forced stop of the virtual firewalls ({vfws[0]})", (f"vm:{vfws[0]}",), services, why),
+        Scenario(
+            f"Failover of the virtual firewalls ({master}'s keepalived stopped)",
+            (f"service:{master}:keepalived",),
+            client,
+            gateway,
+            services,
+            twin_faults=(f"vm:{master}",),
+            why=why.format(net=group.network, what="the master's keepalived is stopped"),
+        ),
+        Scenario(
+            f"Forced stop of the virtual firewalls ({master})",
+            (f"vm:{master}",),
+            client,
+            gateway,
+            services,
+            why=why.format(net=group.network, what="the master's VM is cut off"),
+        ),
     ]
 
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 TOLERANCE_RATIO, TOLERANCE_S = 0.30, 0.3  # within max(30 %, 0.3 s) of the measurement: the twin is calibrated
 
 REASONS = {
+    "service:": (
+        "a stopped keepalived announces priority 0, so its peer takes over at once; the twin predicts the loss "
+        "of the master (three missed adverts), the worst case"
+    ),
     "man:": (
         "the twin counts BFD's detection only; the reroute through the third site adds LSA flooding, SPF and "
         "the FIB update on each router"

@@ -18,6 +18,7 @@ from trisite.prove import campaign, chaostoolkit, experiments
 from trisite.prove.catalog import campaign_catalog, select
 from trisite.prove.divergence import explain
 from trisite.prove.scenarios import OBTAINED
+from trisite.verify.rules_objectives import objective
 from trisite.verify.twin import Twin
 
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
@@ -30,6 +31,7 @@ CUTTABLE = (
     "device:",
     "vm:",
     "service:",
+    "site:",
 )  # what the lab's fault driver injects
 
 
@@ -55,12 +57,12 @@ def test_each_row_says_how_the_lab_obtains_it_and_why() -> None:
         else:
             assert s.source == "twin" and "lab" in s.why, s
     measured = [s for s in CATALOG if s.lab == "measured"]
-    assert (
-        len(measured) == 15
-    )  # the network rows, the virtual firewalls, the controllers (with the vips layer)
-    assert {s.key for s in measured if s.layers} == {
+    assert len(measured) == 16  # the network rows, the virtual firewalls, the controllers and Godzilla
+    layered = {s.key for s in measured if s.layers}  # the controllers and Godzilla need the vips layer
+    assert layered == {
         "stop-of-openstack-controller-1",
         "stop-of-openstack-controller-2",
+        "godzilla-attack-on-dc1",
     }
 
 
@@ -68,7 +70,8 @@ def test_the_twin_predicts_every_row_within_the_designs_objectives() -> None:
     result = campaign.run(DESIGN, None, CATALOG, target="twin")
     assert [r.scenario.name for r in result.results if not r.ok] == []
     godzilla = next(r for r in result.results if r.scenario.site_loss)
-    assert godzilla.objective == 120.0 and godzilla.predicted is not None  # the site-loss objective
+    expected = objective(DESIGN.objectives, "public/region-a-api").site_loss_s  # the site-loss objective
+    assert godzilla.objective == expected and godzilla.predicted is not None
 
 
 def test_minus_k_picks_rows_by_key_or_name() -> None:
@@ -148,6 +151,8 @@ def test_every_measured_row_cuts_what_the_lab_builds() -> None:
             kind, _, name = fault.partition(":")
             if kind == "device":
                 assert any(name in c for c in built), (s.name, fault)
+            elif kind == "site":  # every device of a site the design has
+                assert name in {site.name for site in DESIGN.sites}, (s.name, fault)
             elif kind == "service":  # a daemon of a device the lab builds
                 assert namespace(name.split(":")[0]) in lab_plan(DESIGN).namespaces, (s.name, fault)
             elif kind != "bgp":

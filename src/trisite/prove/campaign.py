@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trisite.drivers.protocols import FaultDriver, ProbeResult
-from trisite.model import Design
+from trisite.model import Design, Index
 from trisite.prove.divergence import explain
 from trisite.prove.guard import missing_layers, refusal
 from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row, refused
@@ -135,6 +135,9 @@ def _components(driver: FaultDriver | None, twin: Twin, scenario: Scenario) -> t
             device = fault.split(":", 1)[1]
             cut += driver.components_of(device) if driver else []
             failed.append(next(c.id for c in twin.components if c.name == device))
+        elif fault.startswith("site:"):
+            cut += site_components(twin.design, fault.removeprefix("site:"), driver) if driver else []
+            failed.append(fault)
         elif fault.startswith("bgp:"):  # the operator closes the line's sessions, the line staying up
             cut.append(fault)
             failed.append("session:" + fault.removeprefix("bgp:"))
@@ -142,6 +145,14 @@ def _components(driver: FaultDriver | None, twin: Twin, scenario: Scenario) -> t
             cut.append(fault)
             failed.append(fault)
     return sorted(set(cut)), list(scenario.twin_faults) or failed
+
+
+def site_components(design: Design, site: str, driver: FaultDriver) -> list[str]:
+    """What losing a whole site cuts: every link of its devices and of the VMs running there (its lines and
+    MAN links with them)."""
+    ix = Index.of(design)
+    at_site = [name for name in ix.hosts if ix.site_of(name) == site]
+    return sorted({c for device in at_site for c in driver.components_of(device)})
 
 
 def run(

@@ -102,17 +102,39 @@ def _controller_row(design: Design, number: int) -> Scenario | None:
     )
 
 
+def _godzilla(design: Design, site: str) -> Scenario:
+    """The whole site lost at once; measured as the internet sees the first region's API (its VIP moves to
+    the controllers left, its public address enters by the other sites), held to the site-loss objective."""
+    name = f"Godzilla attack on {site} (the site lost, services restored on the others)"
+    if not design.openstack:
+        services = ("internet/", "dns/", "public/", "kubernetes/", "ceph/")
+        return replace(
+            _twin(name, (f"site:{site}",), services, NEEDS_SERVICES.format(what="a region's API")),
+            site_loss=True,
+        )
+    region = design.openstack[0]
+    return Scenario(
+        name,
+        (f"site:{site}",),
+        "internet",
+        str(region.external_vip),
+        (f"public/{region.name}-api",),
+        f"http:{PUBLIC_API_PORT}",
+        why=(
+            f"the lab cuts every link of {site}'s devices and VMs (its lines and MAN links with them) and probes "
+            f"{region.name}'s API from the internet; the restores from the backups kept on the other sites are "
+            "the twin's"
+        ),
+        site_loss=True,
+        layers=("vips",),
+    )
+
+
 def _critical_rows(design: Design, network: dict[str, Scenario]) -> list[Scenario]:
     """Godzilla, the operator that loses the internet, the excavator."""
     found: list[Scenario] = []
     first = design.sites[0].name
-    godzilla = _twin(
-        f"Godzilla attack on {first} (the site lost, services restored on the others)",
-        (f"site:{first}",),
-        ("internet/", "dns/", "public/", "openstack/", "kubernetes/", "ceph/"),
-        NEEDS_SERVICES.format(what="restores from the backups kept on the other sites"),
-    )
-    found.append(replace(godzilla, site_loss=True))
+    found.append(_godzilla(design, first))
     line = network.get("line")
     if line is not None and design.uplinks:
         operator = design.uplinks[0].operator

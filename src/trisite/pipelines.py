@@ -35,7 +35,7 @@ from trisite.model import Design, Index, LoadedDesign, load_design
 from trisite.plan.diff import PlanDiff, stale
 from trisite.prove import campaign, experiments, injected
 from trisite.prove.catalog import campaign_catalog, select
-from trisite.prove.scenarios import Scenario, network_scenarios, with_probe
+from trisite.prove.scenarios import Scenario, network_scenarios, site_mesh, with_probe
 from trisite.render import render
 from trisite.report import campaign as campaign_report
 from trisite.report import campaign_html
@@ -183,7 +183,14 @@ def prove_job(
         on_event(campaign.Event(0, len(scenarios), left.scenario, "recovered", ", ".join(left.components)))
     lab_session.wait_ready(loaded, lab)  # a fresh deployment (or a mended one) is still converging
     result = campaign.run(
-        loaded.design, driver, scenarios, target="lab", state=state, design_sha256=digest, on_event=on_event
+        loaded.design,
+        driver,
+        scenarios,
+        target="lab",
+        state=state,
+        design_sha256=digest,
+        on_event=on_event,
+        vantages=site_mesh(loaded.design),  # what each site sees of the others through every row
     )
     return replace(result, recovered=left.components if left else ())
 

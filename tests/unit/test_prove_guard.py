@@ -11,13 +11,13 @@ import pytest
 from tests.conftest import EXAMPLES
 from tests.unit.test_prove_measure import FakeFaults, Probe
 from trisite.drivers.netns import namespace
-from trisite.drivers.protocols import parse_probe
+from trisite.drivers.protocols import ProbeResult, parse_probe
 from trisite.lab.plan import plan as lab_plan
 from trisite.model import load_design
 from trisite.prove import campaign, guard, measure
 from trisite.prove.catalog import campaign_catalog
-from trisite.prove.scenarios import Scenario, with_probe
-from trisite.report.campaign import how, measured
+from trisite.prove.scenarios import Scenario, Vantage, site_mesh, with_probe
+from trisite.report.campaign import how, measured, sites_table
 from trisite.verify.twin import Twin
 
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
@@ -122,3 +122,57 @@ def test_the_virtual_firewalls_rows_probe_a_tenant_vms_gateway() -> None:
         assert (row.source, row.target, row.lab) == ("tenant-tenant-edge", "198.18.60.1", "measured")
     tenant = next(a for a in lab_plan(DESIGN).addresses if a.ns == namespace("tenant-tenant-edge"))
     assert tenant.cidr == "198.18.60.254/24"  # the network's last address the design gives nothing
+
+
+class MeshFaults(FakeFaults):
+    """A fake lab whose probes answer by source: the row's own, and one per vantage."""
+
+    def __init__(self, by_source: dict[str, str]) -> None:
+        super().__init__()
+        self.by_source = by_source
+        self.asked: list[tuple[str, str, str]] = []
+
+    def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> PacedProbe:
+        self.asked.append((device, target, kind))
+        return PacedProbe(self.by_source[device], interval)
+
+
+class PacedProbe(Probe):
+    """A fake probe sending at its own interval."""
+
+    def __init__(self, pattern: str, interval: float) -> None:
+        super().__init__(pattern)
+        self.interval = interval
+
+    def stop(self) -> list[ProbeResult]:
+        return [ProbeResult(i, round(i * self.interval, 4), c == "o") for i, c in enumerate(self.pattern)]
+
+
+def test_each_site_says_what_it_saw_of_the_others_through_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(measure, "BASELINE", 1.0)  # ten vantage probes before the fault, on their clock
+    mesh = (
+        Vantage("dc1 -> dc2", "a", "198.18.2.17", "tcp:22"),
+        Vantage("dc2 -> dc1", "b", "198.18.1.17", "tcp:22"),
+    )
+    driver = MeshFaults({"internet": "o" * 100, "a": "o" * 10 + "x" * 5 + "o" * 30, "b": "o" * 10 + "x" * 50})
+    row = replace(CONTROLLER, layers=())
+    result = campaign.run(DESIGN, driver, [row], vantages=mesh).results[0]
+    assert result.run is not None
+    seen = {s.vantage.label: s for s in result.run.seen}
+    assert seen["dc1 -> dc2"].outage.seconds == pytest.approx(0.5)  # five probes 0.1 s apart
+    assert seen["dc2 -> dc1"].outage.seconds is None and ("a", "198.18.2.17", "tcp:22") in driver.asked
+    cells = sites_table(campaign.Campaign("p", "lab", "", 0.02, (result,))).rows[0]
+    assert cells == (row.name, "0.50 s", "down until the rollback")  # the labels in order: dc1 -> dc2 first
+
+
+def test_the_site_mesh_has_a_connection_the_flows_allow_per_ordered_pair_of_sites() -> None:
+    mesh = site_mesh(DESIGN)
+    assert [v.label for v in mesh] == [
+        "dc1 -> dc2",
+        "dc1 -> dc3",
+        "dc2 -> dc1",
+        "dc2 -> dc3",
+        "dc3 -> dc1",
+        "dc3 -> dc2",
+    ]
+    assert all(v.probe == "tcp:22" for v in mesh)  # backup-out: mgmt to the ops hosts

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from trisite.prove.divergence import explain
 from trisite.prove.guard import missing_layers, refusal
 from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row, refused
 from trisite.prove.outage import Outage, Steady
-from trisite.prove.scenarios import Obtained, Scenario
+from trisite.prove.scenarios import Obtained, Scenario, Vantage
 from trisite.prove.sketch import Sketch, sketch
 from trisite.verify.convergence import for_target
 from trisite.verify.rules_objectives import objective
@@ -164,6 +164,7 @@ def run(
     state: Path | None = None,
     design_sha256: str = "",
     on_event: Callable[[Event], None] = lambda _: None,
+    vantages: Sequence[Vantage] = (),
 ) -> Campaign:
     """Every scenario in turn: a measured row on the driver (None: the twin target, every row predicted); the
     fault of a measured row is journaled in `state` (when given) until it is rolled back. The twin predicts
@@ -173,7 +174,18 @@ def run(
     results = []
     for index, scenario in enumerate(scenarios, 1):
         event = Event(index, len(scenarios), scenario.name, "")
-        results.append(_row(twin, driver, scenario, event, target=target, state=state, on_event=on_event))
+        results.append(
+            _row(
+                twin,
+                driver,
+                scenario,
+                event,
+                target=target,
+                state=state,
+                on_event=on_event,
+                vantages=vantages,
+            )
+        )
     return Campaign(
         design.platform.name,
         target,
@@ -195,6 +207,7 @@ def _row(
     target: str,
     state: Path | None,
     on_event: Callable[[Event], None],
+    vantages: Sequence[Vantage],
 ) -> Result:
     cut, failed = _components(driver, twin, scenario)
     expected = expectation(twin, scenario, failed)
@@ -214,7 +227,12 @@ def _row(
         measurement = refused(Steady(False, 0, 0), stop)
     else:
         measurement = measure_row(
-            driver, scenario, cut, state, lambda phase, detail: on_event(_with(event, phase, detail))
+            driver,
+            scenario,
+            cut,
+            state,
+            lambda phase, detail: on_event(_with(event, phase, detail)),
+            vantages=vantages,
         )
     return Result(
         scenario,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,15 +15,26 @@ from types import FrameType
 from trisite.drivers.protocols import FaultDriver, ProbeResult
 from trisite.prove import guard, injected
 from trisite.prove.outage import SUSTAINED, Outage, Steady, measure, steady
-from trisite.prove.scenarios import Scenario
+from trisite.prove.scenarios import Scenario, Vantage
 
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
+VANTAGE_INTERVAL = 0.1  # the sites' connections to each other, probed through every row: lighter on the CPU
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
 STEADY_WAIT = 30.0  # the longest the steady state is awaited before a row is refused (a platform converging)
 OBSERVE = 15.0  # the longest an outage is watched for
 SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
 Say = Callable[[str, str], None]  # (phase, detail)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one vantage (a site's connection to another) saw through a row: its outage (seconds None: it was
+    not back before the rollback, as with a site lost) and whether its path answered before the fault."""
+
+    vantage: Vantage
+    outage: Outage
+    steady: bool
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class Measurement:
     rollback_s: float | None  # when the rollback began
     after: Steady | None  # the steady state after the rollback and settling
     refused: str = ""  # why nothing was injected (the steady state, a guard rail); "" when it was
+    seen: tuple[Seen, ...] = ()  # what each site saw of the others meanwhile
 
     @property
     def detected_s(self) -> float | None:
@@ -84,8 +96,15 @@ def await_steady(driver: FaultDriver, scenario: Scenario, within: float | None =
 
 
 def measure_row(
-    driver: FaultDriver, scenario: Scenario, cut: list[str], state: Path | None, say: Say
+    driver: FaultDriver,
+    scenario: Scenario,
+    cut: list[str],
+    state: Path | None,
+    say: Say,
+    *,
+    vantages: Sequence[Vantage] = (),
 ) -> Measurement:
+    """The row measured; `vantages` (the sites' connections to each other) are probed through it as well."""
     before = await_steady(driver, scenario)
     say("steady", before.text)
     if not before.ok:  # never inject into a platform that is already broken
@@ -94,6 +113,7 @@ def measure_row(
         return refused(before, why)
     asked, clock = time.time(), time.monotonic()
     probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
+    watching = [(v, driver.probe(v.source, v.target, VANTAGE_INTERVAL, v.probe)) for v in vantages]
     fault_s = rollback_s = None
     with _terminate_as_interrupt():
         try:
@@ -109,6 +129,7 @@ def measure_row(
             rollback_s = time.monotonic() - clock
             _rollback(driver, cut, state)
             history = probe.stop()
+            watched = [(v, handle, handle.stop()) for v, handle in watching]
     say("rolled back", _count(len(cut), "component"))
     # On the probes' own time: their first one left `lag` seconds after the probe was asked for.
     origin = probe.origin if probe.origin is not None else asked
@@ -118,11 +139,20 @@ def measure_row(
     baseline = steady(history, fault_s)
     if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
         outage = Outage(None, outage.lost, outage.probes)
+    seen = tuple(_seen(v, h.origin, found, origin + fault_s) for v, h, found in watched)
     time.sleep(SETTLE)
     after = await_steady(driver, scenario)  # the services' own recovery (a Galera node's rejoin) counts
     verdict = "holds again" if after.ok else "does NOT hold again"
     say("measured", f"outage {outage.text}; after the rollback the steady state {verdict}")
-    return Measurement(outage, baseline, tuple(history), origin, fault_s, rollback_s, after)
+    return Measurement(outage, baseline, tuple(history), origin, fault_s, rollback_s, after, seen=seen)
+
+
+def _seen(vantage: Vantage, origin: float | None, history: list[ProbeResult], fault_at: float) -> Seen:
+    """A vantage's outage, on its own probes' clock (`fault_at`: the fault's wall-clock time)."""
+    fault_s = fault_at - origin if origin is not None else BASELINE
+    path = steady(history, fault_s)
+    outage = measure(history, VANTAGE_INTERVAL, after=fault_s)
+    return Seen(vantage, outage if path.ok else Outage(None, outage.lost, outage.probes), path.ok)
 
 
 def refused(before: Steady, why: str) -> Measurement:

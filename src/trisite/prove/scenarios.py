@@ -43,6 +43,29 @@ class Scenario:
         return re.sub(r"[^a-z0-9]+", "-", self.name.split(" (")[0].lower()).strip("-")
 
 
+@dataclass(frozen=True)
+class Vantage:
+    """A connection between two sites that the flows allow, probed through every row of a campaign: what each
+    site saw of the others while the row's fault lasted."""
+
+    label: str  # "dc1 -> dc2"
+    source: str  # a server of the first site
+    target: str  # an address of a server of the second
+    probe: str
+
+
+def site_mesh(design: Design) -> tuple[Vantage, ...]:
+    """One vantage per ordered pair of sites (where the flows allow a connection between their servers)."""
+    sites = [s.name for s in design.sites]
+    found = []
+    for a in sites:
+        for b in (b for b in sites if b != a):
+            pair = _permitted_pair(design, a, b)
+            if pair is not None:
+                found.append(Vantage(f"{a} -> {b}", *pair))
+    return tuple(found)
+
+
 def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
     return (
         inner.version == outer.version

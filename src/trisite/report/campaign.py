@@ -9,10 +9,13 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from trisite.prove.campaign import Campaign, Result
+from trisite.prove.measure import Seen
 from trisite.report.controls import controls
 from trisite.report.table import Table, markdown
 
-SCHEMA_VERSION = 2  # of the JSON form: 2 adds the journal (histories, moments, versions, the design's hash)
+# Of the JSON form: 2 adds the journal (histories, moments, versions, the design's hash); 3 what each site saw
+# of the others (seen_from_sites), the refusals and the unhealthy services of the steady state.
+SCHEMA_VERSION = 3
 COLUMNS = ("row", "expected", "measured outage", "prediction", "result", "how obtained")
 
 
@@ -86,7 +89,12 @@ def to_markdown(campaign: Campaign) -> str:
         else ""
     )
     return markdown(
-        [campaign_table(campaign), calibration_table(campaign), controls_table(campaign)],
+        [
+            campaign_table(campaign),
+            calibration_table(campaign),
+            sites_table(campaign),
+            controls_table(campaign),
+        ],
         f"Failover campaign of {campaign.design}",
         headline(campaign) + recovered,
     )
@@ -115,6 +123,26 @@ def calibration_table(campaign: Campaign) -> Table:
             for r in measured_rows
         ),
     )
+
+
+def sites_table(campaign: Campaign) -> Table:
+    """What each site saw of the others through each measured row (its connection's outage)."""
+    labels = sorted({s.vantage.label for r in campaign.results if r.run for s in r.run.seen})
+    rows = []
+    for r in campaign.results:
+        if r.run is None or not r.run.seen:
+            continue
+        by_label = {s.vantage.label: s for s in r.run.seen}
+        rows.append((r.scenario.name, *(_seen(by_label.get(label)) for label in labels)))
+    return Table("What each site saw of the others meanwhile", ("row", *labels), tuple(rows))
+
+
+def _seen(seen: Seen | None) -> str:
+    if seen is None:
+        return "-"
+    if not seen.steady:
+        return "down before"
+    return "down until the rollback" if seen.outage.seconds is None else seconds(seen.outage.seconds)
 
 
 def controls_table(campaign: Campaign) -> Table:
@@ -179,6 +207,18 @@ def _result(r: Result) -> dict[str, Any]:
         },
         "after": None if r.run is None or r.run.after is None else r.run.after.ok,
         "refused": r.run.refused if r.run is not None and r.run.refused else None,
+        "seen_from_sites": [
+            {
+                "vantage": s.vantage.label,
+                "from": s.vantage.source,
+                "to": s.vantage.target,
+                "kind": s.vantage.probe,
+                "steady": s.steady,
+                "outage_s": _round(s.outage.seconds),
+                "lost": s.outage.lost,
+            }
+            for s in (r.run.seen if r.run else ())
+        ],
         "predicted_s": _round(r.predicted),
         "phase_s": _round(r.phase),
         "divergence": r.divergence,

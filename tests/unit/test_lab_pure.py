@@ -12,7 +12,7 @@ from tests.conftest import EXAMPLES
 from trisite.drivers.fake import FakeDriver
 from trisite.drivers.protocols import parse_probe
 from trisite.errors import LabError
-from trisite.lab import bmc, defects
+from trisite.lab import bmc, build, defects
 from trisite.lab.bmcwatch import PowerWatch
 from trisite.lab.plan import plan
 from trisite.model import load_design
@@ -181,3 +181,12 @@ def test_the_extra_permitted_flow_is_one_vendor_rule_on_the_master_of_two_gatewa
     without = REFERENCE.model_copy(update={"ha_groups": []})
     with pytest.raises(LabError, match="extra-permitted-flow: no firewall is the gateway of two zones"):
         defects.delivered_files(without, defects.chosen(["extra-permitted-flow"]))
+
+
+def test_the_stp_root_is_placed_at_the_last_site_so_that_losing_the_first_keeps_it() -> None:
+    lab = plan(load_design(EXAMPLES / "three-sites" / "design.yaml").design)
+    ranked = sorted(lab.stp_priorities, key=lambda ns: lab.stp_priorities[ns])
+    assert ranked[:2] == ["ts-dc3-sw1", "ts-dc3-sw2"] and ranked[-2:] == ["ts-dc1-sw1", "ts-dc1-sw2"]
+    assert all(p % 4096 == 0 and 0 < p < 32768 for p in lab.stp_priorities.values())  # below the default
+    added = [line for line in build._namespace_lines(lab, "ts-dc3-sw1") if line.startswith("link add")]
+    assert added and all(line.endswith("priority 4096") for line in added)

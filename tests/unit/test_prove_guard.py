@@ -4,6 +4,7 @@ an HTTP probe is a probe kind of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pytest
@@ -14,10 +15,10 @@ from trisite.drivers.netns import namespace
 from trisite.drivers.protocols import ProbeResult, parse_probe
 from trisite.lab.plan import plan as lab_plan
 from trisite.model import load_design
-from trisite.prove import campaign, guard, measure
+from trisite.prove import alerts, campaign, guard, measure
 from trisite.prove.catalog import campaign_catalog
 from trisite.prove.scenarios import Scenario, Vantage, site_mesh, with_probe
-from trisite.report.campaign import how, measured, sites_table
+from trisite.report.campaign import alerts_table, headline, how, measured, sites_table
 from trisite.verify.twin import Twin
 
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
@@ -176,3 +177,40 @@ def test_the_site_mesh_has_a_connection_the_flows_allow_per_ordered_pair_of_site
         "dc3 -> dc2",
     ]
     assert all(v.probe == "tcp:22" for v in mesh)  # backup-out: mgmt to the ops hosts
+
+
+class AlertingFaults(MeshFaults):
+    """A fake lab with monitoring: each fault should raise `FirewallDown`; `notified` says when it came."""
+
+    def __init__(self, by_source: dict[str, str], notified: tuple[float | None, float | None]) -> None:
+        super().__init__(by_source)
+        self.notified = notified
+        self.asked_alerts: list[tuple[str, ...]] = []
+
+    def expected_alerts(self, faults: Sequence[str]) -> list[alerts.Expected]:
+        self.asked_alerts.append(tuple(faults))
+        return [alerts.Expected("FirewallDown", 0.05)]
+
+    def alert_times(
+        self, name: str, injected: float, mended: float | None
+    ) -> tuple[float | None, float | None]:
+        assert name == "FirewallDown" and mended is not None and mended >= injected
+        return self.notified
+
+
+@pytest.mark.parametrize(
+    ("notified", "ok"), [((0.01, 0.02), True), ((None, None), False), ((0.5, 0.02), False)]
+)
+def test_a_row_is_ok_only_when_its_alerts_fire_within_their_bound_and_resolve(
+    monkeypatch: pytest.MonkeyPatch, notified: tuple[float | None, float | None], ok: bool
+) -> None:
+    monkeypatch.setattr(alerts, "RESOLVE_WAIT", 0.0)
+    monkeypatch.setattr(measure, "BASELINE", 0.5)  # a steady baseline on the fake probes' clock
+    driver = AlertingFaults({"internet": "o" * 100}, notified)
+    row = replace(CONTROLLER, layers=())
+    result = campaign.run(DESIGN, driver, [row]).results[0]
+    assert driver.asked_alerts == [row.faults] and len(result.alerts) == 1
+    assert result.ok is ok
+    report = campaign.Campaign("p", "lab", "", 0.02, (result,))
+    assert alerts_table(report).rows[0][1] == "FirewallDown"
+    assert ("1/1 fired" if ok else "0/1 fired") in headline(report)

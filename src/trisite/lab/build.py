@@ -103,6 +103,8 @@ def _namespace_lines(plan: LabPlan, netns: str) -> list[str]:
     for space, bridge in plan.bridges:
         if space == netns:
             options = OUTSIDE_BRIDGE if netns.endswith("exchange") else BRIDGE
+            if netns in plan.stp_priorities:
+                options += f" priority {plan.stp_priorities[netns]}"
             lines += [f"link add {bridge} {options}", f"link set {bridge} up"]
     lines += [f"link set {p.ifname} master {p.bridge}" for p in plan.ports if p.ns == netns]
     lines += [f"link set {port} mtu {mtu}" for space, port, mtu in plan.mtus if space == netns]

@@ -25,6 +25,7 @@ from trisite.model.types import split_endpoint
 SAFE = [ip_network(p) for p in ("198.18.0.0/15", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
 EXCHANGE = ip_network("192.0.2.0/26")
 SOURCE_TABLES = 1000  # routing tables of the source routes, one per address
+STP_PRIORITY_STEP = 4096  # bridge priorities go in steps of 4096 (802.1D-2004)
 
 
 @dataclass(frozen=True, order=True)
@@ -76,6 +77,7 @@ class LabPlan:
     # (namespace, source address, gateway, table): replies from an address leave through its network's gateway
     source_routes: list[tuple[str, str, str, int]] = field(default_factory=list)
     mtus: list[tuple[str, str, int]] = field(default_factory=list)  # (namespace, port, MTU) as designed
+    stp_priorities: dict[str, int] = field(default_factory=dict)  # a switch's namespace -> its bridges' priority
 
     def interfaces(self, netns: str) -> list[str]:
         """Every veth end living in a namespace."""
@@ -134,6 +136,7 @@ class Planner:
         self._bmcs()
         self._tenants()
         self._outside()
+        self.plan.stp_priorities = self._stp_priorities()
         self.plan.mtus = sorted(
             (namespace(device), port, mtu)
             for (device, port), mtu in port_mtus(self.d).items()
@@ -144,6 +147,15 @@ class Planner:
         self.plan.addresses.sort()
         self.plan.bridges = sorted(self.bridges)
         return self.plan
+
+    def _stp_priorities(self) -> dict[str, int]:
+        """The kernel's bridges run 802.1D STP, not the RSTP of the design's switches (Debian 12 packages no RSTP
+        daemon): losing the root bridge costs max age + two forward delays (6-10 s), a lab artifact. The root
+        and the tie-breaks are placed from the last site back, so that a campaign taking the first site whole
+        (Godzilla) keeps the root and measures the failovers of the design."""
+        sites = [site.name for site in self.d.sites]
+        ranked = sorted(self.d.switches, key=lambda w: (-sites.index(w.site), w.name))
+        return {namespace(w.name): STP_PRIORITY_STEP * (rank + 1) for rank, w in enumerate(ranked)}
 
     def _physical(self) -> set[str]:
         return {

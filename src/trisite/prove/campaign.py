@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trisite.drivers.protocols import FaultDriver, ProbeResult
 from trisite.model import Design, Index
+from trisite.prove.alerts import AlertSeen
 from trisite.prove.divergence import explain
 from trisite.prove.guard import missing_layers, refusal
 from trisite.prove.measure import BASELINE, INTERVAL, Measurement, measure_row, refused
@@ -68,7 +69,13 @@ class Result:
     def ok(self) -> bool:
         if self.value is None or (self.objective is not None and self.value > self.objective):
             return False
+        if not all(a.fired and a.resolved for a in self.alerts):  # the monitoring saw it, and saw it end
+            return False
         return self.obtained == "twin" or (self.bound is not None and self.value <= self.bound)
+
+    @property
+    def alerts(self) -> tuple[AlertSeen, ...]:
+        return self.run.alerts if self.run else ()
 
     @property
     def divergence(self) -> str | None:

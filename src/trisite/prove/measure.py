@@ -12,13 +12,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
-from trisite.drivers.protocols import FaultDriver, ProbeResult
-from trisite.prove import guard, injected
+from trisite.drivers.protocols import FaultDriver, ProbeHandle, ProbeResult
+from trisite.prove import alerts, guard, injected
+from trisite.prove.alerts import AlertSeen
 from trisite.prove.outage import SUSTAINED, Outage, Steady, measure, steady
 from trisite.prove.scenarios import Scenario, Vantage
 
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
 VANTAGE_INTERVAL = 0.1  # the sites' connections to each other, probed through every row: lighter on the CPU
+ALERT_MARGIN = 5.0  # the fault lasts this much longer than its alerts' longest bound (notification delivery)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
 STEADY_WAIT = 30.0  # the longest the steady state is awaited before a row is refused (a platform converging)
@@ -48,6 +50,7 @@ class Measurement:
     after: Steady | None  # the steady state after the rollback and settling
     refused: str = ""  # why nothing was injected (the steady state, a guard rail); "" when it was
     seen: tuple[Seen, ...] = ()  # what each site saw of the others meanwhile
+    alerts: tuple[AlertSeen, ...] = ()  # the alerts the fault should raise: when each fired and resolved
 
     @property
     def detected_s(self) -> float | None:
@@ -104,47 +107,80 @@ def measure_row(
     *,
     vantages: Sequence[Vantage] = (),
 ) -> Measurement:
-    """The row measured; `vantages` (the sites' connections to each other) are probed through it as well."""
+    """The row measured; `vantages` (the sites' connections to each other) are probed through it as well, and
+    the alerts the target's monitoring should raise for the fault are awaited (fired, then resolved)."""
     before = await_steady(driver, scenario)
     say("steady", before.text)
     if not before.ok:  # never inject into a platform that is already broken
         why = "the steady state did not hold before the fault"
         say("refused", why)
         return refused(before, why)
-    asked, clock = time.time(), time.monotonic()
+    wanted = alerts.expected(driver, scenario.faults)
+    asked = time.time()
     probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
     watching = [(v, driver.probe(v.source, v.target, VANTAGE_INTERVAL, v.probe)) for v in vantages]
-    fault_s = rollback_s = None
-    with _terminate_as_interrupt():
-        try:
-            time.sleep(BASELINE)
-            if state is not None:
-                injected.write(state, scenario.name, cut)  # journaled before it is done
-            fault_s = time.monotonic() - clock
-            for component in cut:
-                driver.set_component(component, False)
-            say("injected", _count(len(cut), "component"))
-            time.sleep(OBSERVE)
-        finally:
-            rollback_s = time.monotonic() - clock
-            _rollback(driver, cut, state)
-            history = probe.stop()
-            watched = [(v, handle, handle.stop()) for v, handle in watching]
+    observe = max(OBSERVE, alerts.longest_bound(wanted) + ALERT_MARGIN)
+    probes = [probe, *(handle for _, handle in watching)]
+    window = _inject(driver, scenario.name, cut, state, observe=observe, say=say, stop=probes)
     say("rolled back", _count(len(cut), "component"))
     # On the probes' own time: their first one left `lag` seconds after the probe was asked for.
     origin = probe.origin if probe.origin is not None else asked
-    lag = origin - asked
-    fault_s, rollback_s = (fault_s or BASELINE) - lag, rollback_s - lag
+    fault_s, rollback_s = window.fault_at - origin, window.mended_at - origin
+    history = window.histories[0]
     outage = measure(history, INTERVAL, after=fault_s)
     baseline = steady(history, fault_s)
     if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
         outage = Outage(None, outage.lost, outage.probes)
-    seen = tuple(_seen(v, h.origin, found, origin + fault_s) for v, h, found in watched)
+    seen = tuple(
+        _seen(v, h.origin, found, window.fault_at)
+        for (v, h), found in zip(watching, window.histories[1:], strict=True)
+    )
     time.sleep(SETTLE)
+    raised = alerts.seen(driver, wanted, window.fault_at, window.mended_at)
     after = await_steady(driver, scenario)  # the services' own recovery (a Galera node's rejoin) counts
     verdict = "holds again" if after.ok else "does NOT hold again"
-    say("measured", f"outage {outage.text}; after the rollback the steady state {verdict}")
-    return Measurement(outage, baseline, tuple(history), origin, fault_s, rollback_s, after, seen=seen)
+    told = f"; alerts {alerts.summary(raised)}" if raised else ""
+    say("measured", f"outage {outage.text}; after the rollback the steady state {verdict}{told}")
+    return Measurement(
+        outage, baseline, tuple(history), origin, fault_s, rollback_s, after, seen=seen, alerts=raised
+    )
+
+
+@dataclass(frozen=True)
+class _Window:
+    fault_at: float  # wall-clock time of the injection
+    mended_at: float  # and of the rollback
+    histories: list[list[ProbeResult]]  # of the probes stopped, in their order
+
+
+def _inject(
+    driver: FaultDriver,
+    name: str,
+    cut: list[str],
+    state: Path | None,
+    *,
+    observe: float,
+    say: Say,
+    stop: Sequence[ProbeHandle],
+) -> _Window:
+    """The baseline, the fault journaled then injected, watched for `observe` seconds, always rolled back
+    (also on SIGINT or SIGTERM); the probes stopped."""
+    fault_at = None
+    with _terminate_as_interrupt():
+        try:
+            time.sleep(BASELINE)
+            if state is not None:
+                injected.write(state, name, cut)  # journaled before it is done
+            fault_at = time.time()
+            for component in cut:
+                driver.set_component(component, False)
+            say("injected", _count(len(cut), "component"))
+            time.sleep(observe)
+        finally:
+            mended_at = time.time()
+            _rollback(driver, cut, state)
+            histories = [handle.stop() for handle in stop]
+    return _Window(fault_at if fault_at is not None else mended_at, mended_at, histories)
 
 
 def _seen(vantage: Vantage, origin: float | None, history: list[ProbeResult], fault_at: float) -> Seen:

@@ -8,6 +8,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from trisite.prove.alerts import summary
 from trisite.prove.campaign import Campaign, Result
 from trisite.prove.measure import Seen
 from trisite.report.controls import controls
@@ -76,9 +77,32 @@ def headline(campaign: Campaign) -> str:
     passed = sum(r.ok for r in campaign.results)
     by = {k: sum(r.obtained == k for r in campaign.results) for k in ("measured", "emulated", "twin")}
     obtained = ", ".join(f"{n} {k}" for k, n in by.items() if n)
+    raised = [a for r in campaign.results for a in r.alerts]
+    told = f" Alerts: {summary(raised)}." if raised else ""
     return (
         f"{campaign.design}: {passed}/{len(campaign.results)} rows Ok on the {campaign.target} ({obtained}; "
-        f"started {campaign.started})."
+        f"started {campaign.started}).{told}"
+    )
+
+
+def alerts_table(campaign: Campaign) -> Table:
+    """Monitoring proven: each alert the rendered rules define for a row's fault, fired within its bound and
+    resolved after the rollback."""
+    return Table(
+        "Monitoring proven: the alerts of each fault",
+        ("row", "alert", "bound", "fired after", "resolved after", "result"),
+        tuple(
+            (
+                r.scenario.name,
+                a.name,
+                seconds(a.bound_s),
+                seconds(a.to_alert_s, "never"),
+                seconds(a.to_resolve_s, "never"),
+                "Ok" if a.fired and a.resolved else "Not ok",
+            )
+            for r in campaign.results
+            for a in r.alerts
+        ),
     )
 
 
@@ -207,6 +231,16 @@ def _result(r: Result) -> dict[str, Any]:
         },
         "after": None if r.run is None or r.run.after is None else r.run.after.ok,
         "refused": r.run.refused if r.run is not None and r.run.refused else None,
+        "alerts": [
+            {
+                "alert": a.name,
+                "bound_s": _round(a.bound_s),
+                "fired_after_s": _round(a.to_alert_s),
+                "resolved_after_s": _round(a.to_resolve_s),
+                "ok": a.fired and a.resolved,
+            }
+            for a in r.alerts
+        ],
         "seen_from_sites": [
             {
                 "vantage": s.vantage.label,
@@ -272,6 +306,8 @@ def to_junit(campaign: Campaign) -> str:
         if not r.ok:
             failure = ET.SubElement(case, "failure", type="outage", message=f"expected {expected(r)}")
             failure.text = f"measured: {measured(r)}\nprediction: {seconds(r.predicted, 'stays down')}\n"
+            if r.alerts:
+                failure.text += f"alerts: {summary(r.alerts)}\n"
         elif _skipped(r):
             ET.SubElement(case, "skipped", message=f"predicted by the twin only: {r.scenario.why}")
         ET.SubElement(case, "system-out").text = " | ".join(row(r)) + "\n"

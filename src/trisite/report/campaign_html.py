@@ -62,6 +62,13 @@ def _scenario(index: int, r: Result, campaign: Campaign) -> str:
     )
 
 
+def _alerts(campaign: Campaign) -> str:
+    table = text.alerts_table(campaign)
+    if not table.rows:
+        return ""
+    return f"<h2>Monitoring proven</h2>{_table(table, 'alerts-table')}"
+
+
 def _sites(campaign: Campaign) -> str:
     table = text.sites_table(campaign)
     if not table.rows:
@@ -89,7 +96,7 @@ def to_html(campaign: Campaign, version: str = "") -> str:
         f"in a row.</p>{recovered}"
         f"<h2>The campaign</h2>{_table(text.campaign_table(campaign), 'campaign-table')}"
         f"<h2>The twin against the measurements</h2>{_table(text.calibration_table(campaign), 'twin-table')}"
-        f"{_sites(campaign)}"
+        f"{_alerts(campaign)}{_sites(campaign)}"
         f"<h2>Continuity controls</h2>{_table(text.controls_table(campaign), 'controls-table')}"
         f"<h2>Timelines</h2>{sections}</body></html>\n"
     )

@@ -16,9 +16,11 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from trisite.drivers import lab_health, labmeasure
+from trisite.drivers import lab_health, lab_monitoring, labmeasure
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_health import Health
+from trisite.drivers.lab_monitoring import SERVICES as MONITORING_SERVICES
+from trisite.drivers.lab_monitoring import LabMonitoring, textfile_dir
 from trisite.drivers.lab_overlay import LAB, LAYER_CAPABILITIES, Overlay
 from trisite.drivers.lab_services import LabServices
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
@@ -96,6 +98,7 @@ class LabDriver:
         self.directories: list[str] = []
         self.files: list[str] = []
         self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
+        self.monitoring = LabMonitoring(lab_dir, layers, self.pids, self.services.record)
         layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
         self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 
@@ -288,11 +291,15 @@ class LabDriver:
         return self.services.daemons(device)
 
     def health(self) -> list[Health]:
-        return lab_health.read(self.services.recorded())
+        recorded = self.services.recorded()
+        monitoring: dict[str, dict[str, str]] = recorded.get("monitoring", {})  # type: ignore[assignment]
+        return lab_health.read(recorded) + lab_monitoring.read(monitoring)
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "pdns":
             self.services.pdns(device, self.root(device), action)
+        elif name in MONITORING_SERVICES:
+            self.monitoring.service(device, self.root(device), name, action)
         elif name == "frr":
             self._frr(device, action)
         elif name == "nftables":
@@ -395,7 +402,12 @@ class LabDriver:
             self._kill_pidfiles(self.lab_dir / "run" / device, unit)
             if action == "stop":
                 return
-        loop = f"while true; do {shlex.join(args)}; sleep 1; done"
+        # Its scripts write the HA state where the device's node exporter reads textfile metrics (the
+        # rendered path, /var/lib/prometheus/node-exporter, would be one directory for every namespace).
+        textfiles = textfile_dir(self.root(device))
+        textfiles.mkdir(parents=True, exist_ok=True)
+        loop = f"export TRISITE_TEXTFILE_DIR={shlex.quote(str(textfiles))}; "
+        loop += f"while true; do {shlex.join(args)}; sleep 1; done"
         process = subprocess.Popen(  # noqa: S603 - our own argument list, supervised like systemd's Restart=always
             [IP, "netns", "exec", self.netns(device), "sh", "-c", loop],
             stdout=subprocess.DEVNULL,

@@ -370,9 +370,13 @@ class LabDriver:
             if action == "stop":
                 return
         config = self.root(device) / "etc/keepalived/keepalived.conf"
+        textfiles = textfile_dir(self.root(device))  # its notify script's HA state (as ucarp's, below)
+        textfiles.mkdir(parents=True, exist_ok=True)
         done = self.exec(
             device,
             [
+                "env",
+                f"TRISITE_TEXTFILE_DIR={textfiles}",
                 "keepalived",
                 "-f",
                 str(config),

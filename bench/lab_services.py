@@ -187,14 +187,10 @@ def time_to_alert(driver: LabDriver, files: dict[str, str], rounds: int) -> None
         until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
         injected = time.time()
         driver.service_fault(FIREWALL, "node-exporter", "stop")
-        until(
-            lambda i=injected: lab_alerts.first(log, name, "firing", i, host=FIREWALL) is not None, 120, 0.1
-        )
+        until(notified(log, name, "firing", injected), 120, 0.1)
         driver.service_fault(FIREWALL, "node-exporter", "start")
         mended = time.time()
-        until(
-            lambda m=mended: lab_alerts.first(log, name, "resolved", m, host=FIREWALL) is not None, 120, 0.1
-        )
+        until(notified(log, name, "resolved", mended), 120, 0.1)
         measured = lab_alerts.time_to_alert(log, name, injected, mended, host=FIREWALL)
         fired.append(measured.to_alert or 0.0)
         resolved.append(measured.to_resolve or 0.0)

@@ -206,6 +206,12 @@ def firing(device: str) -> list[dict[str, Any]] | None:
     return [a for a in found["data"]["alerts"] if a.get("state") == "firing"]
 
 
+def _alert_name(labels: dict[str, str]) -> str:
+    """An alert's name with what tells it apart (its group, host or instance)."""
+    which = labels.get("group") or labels.get("host") or labels.get("instance")
+    return f"{labels.get('alertname')} {which}" if which else str(labels.get("alertname"))
+
+
 def prometheus_health(device: str) -> Health:
     targets, alerts = down_targets(device), firing(device)
     if targets is None or alerts is None:
@@ -213,7 +219,7 @@ def prometheus_health(device: str) -> Health:
     total, down = targets
     said = f"{total - len(down)}/{total} targets up"
     said += f" (down: {'; '.join(down[:3])}{' ...' if len(down) > 3 else ''})" if down else ""
-    names = sorted({str(a["labels"].get("alertname")) for a in alerts})
+    names = sorted({_alert_name(a["labels"]) for a in alerts})
     said += f", {len(alerts)} alerts firing" + (f" ({', '.join(names)})" if names else "")
     return Health("monitoring", f"prometheus@{device}", total > 0 and not down and not alerts, said)
 

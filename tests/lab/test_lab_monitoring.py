@@ -15,7 +15,7 @@ from trisite import pipelines
 from trisite.drivers import daemons, lab_alerts
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health
-from trisite.drivers.lab_monitoring import firing, notifications_log
+from trisite.drivers.lab_monitoring import PROMETHEUS_PORT, api, firing, notifications_log
 from trisite.drivers.lab_overlay import MONITORING
 from trisite.lab import build, session
 from trisite.model import load_design
@@ -55,6 +55,10 @@ def test_every_target_is_up_and_nothing_fires(driver: LabDriver) -> None:
         "alertmanager@dc2-ops1",
         "alertmanager@dc3-ops1",
     }
+    # Not even pending: an alert whose `for` has not run out yet would fire in the steady state a moment later.
+    for prometheus in ("dc1-ops1", "dc2-ops1"):
+        found = api(prometheus, PROMETHEUS_PORT, "/api/v1/alerts")
+        assert found is not None and found["data"]["alerts"] == [], found
     assert daemons.running(driver.services.run, FIREWALL, "node-exporter")
     assert daemons.running(driver.services.run, FIREWALL, "frr-exporter")
 

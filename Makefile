@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 # --services etcd, HAProxy and PowerDNS); installed when we are root, else the demo says why
 # it skips the lab. Debian does not start these daemons on install.
 LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server nmap iperf3 \
-	etcd-server etcd-client haproxy pdns-server pdns-backend-bind
+	etcd-server etcd-client haproxy pdns-server pdns-backend-bind \
+	prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter prometheus-frr-exporter
 
 demo: install lab-deps
 	$(BIN)/trisite demo

@@ -6,7 +6,11 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
   controller holding it dies (its NICs cut, as the lab's node fault does), target <= 1.3 s;
 - DNS: the time from region-a's HAProxies stopping until the failover record answers region-b's address,
   target <= 0.4 s;
-- and the lab's memory (PSS of every process in its namespaces) and its `lab up` + deploy time.
+- monitoring: a firewall's node exporter stopped until its rendered alert (FirewallDown) is notified firing
+  through Alertmanager to the lab's recorder, and started until it is notified resolved (lab overlay only: the
+  rendered intervals' bound is printed beside it);
+- and the lab's memory (PSS of every process in its namespaces, and what the monitoring daemons take of it)
+  and its `lab up` + deploy time.
 
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py [ROUNDS]   (root, the lab's packages)
 """
@@ -22,10 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from trisite import pipelines
+from trisite.drivers import lab_alerts
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import dns_answer, etcd_status, http_get
-from trisite.drivers.lab_overlay import DEFAULTS, LAB, LAYERS, Overlay
+from trisite.drivers.lab_monitoring import notifications_log
+from trisite.drivers.lab_overlay import DEFAULTS, LAB, LAYERS, MONITORING, Overlay
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.lab import build, session
 from trisite.model import load_design
@@ -128,19 +134,74 @@ def dns_failover(driver: LabDriver) -> float:
     return took
 
 
-def lab_pss_mib(name: str) -> float:
-    """The proportional memory of every process in the lab's namespaces."""
+def lab_pss_mib(name: str, commands: tuple[str, ...] = ()) -> float:
+    """The proportional memory of every process in the lab's namespaces (only those whose command name is
+    one of COMMANDS, when given)."""
     state = build.load_state(name)
     assert state is not None
     host, total = LocalHost(), 0
     for netns in state.namespaces:
         for pid in host.run(["ip", "netns", "pids", netns], check=False).stdout.split():
             try:
+                command = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
                 rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="utf-8")
             except OSError:
                 continue
+            if commands and command not in commands:
+                continue
             total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
     return total / 1024
+
+
+MONITORING_DAEMONS = {  # their command names (/proc/PID/comm: cut at 15 characters)
+    "node exporters": "prometheus-node",
+    "FRR exporters": "prometheus-frr-",
+    "Prometheus": "prometheus",
+    "Alertmanagers": "prometheus-aler",
+    "blackbox exporters": "prometheus-blac",
+}
+
+
+def monitoring_memory(name: str) -> None:
+    said = [f"{label} {lab_pss_mib(name, (comm,)):.0f} MiB" for label, comm in MONITORING_DAEMONS.items()]
+    print("monitoring memory (PSS): " + ", ".join(said))
+
+
+FIREWALL = "dc2-fw1"
+
+
+def notified(log: Path, name: str, status: str, since: float) -> Callable[[], bool]:
+    return lambda: lab_alerts.first(log, name, status, since, host=FIREWALL) is not None
+
+
+def time_to_alert(driver: LabDriver, files: dict[str, str], rounds: int) -> None:
+    """A firewall's node exporter stopped, then started: seconds until its alert is notified firing, resolved."""
+    found = lab_alerts.rules([t for p, t in files.items() if p.startswith("platform/monitoring/rules/")])
+    roles = lab_alerts.node_roles([t for p, t in files.items() if p.endswith("targets/node.json")])
+    [name] = lab_alerts.expected(f"service:{FIREWALL}:node-exporter", roles, found)
+    rule = next(r for r in found if r.name == name)
+    log = notifications_log(driver.lab_dir)
+    fired: list[float] = []
+    resolved: list[float] = []
+    for _ in range(rounds):
+        until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
+        injected = time.time()
+        driver.service_fault(FIREWALL, "node-exporter", "stop")
+        until(notified(log, name, "firing", injected), 120, 0.1)
+        driver.service_fault(FIREWALL, "node-exporter", "start")
+        mended = time.time()
+        until(notified(log, name, "resolved", mended), 120, 0.1)
+        measured = lab_alerts.time_to_alert(log, name, injected, mended, host=FIREWALL)
+        fired.append(measured.to_alert or 0.0)
+        resolved.append(measured.to_resolve or 0.0)
+    o = MONITORING
+    lab_bound = lab_alerts.bound_s(rule, o.scrape_interval_s, o.evaluation_interval_s, o.group_wait_s)
+    rendered_bound = lab_alerts.bound_s(rule, 15, 15, 10)  # the design's 15 s and Alertmanager's 10 s wait
+    print(
+        f"{name} (node exporter of {FIREWALL} stopped): notified {statistics.median(fired):.1f} s "
+        f"(max {max(fired):.1f}; bound {lab_bound:g} s, {rendered_bound:g} s with the rendered intervals), "
+        f"resolved {statistics.median(resolved):.1f} s (max {max(resolved):.1f}) after it is started again"
+    )
 
 
 def measure(files: dict[str, str], overlay: Overlay, rounds: int) -> dict[str, list[float]]:
@@ -164,7 +225,9 @@ def main(rounds: int) -> None:
         healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 60, 0.2)
         print(f"lab up + deploy with services: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
         print(f"lab memory (PSS, every process in its namespaces): {lab_pss_mib(NAME):.0f} MiB")
+        monitoring_memory(NAME)
         files = {a.path: a.content for a in render(loaded.design)}
+        time_to_alert(session.driver_for(NAME), files, rounds)
         results = {o.name: measure(files, o, rounds) for o in (DEFAULTS, LAB)}
         report(results, rounds)
     finally:

@@ -52,9 +52,18 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}
-    assert layers == {"etcd", "vips", "dns"}, seen
+    assert layers == {"etcd", "vips", "dns", "monitoring"}, seen
     names = {h["name"] for h in seen}
-    assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1"} == names
+    monitoring = {f"prometheus@dc{n}-ops1" for n in (1, 2)} | {f"alertmanager@dc{n}-ops1" for n in (1, 2, 3)}
+    assert {
+        "core",
+        "k8s-core",
+        "region-a",
+        "region-b",
+        "dc1-ops1",
+        "dc2-ops1",
+        "dc3-ops1",
+    } | monitoring == names
 
 
 def leader() -> str | None:

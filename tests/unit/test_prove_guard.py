@@ -187,9 +187,9 @@ class AlertingFaults(MeshFaults):
         self.notified = notified
         self.asked_alerts: list[tuple[str, ...]] = []
 
-    def expected_alerts(self, faults: Sequence[str]) -> list[alerts.Expected]:
+    def expected_alerts(self, faults: Sequence[str]) -> list[tuple[str, float]]:
         self.asked_alerts.append(tuple(faults))
-        return [alerts.Expected("FirewallDown", 0.05)]
+        return [("FirewallDown", 0.05)]
 
     def alert_times(
         self, name: str, injected: float, mended: float | None

@@ -16,9 +16,11 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from trisite.drivers import lab_health, labmeasure
+from trisite.drivers import lab_health, lab_monitoring, labmeasure
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_health import Health
+from trisite.drivers.lab_monitoring import SERVICES as MONITORING_SERVICES
+from trisite.drivers.lab_monitoring import LabMonitoring, textfile_dir
 from trisite.drivers.lab_overlay import LAB, LAYER_CAPABILITIES, Overlay
 from trisite.drivers.lab_services import LabServices
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
@@ -97,6 +99,7 @@ class LabDriver:
         self.files: list[str] = []
         self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
         self.layers = layers
+        self.monitoring = LabMonitoring(lab_dir, layers, self.pids, self.services.record)
         layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
         self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 
@@ -302,11 +305,24 @@ class LabDriver:
         return self.services.daemons(device)
 
     def health(self) -> list[Health]:
-        return lab_health.read(self.services.recorded())
+        recorded = self.services.recorded()
+        monitoring: dict[str, dict[str, str]] = recorded.get("monitoring", {})  # type: ignore[assignment]
+        return lab_health.read(recorded) + lab_monitoring.read(monitoring)
+
+    # -- monitoring proven (prove/alerts.py's AlertDriver) --------------------------------------------------------
+    def expected_alerts(self, faults: Sequence[str]) -> list[tuple[str, float]]:
+        return self.monitoring.expected_alerts(self.root, faults)
+
+    def alert_times(
+        self, name: str, injected: float, mended: float | None
+    ) -> tuple[float | None, float | None]:
+        return self.monitoring.alert_times(name, injected, mended)
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "pdns":
             self.services.pdns(device, self.root(device), action)
+        elif name in MONITORING_SERVICES:
+            self.monitoring.service(device, self.root(device), name, action)
         elif name == "frr":
             self._frr(device, action)
         elif name == "nftables":
@@ -376,7 +392,11 @@ class LabDriver:
             self._kill_pidfiles(run, "keepalived")
             if action == "stop":
                 return
-        config = self.root(device) / "etc/keepalived/keepalived.conf"
+        textfiles = textfile_dir(self.root(device))  # its notify script's HA state (as ucarp's, below)
+        textfiles.mkdir(parents=True, exist_ok=True)
+        config = run / "keepalived.conf"
+        rendered = (self.root(device) / "etc/keepalived/keepalived.conf").read_text(encoding="utf-8")
+        config.write_text(self._rooted_notify(device, rendered, textfiles), encoding="utf-8")
         done = self.exec(
             device,
             [
@@ -409,7 +429,12 @@ class LabDriver:
             self._kill_pidfiles(self.lab_dir / "run" / device, unit)
             if action == "stop":
                 return
-        loop = f"while true; do {shlex.join(args)}; sleep 1; done"
+        # Its scripts write the HA state where the device's node exporter reads textfile metrics (the
+        # rendered path, /var/lib/prometheus/node-exporter, would be one directory for every namespace).
+        textfiles = textfile_dir(self.root(device))
+        textfiles.mkdir(parents=True, exist_ok=True)
+        loop = f"export TRISITE_TEXTFILE_DIR={shlex.quote(str(textfiles))}; "
+        loop += f"while true; do {shlex.join(args)}; sleep 1; done"
         process = subprocess.Popen(  # noqa: S603 - our own argument list, supervised like systemd's Restart=always
             [IP, "netns", "exec", self.netns(device), "sh", "-c", loop],
             stdout=subprocess.DEVNULL,
@@ -420,6 +445,16 @@ class LabDriver:
         run.mkdir(parents=True, exist_ok=True)
         (run / f"{unit}.pid").write_text(str(process.pid), encoding="utf-8")
         self.pids.append(-process.pid)  # a process group: the loop and its ucarp
+
+    def _rooted_notify(self, device: str, config: str, textfiles: Path) -> str:
+        """The rendered keepalived.conf with its notify scripts in the device's lab filesystem, told where the
+        device's node exporter reads textfile metrics (keepalived gives its scripts no environment of ours)."""
+
+        def rooted(match: re.Match[str]) -> str:
+            script = self.root(device) / match.group(2).lstrip("/")
+            return f'{match.group(1)}"/usr/bin/env TRISITE_TEXTFILE_DIR={textfiles} {script}"'
+
+        return re.sub(r"^(\s*notify\S*\s+)(/\S+)\s*$", rooted, config, flags=re.MULTILINE)
 
     def _rooted(self, device: str, argument: str) -> str:
         """ucarp's file arguments (--passfile, --upscript) point into the device's lab filesystem."""

@@ -10,7 +10,8 @@ here and only here (docs/lab.md, "The services"):
 - plain HTTP between etcd members (Kubespray sets up TLS; the lab has no PKI for them);
 - keepalived + HAProxy stand in for kube-vip on the Kubernetes API address (one way of holding a VIP for all);
 - a stand-in API process per controller behind HAProxy (the OpenStack APIs and kube-apiserver are not run),
-  which writes and reads a backend file shared by its region (Galera is not in the lab yet).
+  which writes and reads a backend file shared by its region (Galera is not in the lab yet);
+- monitoring (`MONITORING`, used by drivers/lab_monitoring_configs.py): see `MonitoringOverlay`.
 """
 
 from __future__ import annotations
@@ -63,12 +64,51 @@ DEFAULTS = Overlay(
 )
 OVERLAYS = {o.name: o for o in (LAB, DEFAULTS)}
 
+
+@dataclass(frozen=True)
+class MonitoringOverlay:
+    """Where the lab's Prometheus and Alertmanager differ from the rendered files (docs/lab.md):
+
+    - scrape and evaluation every few seconds (the design's 15 s): with the rules' own `for`, an alert then
+      fires within seconds of its bound in a lab test or the campaign, not a quarter of a minute later;
+    - Alertmanager notifies a group after `group_wait_s` and its changes every `group_interval_s` (rendered
+      10 s and 1 m): a resolution is seen seconds after Prometheus resolves the alert;
+    - every receiver (e-mail: no mail server in the lab) becomes a webhook on the Alertmanager's own host,
+      the lab's notification recorder (drivers/alert_webhook_recorder.py), which writes each notification to
+      one JSON lines file with its time of arrival;
+    - node exporters run the textfile collector only (HA and backup state; `up` comes from the scrape
+      itself): the default collectors read the one kernel every namespace shares, so forty-one copies of
+      them would say the same thing forty-one times;
+    - Prometheus keeps its data for `retention`, not the design's 90 days.
+    """
+
+    scrape_interval_s: int
+    evaluation_interval_s: int
+    group_wait_s: int
+    group_interval_s: int
+    webhook_port: int
+    retention: str
+    node_collectors: tuple[str, ...]
+
+
+MONITORING = MonitoringOverlay(
+    scrape_interval_s=2,
+    evaluation_interval_s=2,
+    group_wait_s=1,
+    group_interval_s=2,
+    webhook_port=9097,
+    retention="1d",
+    node_collectors=("textfile",),
+)
+
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.
-LAYERS = ("etcd", "vips", "dns")
+LAYERS = ("etcd", "vips", "dns", "monitoring")
 LAYER_CAPABILITIES = {
     "etcd": frozenset({"tool:kubespray"}),
     "vips": frozenset({"tool:kubespray", "tool:kayobe"}),
     "dns": frozenset({"service:pdns"}),
+    # Prometheus (and prometheus-blackbox-exporter: the family is its first word) and Alertmanager.
+    "monitoring": frozenset({"service:prometheus", "service:alertmanager"}),
 }
 # Ports of the lab's stand-ins: the API each VIP fronts answers there on every controller.
 STAND_IN_PORT = 8780

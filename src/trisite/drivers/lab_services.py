@@ -46,6 +46,10 @@ class LabServices:
         )
         return loaded
 
+    def record(self, layer: str, key: str, value: object) -> None:
+        """Write what a layer started to services.json (also for drivers/lab_monitoring.py)."""
+        self._record(layer, key, value)
+
     def _record(self, layer: str, key: str, value: object) -> None:
         with _RECORD_LOCK:
             found = self.recorded()

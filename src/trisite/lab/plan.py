@@ -77,7 +77,9 @@ class LabPlan:
     # (namespace, source address, gateway, table): replies from an address leave through its network's gateway
     source_routes: list[tuple[str, str, str, int]] = field(default_factory=list)
     mtus: list[tuple[str, str, int]] = field(default_factory=list)  # (namespace, port, MTU) as designed
-    stp_priorities: dict[str, int] = field(default_factory=dict)  # a switch's namespace -> its bridges' priority
+    stp_priorities: dict[str, int] = field(
+        default_factory=dict
+    )  # a switch's namespace -> its bridges' priority
 
     def interfaces(self, netns: str) -> list[str]:
         """Every veth end living in a namespace."""

@@ -40,7 +40,18 @@ LAB_TOOLS = (
     "iperf3",
 )
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
-LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
+LAYER_TOOLS = {
+    "etcd": ("etcd",),
+    "vips": ("haproxy", "keepalived"),
+    "dns": ("pdns_server",),
+    "monitoring": (
+        "prometheus",
+        "prometheus-alertmanager",
+        "prometheus-blackbox-exporter",
+        "prometheus-node-exporter",
+        "prometheus-frr-exporter",
+    ),
+}
 
 
 def missing_tools() -> str:
@@ -108,7 +119,7 @@ def up(
     layers: Sequence[str] = (),
 ) -> build.LabState:
     """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong; `layers` are
-    the upper layers a deployment will then run in it (etcd, vips, dns)."""
+    the upper layers a deployment will then run in it (etcd, vips, dns, monitoring)."""
     unknown = sorted(set(layers) - set(LAYERS))
     if unknown:
         raise LabError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")

@@ -40,6 +40,8 @@ def services(artifact: Artifact) -> tuple[tuple[str, ServiceAction], ...]:
         found = (component, "start")
     elif component in ("prometheus", "alertmanager"):
         found = (component, "reload")
+    elif component == "blackbox":  # blackbox.yml is read by the exporter, which must be told
+        found = ("prometheus-blackbox-exporter", "reload")
     elif component == "powerdns":
         found = ("pdns", "restart")
     elif component == "switch":

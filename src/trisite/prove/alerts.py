@@ -44,7 +44,9 @@ class AlertSeen:
 class AlertDriver(Protocol):
     """A target whose monitoring runs: what a fault should raise, and what was notified."""
 
-    def expected_alerts(self, faults: Sequence[str]) -> list[Expected]: ...
+    def expected_alerts(self, faults: Sequence[str]) -> list[tuple[str, float]]:
+        """(alert, bound in seconds) of each alert the fault should raise."""
+        ...
 
     def alert_times(
         self, name: str, injected: float, mended: float | None
@@ -56,7 +58,9 @@ class AlertDriver(Protocol):
 
 def expected(driver: object, faults: Sequence[str]) -> list[Expected]:
     """The alerts the fault should raise on this target ([] where no monitoring runs)."""
-    return driver.expected_alerts(faults) if isinstance(driver, AlertDriver) else []
+    if not isinstance(driver, AlertDriver):
+        return []
+    return [Expected(name, bound) for name, bound in driver.expected_alerts(faults)]
 
 
 def longest_bound(wanted: Sequence[Expected]) -> float:

@@ -10,8 +10,10 @@ What passes comes from two places and nowhere else:
 
 Replies of a flow whose two ends may sit at different sites pass statelessly (guarded: TCP with ACK, ICMP echo
 replies): the request may cross one pair of firewalls and the reply another (CARP masters and OSPF's equal-cost
-paths choose them independently), so a firewall may see only the reply, which conntrack calls invalid. Nothing
-else passes without state: there is no blanket accept inside a zone.
+paths choose them independently), so a firewall may see only the reply, which conntrack calls invalid. For a
+TCP flow to firewalls themselves, a request's later packets (ACK set) pass statelessly too: a firewall at another
+site answers along its own routes, so the pair that forwarded the SYN never sees the reply. Nothing else passes
+without state: there is no blanket accept inside a zone.
 """
 
 from __future__ import annotations
@@ -204,6 +206,13 @@ class PolicyBuilder:
             yield Rule("forward", self.endpoint(flow.destination), self.endpoint(flow.source), flow.protocol,
                        f"replies of {flow.name}", sports=tuple(flow.ports), reply=True,
                        spares=self.firewalls() if sides else None, spared=sides)  # fmt: skip
+            if flow.protocol == "tcp" and self.firewalls_named(flow.destination):
+                # To a firewall's own address at another site, the firewall answers along its own routes (its
+                # MAN link), not through the pair that forwarded the request: that pair sees the request's
+                # later packets (ACK set) without the reply, which conntrack calls invalid.
+                yield Rule("forward", self.endpoint(flow.source), self.endpoint(flow.destination), "tcp",
+                           f"requests of {flow.name} answered by another path", dports=tuple(flow.ports),
+                           reply=True)  # fmt: skip
 
     # -- what the firewall itself needs -----------------------------------------------------------------------------
     def derived(self, fw: Firewall) -> Iterator[Rule]:

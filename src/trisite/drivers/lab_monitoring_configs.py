@@ -1,0 +1,141 @@
+"""What the lab's Prometheus, Alertmanager and exporters are told, read from the rendered files as the real
+daemons read them (prometheus.yml, the file_sd target files, alertmanager.yml, the Alertmanager cluster drop-in)
+with the lab's monitoring overlay on top (drivers/lab_overlay.py, `MonitoringOverlay`).
+
+Pure functions: files' text in, configurations and command lines out; drivers/lab_monitoring.py starts them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from trisite.drivers.lab_overlay import MonitoringOverlay
+from trisite.errors import DriverError
+
+# The scrape jobs whose targets the lab runs, by the layer that runs them (the network layer is always there):
+# a job of a layer the lab does not run (Ceph, Galera, RabbitMQ, the OpenStack and Kubernetes APIs) is left
+# out of the lab's prometheus.yml, since its targets are down by construction. The public HTTPS probes are
+# left out too: the lab's API stand-ins speak plain HTTP behind the VIPs, not the APIs' TLS.
+NETWORK_JOBS = ("node", "frr", "alertmanager", "bmc")
+LAYER_JOBS = {"etcd": ("etcd",), "dns": ("dns-from-",)}
+EXPORTERS = {"node": "node-exporter", "frr": "frr-exporter"}  # the daemons the lab starts per target
+
+
+def scraped(job: str, layers: Collection[str]) -> bool:
+    """Whether the lab scrapes JOB (a job name of the rendered prometheus.yml) with LAYERS running."""
+    wanted = [*NETWORK_JOBS, *(j for layer in layers for j in LAYER_JOBS.get(layer, ()))]
+    return any(job == w or (w.endswith("-") and job.startswith(w)) for w in wanted)
+
+
+def _yaml(text: str, what: str) -> dict[str, Any]:
+    loaded = yaml.safe_load(text) or {}
+    if not isinstance(loaded, dict):
+        raise DriverError(f"the rendered {what} is not a mapping")
+    return loaded
+
+
+def prometheus_config(rendered: str, etc: str, layers: Collection[str], ov: MonitoringOverlay) -> str:
+    """The rendered prometheus.yml with the overlay's intervals, only the jobs the lab runs, and its relative
+    paths (rule files, target files) made absolute under ETC, the host's /etc/prometheus in the lab."""
+    config = _yaml(rendered, "prometheus.yml")
+    config.setdefault("global", {}).update(
+        scrape_interval=f"{ov.scrape_interval_s}s", evaluation_interval=f"{ov.evaluation_interval_s}s"
+    )
+    config["rule_files"] = [f"{etc}/{path}" for path in config.get("rule_files", [])]
+    jobs = [job for job in config.get("scrape_configs", []) if scraped(str(job["job_name"]), layers)]
+    for job in jobs:
+        for sd in job.get("file_sd_configs", []):
+            sd["files"] = [f"{etc}/{path}" for path in sd["files"]]
+        job["scrape_timeout"] = f"{ov.scrape_interval_s}s"  # no longer than the interval
+    config["scrape_configs"] = jobs
+    return yaml.safe_dump(config, sort_keys=True)
+
+
+def alertmanager_config(rendered: str, webhook: str, ov: MonitoringOverlay) -> str:
+    """The rendered alertmanager.yml, its routes and inhibitions as they are, every receiver that notifies
+    someone sending to the lab's recorder at WEBHOOK instead, and the overlay's grouping timers."""
+    config = _yaml(rendered, "alertmanager.yml")
+    for receiver in config.get("receivers", []):
+        if set(receiver) - {"name"}:  # not a null receiver
+            name = receiver["name"]
+            receiver.clear()
+            receiver.update(name=name, webhook_configs=[{"url": webhook, "send_resolved": True}])
+    route = config.setdefault("route", {})
+    route.update(group_wait=f"{ov.group_wait_s}s", group_interval=f"{ov.group_interval_s}s")
+    config.get("global", {}).pop("smtp_smarthost", None)  # nothing sends mail any more
+    config.get("global", {}).pop("smtp_from", None)
+    return yaml.safe_dump(config, sort_keys=True)
+
+
+def cluster_flags(drop_in: str) -> list[str]:
+    """The --cluster.* flags of the rendered systemd drop-in's ExecStart (what the host's unit runs)."""
+    starts = re.findall(r"^ExecStart=(.+)$", drop_in, re.MULTILINE)
+    if not starts:
+        raise DriverError("the Alertmanager cluster drop-in has no ExecStart")
+    flags = [word for word in shlex.split(starts[-1]) if word.startswith("--cluster.")]
+    if not flags:
+        raise DriverError("the Alertmanager cluster drop-in's ExecStart has no --cluster flags")
+    return flags
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """A target of a rendered file_sd file the lab runs the exporter of: EXPORTERS[job] on HOST at PORT."""
+
+    job: str
+    host: str
+    port: int
+
+
+def exporters(target_files: Mapping[str, str], namespaces: Collection[str]) -> list[Exporter]:
+    """The node and frr exporters the rendered target files name, on hosts the lab has (NAMESPACES: the
+    devices of the lab)."""
+    found = set()
+    for path, text in target_files.items():
+        job = path.rstrip("/").split("/")[-2]
+        if job not in EXPORTERS:
+            continue
+        for group in json.loads(text):
+            host = str(group["labels"]["host"])
+            for target in group["targets"]:
+                if host in namespaces:
+                    found.add(Exporter(job, host, int(str(target).rsplit(":", 1)[1])))
+    return sorted(found, key=lambda e: (e.host, e.job))
+
+
+def node_exporter_args(port: int, textfile_dir: str, ov: MonitoringOverlay) -> list[str]:
+    args = ["prometheus-node-exporter", f"--web.listen-address=:{port}", "--collector.disable-defaults"]
+    args += [f"--collector.{name}" for name in ov.node_collectors]
+    return [*args, f"--collector.textfile.directory={textfile_dir}"]
+
+
+def frr_exporter_args(port: int, socket_dir: str) -> list[str]:
+    """tynany/frr_exporter reading the namespace's FRR instance through its daemons' sockets."""
+    return ["prometheus-frr-exporter", f"--web.listen-address=:{port}", f"--frr.socket.dir-path={socket_dir}"]
+
+
+def prometheus_args(config: str, data: str, ov: MonitoringOverlay) -> list[str]:
+    return [
+        "prometheus",
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--storage.tsdb.retention.time={ov.retention}",
+        "--web.listen-address=:9090",
+    ]
+
+
+def alertmanager_args(config: str, data: str, port: int, flags: list[str]) -> list[str]:
+    return [
+        "prometheus-alertmanager",
+        f"--config.file={config}",
+        f"--storage.path={data}",
+        f"--web.listen-address=:{port}",
+        *flags,
+    ]

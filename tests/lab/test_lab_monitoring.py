@@ -1,0 +1,90 @@
+"""Monitoring in the lab: Prometheus, the clustered Alertmanagers, the blackbox and the exporters, deployed from
+the rendered files; every target up and nothing firing after the deployment; a stopped node exporter's alert
+notified firing through Alertmanager to the lab's recorder within its bound, and resolved once it is back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.lab.helpers import until
+from trisite import pipelines
+from trisite.drivers import daemons, lab_alerts
+from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_health import Health
+from trisite.drivers.lab_monitoring import PROMETHEUS_PORT, api, firing, notifications_log
+from trisite.drivers.lab_overlay import MONITORING
+from trisite.lab import build, session
+from trisite.model import load_design
+from trisite.render import render
+
+pytestmark = pytest.mark.lab
+REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
+LAB = "pytest-monitoring"
+FIREWALL = "dc2-fw1"  # its node exporter is scraped across the MAN from dc1-ops1
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
+    saved = build.STATE_ROOT
+    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
+    loaded = load_design(REFERENCE)
+    try:
+        session.up(loaded, LAB, str(REFERENCE), layers=("monitoring",))
+        pipelines.deploy_job(loaded, "lab", lab=LAB)
+        yield session.driver_for(LAB)
+    finally:
+        build.down(LAB)
+        build.STATE_ROOT = saved
+
+
+def unhealthy(driver: LabDriver) -> list[Health]:
+    return [h for h in driver.health() if not h.ok]
+
+
+def test_every_target_is_up_and_nothing_fires(driver: LabDriver) -> None:
+    assert until(lambda: not unhealthy(driver), within=60) is not None, unhealthy(driver)
+    seen = {h.name for h in driver.health() if h.layer == "monitoring"}
+    assert seen == {
+        "prometheus@dc1-ops1",
+        "prometheus@dc2-ops1",
+        "alertmanager@dc1-ops1",
+        "alertmanager@dc2-ops1",
+        "alertmanager@dc3-ops1",
+    }
+    # Not even pending: an alert whose `for` has not run out yet would fire in the steady state a moment later.
+    for prometheus in ("dc1-ops1", "dc2-ops1"):
+        found = api(prometheus, PROMETHEUS_PORT, "/api/v1/alerts")
+        assert found is not None and found["data"]["alerts"] == [], found
+    assert daemons.running(driver.services.run, FIREWALL, "node-exporter")
+    assert daemons.running(driver.services.run, FIREWALL, "frr-exporter")
+
+
+def test_a_stopped_node_exporter_is_notified_and_resolved(driver: LabDriver) -> None:
+    assert until(lambda: not unhealthy(driver), within=60) is not None, unhealthy(driver)
+    artifacts = {a.path: a.content for a in render(load_design(REFERENCE).design)}
+    found = lab_alerts.rules([t for p, t in artifacts.items() if p.startswith("platform/monitoring/rules/")])
+    roles = lab_alerts.node_roles([t for p, t in artifacts.items() if p.endswith("targets/node.json")])
+    [name] = lab_alerts.expected(f"service:{FIREWALL}:node-exporter", roles, found)
+    rule = next(r for r in found if r.name == name)
+    o = MONITORING
+    bound = lab_alerts.bound_s(rule, o.scrape_interval_s, o.evaluation_interval_s, o.group_wait_s)
+    log = notifications_log(driver.lab_dir)
+    injected = time.time()
+    driver.service_fault(FIREWALL, "node-exporter", "stop")
+    try:
+        fired = until(
+            lambda: lab_alerts.first(log, name, "firing", injected, host=FIREWALL) is not None, 3 * bound
+        )
+        assert fired is not None, (name, firing("dc1-ops1"))
+    finally:
+        driver.service_fault(FIREWALL, "node-exporter", "start")
+    mended = time.time()
+    resolved = until(lambda: lab_alerts.first(log, name, "resolved", mended, host=FIREWALL) is not None, 60)
+    assert resolved is not None, (name, firing("dc1-ops1"))
+    measured = lab_alerts.time_to_alert(log, name, injected, mended, host=FIREWALL)
+    assert measured.to_alert is not None and measured.to_alert <= bound + 1, (measured, bound)
+    assert until(lambda: not unhealthy(driver), within=60) is not None, unhealthy(driver)

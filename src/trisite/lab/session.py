@@ -40,7 +40,12 @@ LAB_TOOLS = (
     "iperf3",
 )
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
-LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
+LAYER_TOOLS = {
+    "etcd": ("etcd",),
+    "vips": ("haproxy", "keepalived"),
+    "dns": ("pdns_server",),
+    "ceph": ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-mds", "ceph", "rbd", "monmaptool"),
+}
 
 
 def missing_tools() -> str:

@@ -49,9 +49,9 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}
-    assert layers == {"etcd", "vips", "dns"}, seen
+    assert layers == {"etcd", "vips", "dns", "ceph"}, seen
     names = {h["name"] for h in seen}
-    assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1"} == names
+    assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1", "main"} == names
 
 
 def leader() -> str | None:

@@ -11,6 +11,7 @@ the host specs and the MDSs, `pools` and `clients` run the rendered scripts.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -74,7 +75,9 @@ class LabCeph:
         }
         if role not in steps:
             raise DriverError(f"cephadm {self.cluster}:{role}: the lab knows no such step")
-        return steps[role](files, recorded)
+        started = time.monotonic()
+        said = steps[role](files, recorded)
+        return f"{said} ({time.monotonic() - started:.1f} s)"
 
     def _one(self, files: Mapping[str, str], suffix: str) -> str:
         found = [t for p, t in files.items() if p.endswith(suffix)]

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from trisite.drivers import daemons
 from trisite.drivers import lab_ceph_config as config
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_overlay import CephOverlay
@@ -58,6 +59,7 @@ class LabCeph:
         record: Recorder,
     ) -> None:
         self.cluster = cluster
+        self.run = run
         self.root = run / "ceph" / cluster
         self.conf = self.root / "ceph.conf"
         self.host = host
@@ -157,6 +159,10 @@ class LabCeph:
             self._daemon(name, "ceph-mon", "mon", name)
 
     def _daemon(self, device: str, program: str, kind: str, ident: str, *extra: str) -> None:
+        """Start a daemon, unless it runs already: a deployment run again leaves the cluster alone (restarting
+        every memstore OSD at once would lose every object)."""
+        if daemons.running(self.run, device, program):
+            return
         (self.root / f"{kind}.{ident}").mkdir(parents=True, exist_ok=True)
         self._start(device, program, [program, "-f", "-c", str(self.conf), "-i", ident, *extra])
 

@@ -21,7 +21,7 @@ from trisite.drivers.netns import call_in_netns, namespace
 
 @dataclass(frozen=True)
 class Health:
-    layer: str  # etcd, vips, dns
+    layer: str  # etcd, vips, dns, ceph
     name: str  # the cluster, the VIP group, the DNS server
     ok: bool
     detail: str

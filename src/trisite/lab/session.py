@@ -113,7 +113,7 @@ def up(
     layers: Sequence[str] = (),
 ) -> build.LabState:
     """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong; `layers` are
-    the upper layers a deployment will then run in it (etcd, vips, dns)."""
+    the upper layers a deployment will then run in it (etcd, vips, dns, ceph)."""
     unknown = sorted(set(layers) - set(LAYERS))
     if unknown:
         raise LabError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")

@@ -34,6 +34,7 @@ from trisite.drivers.lab_ceph import ceph_cli
 from trisite.drivers.lab_health import dns_answer, etcd_status, http_get
 from trisite.drivers.lab_overlay import CEPH_OVERLAYS, DEFAULTS, LAB, LAYERS, Overlay
 from trisite.drivers.netns import call_in_netns, namespace
+from trisite.execute.engine import StepEvent
 from trisite.lab import build, session
 from trisite.model import load_design
 from trisite.render import render
@@ -135,7 +136,7 @@ def dns_failover(driver: LabDriver) -> float:
     return took
 
 
-CEPH_WRITER, CEPH_SITE_LINKS = ("dc2-ceph2", "volumes"), ("man-12", "man-13")
+CEPH_WRITER, CEPH_SITE_LINKS = ("dc2-ceph2", "volumes"), ("man:man-12", "man:man-13")
 
 
 def ceph_site_stall(driver: LabDriver, overlay: str) -> float:
@@ -163,6 +164,12 @@ def ceph_site_stall(driver: LabDriver, overlay: str) -> float:
     stall = float(json.loads(out)["stall_s"])
     print(f"ceph {overlay}: client I/O stall {stall:.1f} s on dc1's loss; healthy again {healed:.0f} s after")
     return stall
+
+
+def timed(event: StepEvent, seconds: dict[str, float]) -> None:
+    """How long each cephadm step of the deployment took (from its start to its end)."""
+    if event.step.startswith("ceph/") and event.what in ("started", "done"):
+        seconds[event.step] = time.perf_counter() - seconds.get(event.step, 0.0)
 
 
 def ceph_report(stalls: dict[str, float]) -> None:
@@ -205,11 +212,16 @@ def main(rounds: int, layers: tuple[str, ...] = LAYERS) -> None:
     try:
         started = time.perf_counter()
         session.up(loaded, NAME, str(REFERENCE), layers=layers)
-        pipelines.deploy_job(loaded, "lab", lab=NAME)
+        ceph_steps: dict[str, float] = {}
+        pipelines.deploy_job(loaded, "lab", lab=NAME, on_event=lambda e: timed(e, ceph_steps))
         up_deploy = time.perf_counter() - started
         healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 60, 0.2)
         print(f"lab up + deploy with services: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
         print(f"lab memory (PSS, every process in its namespaces): {lab_pss_mib(NAME):.0f} MiB")
+        if ceph_steps:
+            print(
+                "cephadm steps: " + ", ".join(f"{k.split(':')[1]} {v:.1f} s" for k, v in ceph_steps.items())
+            )
         if "ceph" in layers:
             driver = session.driver_for(NAME)
             ceph_report({o.name: ceph_site_stall(driver, o.name) for o in (DEFAULTS, LAB)})

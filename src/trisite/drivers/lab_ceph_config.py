@@ -129,6 +129,8 @@ def ceph_conf(
     }
     settings |= ov.settings()
     lines = ["[global]", *(f"{k.replace(' ', '_')} = {v}" for k, v in sorted(settings.items()))]
+    # The `ceph` CLIs run at once (pools.sh, health) would share client.admin's socket and log: none for them.
+    lines += ["", "[client]", "admin_socket =", "log_file ="]
     return "\n".join(lines) + "\n"
 
 

@@ -63,6 +63,8 @@ def test_ceph_conf_is_read_by_ceph_with_the_overlay_winning(tmp_path: Path, over
     assert lookup("osd_data") == f"{tmp_path}/osd.3"
     assert lookup("mon_host").startswith("[v2:198.18.20.11:3300,v1:198.18.20.11:6789]")
     assert lookup("auth_allow_insecure_global_id_reclaim") == "false"
+    assert lookup("admin_socket", "client.admin") == ""
+    assert lookup("admin_socket", "mon.dc1-ceph1") == f"{tmp_path}/mon.dc1-ceph1.asok"
 
 
 def test_pools_are_scaled_to_powers_of_two() -> None:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from trisite import pipelines
+from trisite.drivers import lab_ceph
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_ceph import ceph_cli
@@ -147,8 +148,13 @@ def ceph_site_stall(driver: LabDriver, overlay: str) -> float:
     for key, value in timers.items():
         for daemons in ("mon.*", "osd.*"):
             ceph_cli(driver.host, "dc2-ceph1", conf, ["tell", daemons, "config", "set", key, value])
-    ceph_healthy = lambda: all(h.ok for h in driver.health() if h.layer == "ceph")  # noqa: E731
-    until(ceph_healthy, 300, 1)
+    recorded = driver.services.recorded()["ceph"]["main"]
+
+    def ceph_settled() -> bool:
+        answer = lab_ceph.cluster_status(recorded)
+        return answer is not None and lab_ceph.settled(answer, 3)
+
+    until(ceph_settled, 300, 1)
     device, pool = CEPH_WRITER
     writer = Path(__file__).with_name("ceph_writer.py")
     args = [str(conf), pool, "45", timers["ms_max_backoff"]]
@@ -160,9 +166,10 @@ def ceph_site_stall(driver: LabDriver, overlay: str) -> float:
         out, _ = process.communicate(timeout=120)
     for link in CEPH_SITE_LINKS:
         driver.set_component(link, up=True)
-    healed = until(ceph_healthy, 600, 1)
+    healed = until(ceph_settled, 600, 1)
     stall = float(json.loads(out)["stall_s"])
-    print(f"ceph {overlay}: client I/O stall {stall:.1f} s on dc1's loss; healthy again {healed:.0f} s after")
+    healed_said = f"quorum and PGs active+clean again {healed:.0f} s after"
+    print(f"ceph {overlay}: client I/O stall {stall:.1f} s on dc1's loss; {healed_said}")
     return stall
 
 

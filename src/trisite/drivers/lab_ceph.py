@@ -219,21 +219,39 @@ def _host(recorded: Mapping[str, object]) -> config.CephHost:
 
 
 def status(recorded: Mapping[str, object], host: LocalHost | None = None) -> tuple[bool, str]:
-    """(healthy, what is wrong or what is right): HEALTH_OK, every MON in quorum, every PG active+clean; asked
-    from each MON host in turn (one cut off from the others cannot answer)."""
-    local = host or LocalHost()
-    conf = Path(str(recorded["conf"]))
+    """(healthy, what is wrong or what is right): HEALTH_OK, every MON in quorum, every PG active+clean."""
     mons = [str(m) for m in recorded.get("mons", [])]  # type: ignore[attr-defined]
-    answer = None
-    for mon in mons:
-        try:
-            answer = json.loads(ceph_cli(local, mon, conf, ["status", "-f", "json"], timeout=5))
-            break
-        except (DriverError, ValueError):
-            continue
+    answer = cluster_status(recorded, host)
     if answer is None:
         return False, f"no MON answers ({', '.join(mons) or 'none started'})"
     return judged(answer, len(mons))
+
+
+def cluster_status(recorded: Mapping[str, object], host: LocalHost | None = None) -> dict[str, Any] | None:
+    """`ceph status`, asked from each MON host in turn (one cut off from the others cannot answer); None when
+    none answers."""
+    local = host or LocalHost()
+    conf = Path(str(recorded["conf"]))
+    for mon in [str(m) for m in recorded.get("mons", [])]:  # type: ignore[attr-defined]
+        try:
+            answer: dict[str, Any] = json.loads(
+                ceph_cli(local, mon, conf, ["status", "-f", "json"], timeout=5)
+            )
+        except (DriverError, ValueError):
+            continue
+        return answer
+    return None
+
+
+def settled(answer: dict[str, Any], mons: int) -> bool:
+    """Every MON in quorum and every PG active+clean, whatever the warnings (after a site's return, Ceph warns
+    of the slow heartbeats of the cut for the minutes it averages them over)."""
+    pgmap = answer.get("pgmap", {})
+    states = {str(s["state_name"]): int(s["count"]) for s in pgmap.get("pgs_by_state", [])}
+    total = int(pgmap.get("num_pgs", 0))
+    return (
+        len(answer.get("quorum_names", [])) == mons and total > 0 and states.get("active+clean", 0) == total
+    )
 
 
 def judged(answer: dict[str, Any], mons: int) -> tuple[bool, str]:
@@ -248,5 +266,4 @@ def judged(answer: dict[str, Any], mons: int) -> tuple[bool, str]:
         *(f"{n}: {c.get('summary', {}).get('message', '')}" for n, c in checks),
     ]
     said += [f"quorum {len(quorum)}/{mons}", f"{clean}/{total} PGs active+clean"]
-    ok = health.get("status") == "HEALTH_OK" and len(quorum) == mons and total > 0 and clean == total
-    return ok, "; ".join(said)
+    return health.get("status") == "HEALTH_OK" and settled(answer, mons), "; ".join(said)

@@ -124,6 +124,8 @@ CEPH_OVERLAYS = {
             ("mon_lease", "3"),
             ("mon_election_timeout", "3"),
             ("ms_max_backoff", "2"),
+            # The MONs otherwise stretch the grace of OSDs they saw lag (two loaded cores make them lag).
+            ("mon_osd_adjust_heartbeat_grace", "false"),
         )
     ),
     "defaults": CephOverlay(
@@ -133,6 +135,7 @@ CEPH_OVERLAYS = {
             ("mon_lease", "5"),
             ("mon_election_timeout", "5"),
             ("ms_max_backoff", "15"),
+            ("mon_osd_adjust_heartbeat_grace", "true"),
         )
     ),
 }

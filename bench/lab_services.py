@@ -9,16 +9,22 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
 - monitoring: a firewall's node exporter stopped until its rendered alert (FirewallDown) is notified firing
   through Alertmanager to the lab's recorder, and started until it is notified resolved (lab overlay only: the
   rendered intervals' bound is printed beside it);
+- Ceph: the longest gap between completed writes of a client writing a small object every 50 ms from dc2-ceph2
+  while dc1 (the MON leader's site, one MON, two OSDs and the MGR) is cut off (its MAN links down), one round each,
+  Ceph's default timers set at runtime first, then the overlay's (CEPH_OVERLAYS), target <= 16 s;
 - and the lab's memory (PSS of every process in its namespaces, and what the monitoring daemons take of it)
   and its `lab up` + deploy time.
 
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py [ROUNDS]   (root, the lab's packages)
+    flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py ceph     (a lab with Ceph alone)
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -26,13 +32,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from trisite import pipelines
-from trisite.drivers import lab_alerts
+from trisite.drivers import lab_alerts, lab_ceph
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_ceph import ceph_cli
 from trisite.drivers.lab_health import dns_answer, etcd_status, http_get
 from trisite.drivers.lab_monitoring import notifications_log
-from trisite.drivers.lab_overlay import DEFAULTS, LAB, LAYERS, MONITORING, Overlay
+from trisite.drivers.lab_overlay import CEPH_OVERLAYS, DEFAULTS, LAB, LAYERS, MONITORING, Overlay
 from trisite.drivers.netns import call_in_netns, namespace
+from trisite.execute.engine import StepEvent
 from trisite.lab import build, session
 from trisite.model import load_design
 from trisite.render import render
@@ -134,6 +142,57 @@ def dns_failover(driver: LabDriver) -> float:
     return took
 
 
+CEPH_WRITER, CEPH_SITE_LINKS = ("dc2-ceph2", "volumes"), ("man:man-12", "man:man-13")
+
+
+def ceph_site_stall(driver: LabDriver, overlay: str) -> float:
+    """The writer's longest gap while dc1 is cut off, with `overlay`'s timers set at runtime on every MON and OSD
+    (`ceph tell ... config set` outranks the ceph.conf they started with)."""
+    conf = driver.services.run / "ceph" / "main" / "ceph.conf"
+    timers = dict(CEPH_OVERLAYS[overlay].timers)
+    for key, value in timers.items():
+        for daemons in ("mon.*", "osd.*"):
+            ceph_cli(driver.host, "dc2-ceph1", conf, ["tell", daemons, "config", "set", key, value])
+    recorded = driver.services.recorded()["ceph"]["main"]
+
+    def ceph_settled() -> bool:
+        answer = lab_ceph.cluster_status(recorded)
+        return answer is not None and lab_ceph.settled(answer, 3)
+
+    until(ceph_settled, 300, 1)
+    device, pool = CEPH_WRITER
+    writer = Path(__file__).with_name("ceph_writer.py")
+    args = [str(conf), pool, "45", timers["ms_max_backoff"]]
+    command = ["ip", "netns", "exec", namespace(device), "/usr/bin/python3", str(writer), *args]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
+        time.sleep(8)  # connected and writing
+        for link in CEPH_SITE_LINKS:
+            driver.set_component(link, up=False)
+        out, _ = process.communicate(timeout=120)
+    for link in CEPH_SITE_LINKS:
+        driver.set_component(link, up=True)
+    healed = until(ceph_settled, 600, 1)
+    stall = float(json.loads(out)["stall_s"])
+    healed_said = f"quorum and PGs active+clean again {healed:.0f} s after"
+    print(f"ceph {overlay}: client I/O stall {stall:.1f} s on dc1's loss; {healed_said}")
+    return stall
+
+
+def timed(event: StepEvent, seconds: dict[str, float]) -> None:
+    """How long each cephadm step of the deployment took (from its start to its end)."""
+    if event.step.startswith("ceph/") and event.what in ("started", "done"):
+        seconds[event.step] = time.perf_counter() - seconds.get(event.step, 0.0)
+
+
+def ceph_report(stalls: dict[str, float]) -> None:
+    base, lab = stalls[DEFAULTS.name], stalls[LAB.name]
+    verdict = "ok" if lab <= 16 else "OVER"
+    print(
+        f"{'Ceph client I/O stall':22} defaults {base:6.2f}         lab {lab:5.2f}         "
+        f"x{base / max(lab, 1e-3):4.1f} faster   target <= 16 s: {verdict}"
+    )
+
+
 def lab_pss_mib(name: str, commands: tuple[str, ...] = ()) -> float:
     """The proportional memory of every process in the lab's namespaces (only those whose command name is
     one of COMMANDS, when given)."""
@@ -214,22 +273,30 @@ def measure(files: dict[str, str], overlay: Overlay, rounds: int) -> dict[str, l
     return found
 
 
-def main(rounds: int) -> None:
+def main(rounds: int, layers: tuple[str, ...] = LAYERS) -> None:
     loaded = load_design(REFERENCE)
     build.down(NAME)
     try:
         started = time.perf_counter()
-        session.up(loaded, NAME, str(REFERENCE), layers=LAYERS)
-        pipelines.deploy_job(loaded, "lab", lab=NAME)
+        session.up(loaded, NAME, str(REFERENCE), layers=layers)
+        ceph_steps: dict[str, float] = {}
+        pipelines.deploy_job(loaded, "lab", lab=NAME, on_event=lambda e: timed(e, ceph_steps))
         up_deploy = time.perf_counter() - started
         healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 60, 0.2)
         print(f"lab up + deploy with services: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
         print(f"lab memory (PSS, every process in its namespaces): {lab_pss_mib(NAME):.0f} MiB")
-        monitoring_memory(NAME)
-        files = {a.path: a.content for a in render(loaded.design)}
-        time_to_alert(session.driver_for(NAME), files, rounds)
-        results = {o.name: measure(files, o, rounds) for o in (DEFAULTS, LAB)}
-        report(results, rounds)
+        if ceph_steps:
+            print(
+                "cephadm steps: " + ", ".join(f"{k.split(':')[1]} {v:.1f} s" for k, v in ceph_steps.items())
+            )
+        if "ceph" in layers:
+            driver = session.driver_for(NAME)
+            ceph_report({o.name: ceph_site_stall(driver, o.name) for o in (DEFAULTS, LAB)})
+        if layers == LAYERS:
+            monitoring_memory(NAME)
+            files = {a.path: a.content for a in render(loaded.design)}
+            time_to_alert(session.driver_for(NAME), files, rounds)
+            report({o.name: measure(files, o, rounds) for o in (DEFAULTS, LAB)}, rounds)
     finally:
         build.down(NAME)
 
@@ -250,4 +317,7 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    if sys.argv[1:] == ["ceph"]:
+        main(1, ("ceph",))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

@@ -52,7 +52,7 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}
-    assert layers == {"etcd", "vips", "dns", "monitoring"}, seen
+    assert layers == {"etcd", "vips", "dns", "monitoring", "ceph"}, seen
     names = {h["name"] for h in seen}
     monitoring = {f"prometheus@dc{n}-ops1" for n in (1, 2)} | {f"alertmanager@dc{n}-ops1" for n in (1, 2, 3)}
     assert {
@@ -63,6 +63,7 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
         "dc1-ops1",
         "dc2-ops1",
         "dc3-ops1",
+        "main",
     } | monitoring == names
 
 

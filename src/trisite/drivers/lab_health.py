@@ -15,12 +15,13 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
+from trisite.drivers import lab_ceph
 from trisite.drivers.netns import call_in_netns, namespace
 
 
 @dataclass(frozen=True)
 class Health:
-    layer: str  # etcd, vips, dns
+    layer: str  # etcd, vips, dns, ceph
     name: str  # the cluster, the VIP group, the DNS server
     ok: bool
     detail: str
@@ -93,4 +94,5 @@ def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
     found = [etcd(unit, m) for unit, m in sorted(recorded.get("etcd", {}).items())]  # type: ignore[arg-type]
     found += [vips(g, r) for g, r in sorted(recorded.get("vips", {}).items())]  # type: ignore[arg-type]
     found += [failover_records(d, r) for d, r in sorted(recorded.get("dns", {}).items())]  # type: ignore[arg-type]
+    found += [Health("ceph", c, *lab_ceph.status(r)) for c, r in sorted(recorded.get("ceph", {}).items())]  # type: ignore[arg-type]
     return found

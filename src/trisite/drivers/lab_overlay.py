@@ -102,13 +102,14 @@ MONITORING = MonitoringOverlay(
 )
 
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.
-LAYERS = ("etcd", "vips", "dns", "monitoring")
+LAYERS = ("etcd", "vips", "dns", "monitoring", "ceph")
 LAYER_CAPABILITIES = {
     "etcd": frozenset({"tool:kubespray"}),
     "vips": frozenset({"tool:kubespray", "tool:kayobe"}),
     "dns": frozenset({"service:pdns"}),
     # Prometheus (and prometheus-blackbox-exporter: the family is its first word) and Alertmanager.
     "monitoring": frozenset({"service:prometheus", "service:alertmanager"}),
+    "ceph": frozenset({"tool:cephadm"}),
 }
 # Ports of the lab's stand-ins: the API each VIP fronts answers there on every controller.
 STAND_IN_PORT = 8780
@@ -116,3 +117,71 @@ ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
 # Kubespray's kube-vip has no VRRP router id: the lab's keepalived takes this one (+ the cluster's index).
 K8S_VRID_BASE = 60
+
+
+@dataclass(frozen=True)
+class CephOverlay:
+    """Where the lab's Ceph differs from the rendered ceph.conf (docs/lab.md, "Ceph"), for a failover the lab can
+    measure: `timers` are Ceph's own option names; `DEFAULTS`' are Ceph 16's (the bench's baseline)."""
+
+    timers: tuple[tuple[str, str], ...]
+    # The rest is the same for both overlays:
+    # - cephx off: the lab hands out no keyrings (a real site's cephadm does); clients.sh still creates the users;
+    # - OSDs in memory (memstore, capped): no disks in the lab; one OSD per OSD host of the design (6), since the
+    #   CRUSH tree and a node loss then are the design's, at ~100 MiB each;
+    # - PGs divided by 16 (800 -> 51; 153 replicas over 6 OSDs): the design sizes them for 24 NVMe OSDs, and
+    #   mon_max_pg_per_osd (250) refuses 800 x 3 over a few; the autoscaler off, so that it leaves them there;
+    # - one MGR (~275 MiB each; the design's second is a standby that serves no I/O);
+    # - mon_data_avail_warn 5 %: the mons' stores share this machine's disk with everything else;
+    # - slow heartbeats warned of above 1 s (Ceph's default with its own grace), whatever the grace;
+    # - MON proposals every 0.1 s instead of 1 s: the deployment's ~40 map changes do not wait a second each.
+    mgrs: int = 1
+    pg_divisor: int = 16
+    memstore_mib: int = 192
+
+    def settings(self) -> dict[str, str]:
+        fixed = {
+            "auth_cluster_required": "none",
+            "auth_service_required": "none",
+            "auth_client_required": "none",
+            "osd_objectstore": "memstore",
+            "memstore_device_bytes": str(self.memstore_mib << 20),
+            "osd_pool_default_pg_autoscale_mode": "off",
+            "mon_data_avail_warn": "5",
+            # Ceph warns of slow heartbeats above 5 % of the grace: 250 ms with the lab's 5 s, which two shared
+            # cores exceed under load (HEALTH_WARN for the 15 minutes it averages over); the default grace's 1 s.
+            "mon_warn_on_slow_ping_time": "1000",
+            # Each map change of pools.sh (~40) waited for the MONs' next proposal, 1 s apart by default: the
+            # deployment's pools step took 52 s.
+            "paxos_propose_interval": "0.1",
+            "osd_pool_default_size": "3",
+            "osd_pool_default_min_size": "2",
+        }
+        return fixed | dict(self.timers)
+
+
+# Cutting a site stalled client I/O 29.2 s with Ceph's defaults, 10.6 s with these (measured on this machine).
+# mon_osd_report_timeout stays at its default: below osd_beacon_report_interval it marks healthy OSDs down.
+CEPH_OVERLAYS = {
+    "lab": CephOverlay(
+        timers=(
+            ("osd_heartbeat_interval", "1"),
+            ("osd_heartbeat_grace", "5"),
+            ("mon_lease", "3"),
+            ("mon_election_timeout", "3"),
+            ("ms_max_backoff", "2"),
+            # The MONs otherwise stretch the grace of OSDs they saw lag (two loaded cores make them lag).
+            ("mon_osd_adjust_heartbeat_grace", "false"),
+        )
+    ),
+    "defaults": CephOverlay(
+        timers=(
+            ("osd_heartbeat_interval", "6"),
+            ("osd_heartbeat_grace", "20"),
+            ("mon_lease", "5"),
+            ("mon_election_timeout", "5"),
+            ("ms_max_backoff", "15"),
+            ("mon_osd_adjust_heartbeat_grace", "true"),
+        )
+    ),
+}

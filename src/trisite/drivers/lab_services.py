@@ -16,7 +16,8 @@ from pathlib import Path
 
 from trisite.drivers import daemons, lab_configs
 from trisite.drivers.host import LocalHost
-from trisite.drivers.lab_overlay import ETCD_CLIENT_PORT, STAND_IN_PORT, Overlay
+from trisite.drivers.lab_ceph import LabCeph
+from trisite.drivers.lab_overlay import CEPH_OVERLAYS, ETCD_CLIENT_PORT, STAND_IN_PORT, Overlay
 from trisite.drivers.netns import namespace
 from trisite.drivers.protocols import CommandResult, ServiceAction
 from trisite.errors import DriverError
@@ -68,8 +69,10 @@ class LabServices:
             said.append(self._vip(lab_configs.kubernetes_vip(unit, files)))
         if tool == "kayobe" and "vips" in self.layers:
             said.append(self._vip(lab_configs.region_vip(unit, files)))
+        if tool == "cephadm" and "ceph" in self.layers:
+            said.append(self._ceph(unit, files))
         if not said:
-            raise DriverError(f"{tool} {unit}: the lab runs nothing of it (lab up --service etcd|vips)")
+            raise DriverError(f"{tool} {unit}: the lab runs nothing of it (lab up --service etcd|vips|ceph)")
         return CommandResult(0, "\n".join(said) + "\n", "")
 
     def _etcd(self, unit: str, files: Mapping[str, str]) -> str:
@@ -82,6 +85,18 @@ class LabServices:
             )
         self._record("etcd", unit, [[m, ip, ETCD_CLIENT_PORT] for m, ip in members])
         return f"etcd {unit}: {len(members)} members started"
+
+    def _ceph(self, unit: str, files: Mapping[str, str]) -> str:
+        cluster, _, role = unit.partition(":")
+        ceph = LabCeph(
+            cluster,
+            self.run,
+            self.host,
+            CEPH_OVERLAYS[self.overlay.name],
+            start=self._start,
+            record=self._record,
+        )
+        return ceph.step(role, files, self.recorded().get("ceph", {}).get(cluster, {}))  # type: ignore[arg-type]
 
     def _vip(self, group: lab_configs.VipGroup) -> str:
         backend = self.run / f"{group.name}.backend"

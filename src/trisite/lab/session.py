@@ -51,6 +51,7 @@ LAYER_TOOLS = {
         "prometheus-node-exporter",
         "prometheus-frr-exporter",
     ),
+    "ceph": ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-mds", "ceph", "rbd", "monmaptool"),
 }
 
 
@@ -119,7 +120,7 @@ def up(
     layers: Sequence[str] = (),
 ) -> build.LabState:
     """Build what the suppliers deliver: the design, or with `defect_names` what they got wrong; `layers` are
-    the upper layers a deployment will then run in it (etcd, vips, dns, monitoring)."""
+    the upper layers a deployment will then run in it (etcd, vips, dns, monitoring, ceph)."""
     unknown = sorted(set(layers) - set(LAYERS))
     if unknown:
         raise LabError(f"--service {unknown[0]}: the lab runs {', '.join(LAYERS)}")

@@ -110,6 +110,9 @@ def _conf(ix: Index, cluster: CephCluster) -> str:
     lines += [
         f"mon_osd_down_out_interval = {timers.down_out_interval_s}",
         f"osd_heartbeat_grace = {timers.heartbeat_grace_s}",
+        # Clients patched for CVE-2021-20288 only: Ceph 16 allows the insecure reclaim (and warns, never
+        # reaching HEALTH_OK) until this is set.
+        "auth_allow_insecure_global_id_reclaim = false",
     ]
     # Ceph's own default needs no line (and keeps the files of designs that leave it alone unchanged).
     if timers.mon_election_timeout_s != CEPH_MON_ELECTION_S:

@@ -80,7 +80,10 @@ def test_a_missing_design_file_is_a_usage_error(cli: Cli, tmp_path: Path, comman
         (("render", "{reference}", "-o", "{tmp}/link"), "is a symbolic link"),
         (("schema", "-o", "/proc/trisite/schema.json"), "cannot write"),
         (("lab", "exec", "dc1-fw1"), "give the command after --"),
-        (("lab", "up", "{reference}", "--service", "ceph", "--name", "no-such-lab"), "--service ceph"),
+        (
+            ("lab", "up", "{reference}", "--service", "no-such-layer", "--name", "no-such-lab"),
+            "--service no-such-layer",
+        ),
         (("no-such-command",), "No such command"),
         (("prove", "{reference}", "--probe", "sctp:9", "--name", "no-such-lab"), "--probe"),
     ],

@@ -1,0 +1,94 @@
+"""Ceph in the lab: deployed by cephadm's steps from the rendered artifacts, healthy (HEALTH_OK, three MONs in
+quorum, every PG active+clean), with the pools of pools.sh as designed, and an OSD's loss seen and healed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.lab.helpers import until
+from trisite import pipelines
+from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_ceph import ceph_cli
+from trisite.lab import build, session
+from trisite.model import load_design
+
+pytestmark = pytest.mark.lab
+REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
+LAB = "pytest-ceph"
+POOLS = {"ovirt-vms", "ovirt-engine", "images", "volumes", "vms", "kube", "cephfs.ovirt-engine.meta"}
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
+    saved = build.STATE_ROOT
+    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
+    loaded = load_design(REFERENCE)
+    try:
+        session.up(loaded, LAB, str(REFERENCE), layers=frozenset({"ceph"}))
+        pipelines.deploy_job(loaded, "lab", lab=LAB)
+        yield session.driver_for(LAB)
+    finally:
+        build.down(LAB)
+        build.STATE_ROOT = saved
+
+
+def ceph(driver: LabDriver, *args: str) -> object:
+    recorded = driver.services.recorded()["ceph"]["main"]
+    assert isinstance(recorded, dict)
+    conf = driver.services.run / "ceph" / "main" / "ceph.conf"
+    return json.loads(ceph_cli(driver.host, str(recorded["admin"]), conf, [*args, "-f", "json"]))
+
+
+def ceph_health(driver: LabDriver) -> tuple[bool, str]:
+    found = [h for h in driver.health() if h.layer == "ceph"]
+    assert [h.name for h in found] == ["main"]
+    return found[0].ok, found[0].detail
+
+
+def test_the_cluster_is_healthy_with_three_mons_in_quorum(driver: LabDriver) -> None:
+    assert until(lambda: ceph_health(driver)[0], within=120) is not None, ceph_health(driver)
+    status = ceph(driver, "status")
+    assert isinstance(status, dict)
+    assert status["health"]["status"] == "HEALTH_OK"
+    assert sorted(status["quorum_names"]) == ["dc1-ceph1", "dc2-ceph1", "dc3-ceph1"]
+    states = {s["state_name"]: s["count"] for s in status["pgmap"]["pgs_by_state"]}
+    assert states == {"active+clean": status["pgmap"]["num_pgs"]}
+    assert status["osdmap"]["num_up_osds"] == status["osdmap"]["num_osds"] == 6
+
+
+def test_the_pools_of_pools_sh_replicate_over_datacenters(driver: LabDriver) -> None:
+    pools = ceph(driver, "osd", "pool", "ls", "detail")
+    rules = ceph(driver, "osd", "crush", "rule", "dump")
+    assert isinstance(pools, list) and isinstance(rules, list)
+    by_id = {r["rule_id"]: r for r in rules}
+    mine = {p["pool_name"]: p for p in pools if p["pool_name"] in POOLS}
+    assert set(mine) == POOLS
+    for name, pool in mine.items():
+        assert (pool["size"], pool["min_size"]) == (3, 2), name
+        rule = by_id[pool["crush_rule"]]
+        assert rule["rule_name"] == "replicated_datacenter", name
+        chosen = [s for s in rule["steps"] if s["op"].startswith("chooseleaf")]
+        assert chosen and chosen[0]["type"] == "datacenter", rule
+
+
+def test_the_clients_of_clients_sh_exist(driver: LabDriver) -> None:
+    users = ceph(driver, "auth", "ls")
+    assert isinstance(users, dict)
+    names = {u["entity"] for u in users["auth_dump"]}
+    assert {"client.region-a-cinder", "client.kubernetes-core", "client.ovirt-virt"} <= names
+
+
+def test_an_osd_stopped_warns_and_its_start_heals(driver: LabDriver) -> None:
+    assert until(lambda: ceph_health(driver)[0], within=120) is not None, ceph_health(driver)
+    driver.service_fault("dc2-ceph2", "ceph-osd", "stop")
+    try:
+        warned = until(lambda: "HEALTH_WARN" in ceph_health(driver)[1], within=60)
+        assert warned is not None, ceph_health(driver)
+        assert "OSD_DOWN" in ceph_health(driver)[1]
+    finally:
+        driver.service_fault("dc2-ceph2", "ceph-osd", "start")
+    assert until(lambda: ceph_health(driver)[0], within=120) is not None, ceph_health(driver)

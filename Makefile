@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 .PHONY: demo test install system-deps lab-deps lint typecheck layers unit bench clean
 
 # What the lab runs (FRR, keepalived, ucarp, nftables, lldpd, ping, openssl for the BMCs' certificates; with
-# --services etcd, HAProxy and PowerDNS); installed when we are root, else the demo says why
+# --services etcd, HAProxy, PowerDNS, MariaDB Galera and RabbitMQ); installed when we are root, else the demo says why
 # it skips the lab. Debian does not start these daemons on install.
 LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server nmap iperf3 \
-	etcd-server etcd-client haproxy pdns-server pdns-backend-bind
+	etcd-server etcd-client haproxy pdns-server pdns-backend-bind \
+	mariadb-server galera-4 rsync rabbitmq-server
 
 demo: install lab-deps
 	$(BIN)/trisite demo

@@ -40,7 +40,13 @@ LAB_TOOLS = (
     "iperf3",
 )
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
-LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
+LAYER_TOOLS = {
+    "etcd": ("etcd",),
+    "vips": ("haproxy", "keepalived"),
+    "dns": ("pdns_server",),
+    "galera": ("mariadbd", "mariadb-install-db", "rsync"),
+    "rabbitmq": ("rabbitmq-server", "rabbitmqctl", "epmd"),
+}
 
 
 def missing_tools() -> str:

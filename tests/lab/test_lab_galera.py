@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
@@ -22,7 +23,7 @@ from trisite.model import load_design
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
 LAB = "pytest-galera"
-LAYERS = frozenset({"galera", "vips"})
+LAYERS = ("galera", "vips", "rabbitmq")
 REGIONS = {"region-a": ("ra-ctl1", "ra-ctl2", "ra-ctl3"), "region-b": ("rb-ctl1", "rb-ctl2", "rb-ctl3")}
 VIP = "198.18.40.100"  # region-a's internal VIP (Kolla's globals)
 
@@ -62,7 +63,8 @@ def test_each_region_has_a_galera_cluster_of_three(driver: LabDriver) -> None:
 
 def writes_by(driver: LabDriver, reader: str, writer: str) -> int:
     rows = lab_galera.query(
-        socket(driver, reader), f"SELECT COUNT(*) FROM standin.writes WHERE node = '{writer}'"
+        socket(driver, reader),
+        f"SELECT COUNT(*) FROM standin.writes WHERE node = '{writer}'",  # noqa: S608 - a device name
     )
     return int(rows[0][0]) if rows else -1
 
@@ -79,10 +81,23 @@ def test_a_killed_mariadbd_leaves_the_cluster_writable_and_rejoins(driver: LabDr
     victim, survivor = "ra-ctl2", "ra-ctl3"
     before = writes_by(driver, survivor, survivor)
     driver.service_fault(victim, "mariadb", "kill")
-    write = f"INSERT INTO standin.writes (node) VALUES ('{survivor}')"
+    write = f"INSERT INTO standin.writes (node) VALUES ('{survivor}')"  # noqa: S608 - a device name
     assert lab_galera.query(socket(driver, survivor), write) is not None
     assert writes_by(driver, "ra-ctl1", survivor) > before
     rejoined = until(lambda: lab_galera.synced(lab_galera.status(socket(driver, victim)), 3), within=60)
     assert rejoined is not None, lab_galera.status(socket(driver, victim))
     assert until(lambda: writes_by(driver, victim, survivor) > before, within=10) is not None
     assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+
+
+def test_each_region_has_three_running_rabbitmq_nodes_with_their_metrics(driver: LabDriver) -> None:
+    rabbitmq = {h.name: h for h in driver.health() if h.layer == "rabbitmq"}
+    assert set(rabbitmq) == set(REGIONS)
+    assert all(h.ok and h.detail.startswith("3/3 running nodes") for h in rabbitmq.values()), rabbitmq
+    recorded = driver.services.recorded()["rabbitmq"]
+    for region, members in recorded.items():
+        assert isinstance(members, list)
+        for device, address, _ in members:
+            url = f"http://{address}:15692/metrics"
+            metrics = call_in_netns(namespace(device), partial(http_get, url, 5.0))
+            assert metrics is not None and "rabbitmq_identity_info" in metrics, (region, device)

@@ -49,7 +49,9 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}
-    assert layers == {"etcd", "vips", "dns"}, seen
+    assert layers == {"etcd", "vips", "dns", "galera", "rabbitmq"}, seen
+    regions = {(h["layer"], h["name"]) for h in seen if h["layer"] in ("galera", "rabbitmq")}
+    assert regions == {(layer, r) for layer in ("galera", "rabbitmq") for r in ("region-a", "region-b")}
     names = {h["name"] for h in seen}
     assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1"} == names
 

@@ -96,6 +96,7 @@ def cnf(group: VipGroup, node: Node, ov: Overlay) -> str:
         "innodb_autoinc_lock_mode=2",
         "innodb_buffer_pool_size=16M",
         "innodb_log_file_size=16M",
+        "innodb_use_native_aio=OFF",  # the machine's AIO contexts are shared with the lab's other daemons
         "performance_schema=OFF",
         "max_connections=50",
         "key_buffer_size=1M",

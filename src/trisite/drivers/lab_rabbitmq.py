@@ -168,12 +168,17 @@ def deploy(
     return members
 
 
-def await_startup(node: Node, run: Run) -> None:
-    done = run(node.device, ctl_args(node, "await_startup", "--timeout", "90"))
-    if done.returncode != 0:
-        raise DriverError(
-            f"{node.device}: RabbitMQ did not start: {done.stderr.strip()[-300:]}", device=node.device
-        )
+def await_startup(node: Node, run: Run, within: float = 90) -> None:
+    """Until the node has booted (rabbitmqctl's await_startup fails at once while epmd does not know it yet)."""
+    deadline = time.monotonic() + within
+    while True:
+        done = run(node.device, ctl_args(node, "await_startup", "--timeout", "30"))
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            said = done.stderr.strip()[-300:]
+            raise DriverError(f"{node.device}: RabbitMQ did not start: {said}", device=node.device)
+        time.sleep(0.5)
 
 
 def health(members: Sequence[Node], run: Run) -> tuple[bool, str]:

@@ -88,6 +88,7 @@ def cnf(group: VipGroup, node: Node, ov: Overlay) -> str:
         f"datadir={node.directory}/data",
         f"socket={node.socket}",
         f"pid-file={node.directory}/mysqld.pid",
+        f"tmpdir={node.directory}",  # its own: servers side by side sharing /tmp failed to install
         f"bind-address={node.address}",
         "port=3306",
         "skip-name-resolve",
@@ -113,6 +114,23 @@ def cnf(group: VipGroup, node: Node, ov: Overlay) -> str:
     return "\n".join(lines) + "\n"
 
 
+def install_cnf(node: Node) -> str:
+    """The system tables are made without wsrep (as a single server, no network): with the node's my.cnf the
+    bootstrap ran with galera loaded and failed in the lab (ERROR 1051, unknown table mysql.tmp_user_sys)."""
+    lines = [
+        "[mysqld]",
+        f"datadir={node.directory}/data",
+        f"socket={node.directory}/install.sock",
+        "skip-networking",
+        f"tmpdir={node.directory}",  # its own: installs running side by side failed on a shared /tmp
+        "innodb_buffer_pool_size=16M",
+        "innodb_log_file_size=16M",
+        "innodb_use_native_aio=OFF",
+        "wsrep_on=OFF",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def daemon_args(node: Node) -> list[str]:
     """mariadbd as the mysql user; with --wsrep-new-cluster only while the one-shot `bootstrap` file exists
     (the deployment creates it on the first controller; the first start consumes it)."""
@@ -124,7 +142,7 @@ def daemon_args(node: Node) -> list[str]:
 def install_args(node: Node) -> list[str]:
     return [
         "mariadb-install-db",
-        f"--defaults-file={node.cnf}",  # it must come first
+        f"--defaults-file={node.directory}/install.cnf",  # it must come first
         f"--user={MYSQL_USER}",
         "--auth-root-authentication-method=socket",
         "--skip-test-db",
@@ -181,6 +199,7 @@ def prepare(node: Node, text: str, install: Callable[[list[str]], subprocess.Com
         if str(parent).startswith(str(DATA_ROOT)):
             parent.chmod(0o755)
     Path(node.cnf).write_text(text, encoding="utf-8")
+    Path(node.directory, "install.cnf").write_text(install_cnf(node), encoding="utf-8")
     shutil.chown(directory, MYSQL_USER, MYSQL_USER)
     shutil.chown(directory / "data", MYSQL_USER, MYSQL_USER)
     done = install(install_args(node))

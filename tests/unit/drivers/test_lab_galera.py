@@ -89,3 +89,12 @@ def test_a_node_is_healthy_only_primary_synced_ready_in_a_full_cluster() -> None
 
 def test_a_region_without_mariadb_gets_no_galera() -> None:
     assert not lab_galera.enabled({"x/etc/kayobe/kolla/globals.yml": "enable_mariadb: false\n"})
+
+
+def test_the_system_tables_are_installed_without_galera_in_the_nodes_own_tmpdir(tmp_path: Path) -> None:
+    node = lab_galera.Node("ra-ctl1", "198.18.40.11", str(tmp_path))
+    cnf = lab_galera.install_cnf(node)
+    assert "wsrep_on=OFF" in cnf
+    assert f"tmpdir={tmp_path}" in cnf
+    assert f"--defaults-file={tmp_path}/install.cnf" == lab_galera.install_args(node)[1]
+    assert "--user=mysql" in lab_galera.install_args(node)

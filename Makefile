@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 .PHONY: demo test install system-deps lab-deps lint typecheck layers unit bench clean
 
 # What the lab runs (FRR, keepalived, ucarp, nftables, lldpd, ping, openssl for the BMCs' certificates; with
-# --services etcd, HAProxy, PowerDNS and Ceph, python3-rados for the Ceph bench's writer); installed when we are
-# root, else the demo says why it skips the lab. Debian does not start these daemons on install.
+# --services etcd, HAProxy, PowerDNS, MariaDB Galera, RabbitMQ, Prometheus and Ceph, python3-rados for the Ceph
+# bench's writer); installed when we are root, else the demo says why it skips the lab. Debian does not start
+# these daemons on install.
 LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server nmap iperf3 \
 	etcd-server etcd-client haproxy pdns-server pdns-backend-bind ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common \
-	python3-rados prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter prometheus-frr-exporter
+	python3-rados prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter prometheus-frr-exporter \
+	mariadb-server galera-4 rsync rabbitmq-server
 
 demo: install lab-deps
 	$(BIN)/trisite demo

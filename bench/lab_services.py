@@ -13,10 +13,15 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
   while dc1 (the MON leader's site, one MON, two OSDs and the MGR) is cut off (its MAN links down), one round each,
   Ceph's default timers set at runtime first, then the overlay's (CEPH_OVERLAYS), target <= 16 s;
 - and the lab's memory (PSS of every process in its namespaces, and what the monitoring daemons take of it)
-  and its `lab up` + deploy time.
+  and its `lab up` + deploy time;
+- `galera`: on a lab with a region's control plane only (Galera, RabbitMQ, the VIPs), the time the kayobe step
+  takes to deploy region-a, the memory of each daemon, and Galera's write stall (the longest gap between
+  committed writes of a client on ra-ctl1's node) when ra-ctl3's site dc3 is cut off (both its MAN links),
+  target <= 2.1 s.
 
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py [ROUNDS]   (root, the lab's packages)
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py ceph     (a lab with Ceph alone)
+    flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py galera [ROUNDS]
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from trisite import pipelines
-from trisite.drivers import lab_alerts, lab_ceph
+from trisite.drivers import lab_alerts, lab_ceph, lab_galera
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_ceph import ceph_cli
@@ -316,8 +321,97 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int) -> None:
         )
 
 
+GALERA_LAYERS = ("galera", "rabbitmq", "vips")
+DC3_MAN = ("man:man-13", "man:man-23")  # dc3's links to the other sites: cut, ra-ctl3 is alone
+
+
+def galera_stall(driver: LabDriver) -> float:
+    """The longest gap between committed writes on ra-ctl1 while dc3 (ra-ctl3) is cut off, then healed."""
+    socket = lab_galera.socket_of(driver.services.lab_dir, "ra-ctl1")
+    write = "INSERT INTO standin.writes (node) VALUES ('bench')"
+    committed: list[float] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            if lab_galera.query(socket, write, timeout=60) is not None:
+                committed.append(time.monotonic())
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    until(lambda: len(committed) > 5, 10)
+    for link in DC3_MAN:
+        driver.set_component(link, up=False)
+    time.sleep(20)  # the window the client writes through (Galera's defaults stall ~5 s)
+    stop.set()
+    thread.join()
+    for link in DC3_MAN:
+        driver.set_component(link, up=True)
+    until(lambda: all(h.ok for h in driver.health()), 120, 0.5)
+    return max(b - a for a, b in itertools.pairwise(committed))
+
+
+def redeploy_region(files: dict[str, str], overlay: Overlay) -> tuple[LabDriver, float]:
+    """Region-a's control plane deployed again with `overlay`'s timers; how long its kayobe step took."""
+    driver = session.driver_for(NAME, overlay=overlay)
+    prefix = "platform/kayobe/region-a"
+    started = time.perf_counter()
+    driver.run_tool("kayobe", "region-a", {p: t for p, t in files.items() if p.startswith(prefix)})
+    took = time.perf_counter() - started
+    until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
+    return driver, took
+
+
+def pss_by_daemon(name: str) -> dict[str, tuple[int, float]]:
+    """(processes, MiB of PSS) of each command running in the lab's namespaces."""
+    state = build.load_state(name)
+    assert state is not None
+    host, found = LocalHost(), dict[str, tuple[int, float]]()
+    for netns in state.namespaces:
+        for pid in host.run(["ip", "netns", "pids", netns], check=False).stdout.split():
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="utf-8")
+                command = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+            except OSError:
+                continue
+            kib = sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+            count, mib = found.get(command, (0, 0.0))
+            found[command] = (count + 1, mib + kib / 1024)
+    return found
+
+
+def main_galera(rounds: int) -> None:
+    loaded = load_design(REFERENCE)
+    build.down(NAME)
+    try:
+        started = time.perf_counter()
+        session.up(loaded, NAME, str(REFERENCE), layers=GALERA_LAYERS)
+        pipelines.deploy_job(loaded, "lab", lab=NAME)
+        print(f"lab up + deploy with {', '.join(GALERA_LAYERS)}: {time.perf_counter() - started:.1f} s")
+        until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 60, 0.2)
+        for command, (count, mib) in sorted(pss_by_daemon(NAME).items(), key=lambda i: -i[1][1])[:8]:
+            print(f"  {command:16} {count:3} processes {mib:7.0f} MiB PSS ({mib / count:.0f} each)")
+        files = {a.path: a.content for a in render(loaded.design)}
+        stalls: dict[str, list[float]] = {}
+        for overlay in (DEFAULTS, LAB):
+            driver, took = redeploy_region(files, overlay)
+            print(f"{overlay.name}: kayobe region-a (Galera, RabbitMQ, VIPs) deployed in {took:.1f} s")
+            stalls[overlay.name] = [galera_stall(driver) for _ in range(rounds)]
+        base, lab = stalls[DEFAULTS.name], stalls[LAB.name]
+        verdict = "ok" if max(lab) <= 2.1 else "OVER"
+        print(
+            f"Galera write stall, dc3 cut: defaults {statistics.median(base):.2f} ({max(base):.2f})   "
+            f"lab {statistics.median(lab):.2f} ({max(lab):.2f})   target <= 2.1 s: {verdict}"
+        )
+        print("rounds:", {k: [round(v, 2) for v in vs] for k, vs in stalls.items()})
+    finally:
+        build.down(NAME)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["ceph"]:
         main(1, ("ceph",))
+    elif sys.argv[1:2] == ["galera"]:
+        main_galera(int(sys.argv[2]) if len(sys.argv) > 2 else 3)
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

@@ -5,6 +5,7 @@ bench). Every question is asked from inside a namespace of the lab (drivers/netn
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -15,13 +16,14 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
-from trisite.drivers import lab_ceph
+from trisite.drivers import lab_ceph, lab_galera, lab_rabbitmq
+from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns, namespace
 
 
 @dataclass(frozen=True)
 class Health:
-    layer: str  # etcd, vips, dns, ceph
+    layer: str  # etcd, vips, dns, ceph, galera, rabbitmq (monitoring: drivers/lab_monitoring.py)
     name: str  # the cluster, the VIP group, the DNS server
     ok: bool
     detail: str
@@ -89,10 +91,28 @@ def failover_records(device: str, records: Sequence[Sequence[object]]) -> Health
     return Health("dns", device, bool(wanted) and not bad, said or "no failover records")
 
 
+def galera(region: str, members: Sequence[Sequence[str]]) -> Health:
+    """Every Galera node of the region (device, socket) Primary, Synced and ready in a cluster of all."""
+    return Health("galera", region, *lab_galera.health(members))
+
+
+def rabbitmq(region: str, members: Sequence[Sequence[str]]) -> Health:
+    """Every RabbitMQ node of the region (device, address, home) running in one cluster."""
+    nodes = [lab_rabbitmq.Node(str(d), str(a), str(h)) for d, a, h in members]
+    host = LocalHost()
+
+    def run(device: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return host.in_netns(namespace(device), argv, check=False, timeout=30)
+
+    return Health("rabbitmq", region, *lab_rabbitmq.health(nodes, run))
+
+
 def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
     """The health of every deployed service of the lab, from its services.json."""
     found = [etcd(unit, m) for unit, m in sorted(recorded.get("etcd", {}).items())]  # type: ignore[arg-type]
     found += [vips(g, r) for g, r in sorted(recorded.get("vips", {}).items())]  # type: ignore[arg-type]
     found += [failover_records(d, r) for d, r in sorted(recorded.get("dns", {}).items())]  # type: ignore[arg-type]
     found += [Health("ceph", c, *lab_ceph.status(r)) for c, r in sorted(recorded.get("ceph", {}).items())]  # type: ignore[arg-type]
+    found += [galera(g, n) for g, n in sorted(recorded.get("galera", {}).items())]  # type: ignore[arg-type]
+    found += [rabbitmq(g, n) for g, n in sorted(recorded.get("rabbitmq", {}).items())]  # type: ignore[arg-type]
     return found

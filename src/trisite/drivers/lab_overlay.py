@@ -10,7 +10,15 @@ here and only here (docs/lab.md, "The services"):
 - plain HTTP between etcd members (Kubespray sets up TLS; the lab has no PKI for them);
 - keepalived + HAProxy stand in for kube-vip on the Kubernetes API address (one way of holding a VIP for all);
 - a stand-in API process per controller behind HAProxy (the OpenStack APIs and kube-apiserver are not run),
-  which writes and reads a backend file shared by its region (Galera is not in the lab yet);
+  which writes and reads its region's Galera (through its own controller's node, over the node's socket, as
+  root by socket authentication: the lab renders no database passwords) or, without Galera, a backend file
+  shared by its region;
+- Galera (MariaDB + galera-4, rsync SST) per region on its controllers: 16 MiB InnoDB buffer pool and gcache
+  (Kolla sizes them for production), data under /var/lib/trisite-lab (mysql must reach it), and the overlay's
+  evs timers;
+- RabbitMQ per region on its controllers: nodes named by their internal address (long names: the namespaces
+  share the machine's hostname), an Erlang cookie made by the lab (Kolla's comes from passwords.yml, which the
+  render stage does not write), one Erlang scheduler per node and small process tables (~100 MiB a node).
 - monitoring (`MONITORING`, used by drivers/lab_monitoring_configs.py): see `MonitoringOverlay`.
 """
 
@@ -33,6 +41,10 @@ class Overlay:
     haproxy_check_fall: int  # failed checks in a row that take a stand-in out
     pdns_check_interval_s: int  # lua-health-checks-interval
     pdns_cache_ttl_s: int  # cache-ttl and query-cache-ttl (0: every query runs its LUA record)
+    galera_suspect: str  # evs.suspect_timeout (ISO 8601): how soon a silent node is suspected
+    galera_inactive: str  # evs.inactive_timeout: how soon it is declared gone
+    galera_keepalive: str  # evs.keepalive_period: galera refuses one of a third of suspect_timeout or more
+    galera_join_retrans: str  # evs.join_retrans_period: how often a joiner resends its join message
 
 
 # The timers the twin predicts the lab with are these (verify/convergence.py LAB): one source for both.
@@ -47,9 +59,13 @@ LAB = Overlay(
     haproxy_check_fall=convergence.LAB.api_check_fall,
     pdns_check_interval_s=1,
     pdns_cache_ttl_s=0,
+    galera_suspect=f"PT{convergence.LAB.galera_suspect_s:g}S",
+    galera_inactive="PT2S",
+    galera_keepalive="PT0.3S",
+    galera_join_retrans="PT0.3S",
 )
 # The tools' own defaults (etcd 3.4, keepalived, Kolla's HAProxy checks, PowerDNS 4.7 with the rendered
-# lua-health-checks-interval of 5 s).
+# lua-health-checks-interval of 5 s, galera-4's evs timers).
 DEFAULTS = Overlay(
     name="defaults",
     etcd_heartbeat_ms=100,
@@ -61,6 +77,10 @@ DEFAULTS = Overlay(
     haproxy_check_fall=convergence.SITE.api_check_fall,
     pdns_check_interval_s=5,
     pdns_cache_ttl_s=20,
+    galera_suspect=f"PT{convergence.SITE.galera_suspect_s:g}S",
+    galera_inactive="PT15S",
+    galera_keepalive="PT1S",
+    galera_join_retrans="PT1S",
 )
 OVERLAYS = {o.name: o for o in (LAB, DEFAULTS)}
 
@@ -102,8 +122,10 @@ MONITORING = MonitoringOverlay(
 )
 
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.
-LAYERS = ("etcd", "vips", "dns", "monitoring", "ceph")
+LAYERS = ("etcd", "vips", "dns", "monitoring", "ceph", "galera", "rabbitmq")
 LAYER_CAPABILITIES = {
+    "galera": frozenset({"tool:kayobe"}),
+    "rabbitmq": frozenset({"tool:kayobe"}),
     "etcd": frozenset({"tool:kubespray"}),
     "vips": frozenset({"tool:kubespray", "tool:kayobe"}),
     "dns": frozenset({"service:pdns"}),

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from trisite.drivers import daemons, lab_configs
+from trisite.drivers import daemons, lab_configs, lab_galera, lab_rabbitmq
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_ceph import LabCeph
 from trisite.drivers.lab_overlay import CEPH_OVERLAYS, ETCD_CLIENT_PORT, STAND_IN_PORT, Overlay
@@ -67,12 +67,16 @@ class LabServices:
             said.append(self._etcd(unit, files))
         if tool == "kubespray" and "vips" in self.layers:
             said.append(self._vip(lab_configs.kubernetes_vip(unit, files)))
-        if tool == "kayobe" and "vips" in self.layers:
+        if tool == "kayobe" and "galera" in self.layers and lab_galera.enabled(files):
+            said.append(self._galera(lab_configs.region_vip(unit, files)))
+        if tool == "kayobe" and "rabbitmq" in self.layers and lab_rabbitmq.enabled(files):
+            said.append(self._rabbitmq(lab_configs.region_vip(unit, files), files))
+        if tool == "kayobe" and "vips" in self.layers:  # after Galera: the stand-ins write to it
             said.append(self._vip(lab_configs.region_vip(unit, files)))
         if tool == "cephadm" and "ceph" in self.layers:
             said.append(self._ceph(unit, files))
         if not said:
-            raise DriverError(f"{tool} {unit}: the lab runs nothing of it (lab up --service etcd|vips|ceph)")
+            raise DriverError(f"{tool} {unit}: the lab runs nothing of it (lab up --service LAYER)")
         return CommandResult(0, "\n".join(said) + "\n", "")
 
     def _etcd(self, unit: str, files: Mapping[str, str]) -> str:
@@ -98,9 +102,36 @@ class LabServices:
         )
         return ceph.step(role, files, self.recorded().get("ceph", {}).get(cluster, {}))  # type: ignore[arg-type]
 
+    def _galera(self, group: lab_configs.VipGroup) -> str:
+        members = lab_galera.deploy(
+            group,
+            self.lab_dir,
+            self.overlay,
+            lambda device, argv: self.host.in_netns(namespace(device), argv, check=False, timeout=120),
+            lambda device, argv: self._start(device, "mariadb", argv),
+        )
+        self._record("galera", group.name, [[n.device, n.socket] for n in members])
+        return f"galera {group.name}: {len(members)} nodes synced"
+
+    def _rabbitmq(self, group: lab_configs.VipGroup, files: Mapping[str, str]) -> str:
+        members = lab_rabbitmq.deploy(
+            group,
+            self.run,
+            files,
+            lambda device, argv: self.host.in_netns(namespace(device), argv, check=False, timeout=120),
+            self._start,
+        )
+        self._record("rabbitmq", group.name, [[n.device, n.address, n.home] for n in members])
+        return f"rabbitmq {group.name}: {len(members)} nodes running"
+
+    def _backend(self, group: lab_configs.VipGroup, device: str) -> str:
+        """What a stand-in writes: its controller's Galera node if the region has one, else a shared file."""
+        if group.name in self.recorded().get("galera", {}):
+            return f"mariadb:{lab_galera.socket_of(self.lab_dir, device)}"
+        return str(self.run / f"{group.name}.backend")
+
     def _vip(self, group: lab_configs.VipGroup) -> str:
-        backend = self.run / f"{group.name}.backend"
-        backend.parent.mkdir(parents=True, exist_ok=True)
+        self.run.mkdir(parents=True, exist_ok=True)
         haproxy = lab_configs.haproxy_cfg(group, self.overlay)
         for device, address in group.members:
             netns = namespace(device)
@@ -112,7 +143,8 @@ class LabServices:
                 group, device, self._interfaces(netns, group), self.overlay
             )
             (conf / "keepalived.conf").write_text(keepalived, encoding="utf-8")
-            stand_in = [sys.executable, str(STAND_IN), address, str(STAND_IN_PORT), str(backend), device]
+            backend = self._backend(group, device)
+            stand_in = [sys.executable, str(STAND_IN), address, str(STAND_IN_PORT), backend, device]
             self._start(device, "stand-in", stand_in)
             self._start(device, "haproxy", ["haproxy", "-db", "-f", str(conf / "haproxy.cfg")])
             self._start(device, "keepalived", self._keepalived_args(conf))

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from trisite.drivers import daemons
+from trisite.drivers import daemons, lab_galera
 from trisite.drivers.host import LocalHost
 from trisite.errors import LabError
 from trisite.lab.plan import LabPlan
@@ -150,6 +150,7 @@ def down(name: str, host: LocalHost | None = None) -> list[str]:
         else:
             path.unlink(missing_ok=True)
     state_path(name).unlink(missing_ok=True)
+    _remove_tree(lab_galera.data_root(state_path(name).parent))  # outside the lab's directory: mysql's
     _remove_tree(state_path(name).parent)
     return sorted(present)
 

@@ -52,6 +52,8 @@ LAYER_TOOLS = {
         "prometheus-frr-exporter",
     ),
     "ceph": ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-mds", "ceph", "rbd", "monmaptool"),
+    "galera": ("mariadbd", "mariadb-install-db", "rsync"),
+    "rabbitmq": ("rabbitmq-server", "rabbitmqctl", "epmd"),
 }
 
 

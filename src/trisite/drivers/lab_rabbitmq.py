@@ -1,0 +1,191 @@
+"""A region's RabbitMQ in the lab, as Kolla deploys it: a node per controller (Kayobe's `[controllers]`, their
+internal addresses from Kayobe's allocation), clustered by classic peer discovery, `pause_minority` partition
+handling, the built-in Prometheus plugin on 15692 when Kolla's globals enable the RabbitMQ exporter.
+
+The lab's namespaces share the machine's hostname, so a node cannot be `rabbit@HOSTNAME`: each is named by its
+internal address with Erlang long names (`rabbit@198.18.40.11`), and runs its own epmd in its namespace. The
+Erlang cookie is made by the lab (Kolla's comes from passwords.yml, which the render stage does not write), 0600
+in each node's home. The first node starts alone, then the others join it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from trisite.drivers.lab_configs import VipGroup
+from trisite.errors import DriverError
+
+SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # not /usr/sbin's wrapper: that one switches to its user
+CTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+AMQP_PORT = 5672
+DIST_PORT = 25672
+PROMETHEUS_PORT = 15692
+# One scheduler and small tables: ~100 MiB a node instead of a scheduler per core and a million processes.
+LEAN_ERL_ARGS = "+S 1:1 +SDio 1 +A 1 +P 65536"
+EPMD = ["epmd"]  # Erlang's port mapper, one per namespace, in the foreground: supervised like the node
+
+
+@dataclass(frozen=True)
+class Node:
+    device: str
+    address: str
+    home: str  # its configuration, cookie, mnesia and logs
+
+    @property
+    def name(self) -> str:
+        return f"rabbit@{self.address}"
+
+
+def _globals(files: Mapping[str, str]) -> dict[str, object]:
+    found = [t for p, t in files.items() if p.endswith("kolla/globals.yml")]
+    loaded = yaml.safe_load(found[0]) if found else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def enabled(files: Mapping[str, str]) -> bool:
+    """Kolla's `enable_rabbitmq` (its default is yes)."""
+    return bool(_globals(files).get("enable_rabbitmq", True))
+
+
+def prometheus_enabled(files: Mapping[str, str]) -> bool:
+    """Kolla serves RabbitMQ's metrics with the built-in plugin when `enable_prometheus_rabbitmq_exporter`."""
+    globals_yml = _globals(files)
+    return bool(globals_yml.get("enable_prometheus", False)) and bool(
+        globals_yml.get("enable_prometheus_rabbitmq_exporter", False)
+    )
+
+
+def nodes(group: VipGroup, run: str) -> list[Node]:
+    return [Node(device, address, f"{run}/{device}/rabbitmq") for device, address in group.members]
+
+
+def conf(members: Sequence[Node], node: Node, prometheus: bool) -> str:
+    """rabbitmq.conf of one node (Kolla's, without TLS and the management UI)."""
+    lines = [
+        f"listeners.tcp.1 = {node.address}:{AMQP_PORT}",
+        "cluster_partition_handling = pause_minority",
+        "cluster_formation.peer_discovery_backend = classic_config",
+        *(f"cluster_formation.classic_config.nodes.{i} = {m.name}" for i, m in enumerate(members, 1)),
+        "log.console = true",
+        "log.console.level = warning",
+        "log.file = false",
+    ]
+    if prometheus:
+        lines += [f"prometheus.tcp.ip = {node.address}", f"prometheus.tcp.port = {PROMETHEUS_PORT}"]
+    return "\n".join(lines) + "\n"
+
+
+def plugins(prometheus: bool) -> str:
+    return "[rabbitmq_prometheus].\n" if prometheus else "[].\n"
+
+
+def environment(node: Node) -> list[str]:
+    """What rabbitmq-server and rabbitmqctl are told by their environment (`env` arguments)."""
+    return [
+        f"HOME={node.home}",  # the Erlang cookie
+        "RABBITMQ_USE_LONGNAME=true",
+        f"RABBITMQ_NODENAME={node.name}",
+        f"RABBITMQ_NODE_IP_ADDRESS={node.address}",
+        f"RABBITMQ_DIST_PORT={DIST_PORT}",
+        f"RABBITMQ_CONFIG_FILE={node.home}/rabbitmq.conf",
+        f"RABBITMQ_ENABLED_PLUGINS_FILE={node.home}/enabled_plugins",
+        f"RABBITMQ_MNESIA_BASE={node.home}/mnesia",
+        f"RABBITMQ_LOG_BASE={node.home}/log",
+        f"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS={LEAN_ERL_ARGS}",
+        "RUNNING_UNDER_SYSTEMD=true",  # exec the VM in the foreground, no signal-relaying shell around it
+    ]
+
+
+def server_args(node: Node) -> list[str]:
+    return ["env", *environment(node), SERVER]
+
+
+def ctl_args(node: Node, *command: str) -> list[str]:
+    return ["env", *environment(node), CTL, "--longnames", "-n", node.name, *command]
+
+
+def prepare(members: Sequence[Node], prometheus: bool) -> None:
+    """Fresh homes: configuration, plugins and the region's cookie (0600: Erlang refuses a readable one)."""
+    cookie = secrets.token_hex(20)
+    for node in members:
+        home = Path(node.home)
+        home.mkdir(parents=True, exist_ok=True)
+        for old in ("mnesia", "log"):
+            subprocess.run(["rm", "-rf", str(home / old)], check=True)  # noqa: S603, S607
+        (home / "rabbitmq.conf").write_text(conf(members, node, prometheus), encoding="utf-8")
+        (home / "enabled_plugins").write_text(plugins(prometheus), encoding="utf-8")
+        path = home / ".erlang.cookie"
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(cookie, encoding="utf-8")
+
+
+def running_nodes(cluster_status: str) -> list[str]:
+    """The running nodes `rabbitmqctl cluster_status --formatter json` reports ([] if it did not answer)."""
+    try:
+        found = json.loads(cluster_status).get("running_nodes", [])
+    except (ValueError, AttributeError):
+        return []
+    return sorted(str(n) for n in found)
+
+
+Run = Callable[[str, list[str]], subprocess.CompletedProcess[str]]
+
+
+def cluster(node: Node, run: Run) -> list[str]:
+    """The running nodes of the cluster as `node` sees it."""
+    done = run(node.device, ctl_args(node, "cluster_status", "--formatter", "json"))
+    return running_nodes(done.stdout) if done.returncode == 0 else []
+
+
+def deploy(
+    group: VipGroup,
+    run_dir: Path,
+    files: Mapping[str, str],
+    run: Run,
+    start: Callable[[str, str, list[str]], None],
+) -> list[Node]:
+    """Start a region's nodes: epmd everywhere, the first node, then the others (which join it)."""
+    members = nodes(group, str(run_dir))
+    prometheus = prometheus_enabled(files)
+    prepare(members, prometheus)
+    for node in members:
+        start(node.device, "epmd", EPMD)
+    start(members[0].device, "rabbitmq", server_args(members[0]))
+    await_startup(members[0], run)
+    for node in members[1:]:
+        start(node.device, "rabbitmq", server_args(node))
+    for node in members[1:]:
+        await_startup(node, run)
+    return members
+
+
+def await_startup(node: Node, run: Run, within: float = 90) -> None:
+    """Until the node has booted (rabbitmqctl's await_startup fails at once while epmd does not know it yet)."""
+    deadline = time.monotonic() + within
+    while True:
+        done = run(node.device, ctl_args(node, "await_startup", "--timeout", "30"))
+        if done.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            said = done.stderr.strip()[-300:]
+            raise DriverError(f"{node.device}: RabbitMQ did not start: {said}", device=node.device)
+        time.sleep(0.5)
+
+
+def health(members: Sequence[Node], run: Run) -> tuple[bool, str]:
+    """All the region's nodes running in one cluster, as its first answering node reports."""
+    wanted = sorted(m.name for m in members)
+    for node in members:
+        seen = cluster(node, run)
+        if seen:
+            return seen == wanted, f"{len(seen)}/{len(wanted)} running nodes (as {node.device} sees it)"
+    return False, f"0/{len(wanted)} running nodes: no node answers"

@@ -1,0 +1,55 @@
+"""A region's RabbitMQ as the lab configures it from the rendered Kolla/Kayobe files: a node per controller
+named by its internal address, one classic-config cluster, the Prometheus plugin where Kolla enables it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from trisite.drivers import lab_configs, lab_rabbitmq
+from trisite.model import load_design
+from trisite.render import render
+
+
+@pytest.fixture(scope="module")
+def region_b() -> dict[str, str]:
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+    return {a.path: a.content for a in render(design) if a.path.startswith("platform/kayobe/region-b/")}
+
+
+def test_a_node_per_controller_named_by_its_address(region_b: dict[str, str], tmp_path: Path) -> None:
+    assert lab_rabbitmq.enabled(region_b)
+    assert lab_rabbitmq.prometheus_enabled(region_b)  # enable_prometheus_rabbitmq_exporter
+    members = lab_rabbitmq.nodes(lab_configs.region_vip("region-b", region_b), str(tmp_path))
+    names = [n.name for n in members]
+    assert [n.device for n in members] == ["rb-ctl1", "rb-ctl2", "rb-ctl3"]
+    assert all(name.startswith("rabbit@198.18.") for name in names)
+    conf = lab_rabbitmq.conf(members, members[1], prometheus=True)
+    for i, name in enumerate(names, 1):
+        assert f"cluster_formation.classic_config.nodes.{i} = {name}" in conf
+    assert f"listeners.tcp.1 = {members[1].address}:5672" in conf
+    assert "prometheus.tcp.port = 15692" in conf
+    assert "cluster_partition_handling = pause_minority" in conf
+    assert "prometheus" not in lab_rabbitmq.conf(members, members[1], prometheus=False)
+    assert lab_rabbitmq.plugins(True) == "[rabbitmq_prometheus].\n"
+    env = lab_rabbitmq.environment(members[0])
+    assert f"RABBITMQ_NODENAME={names[0]}" in env
+    assert "RABBITMQ_USE_LONGNAME=true" in env
+
+
+def test_the_cookie_is_shared_and_private(region_b: dict[str, str], tmp_path: Path) -> None:
+    members = lab_rabbitmq.nodes(lab_configs.region_vip("region-b", region_b), str(tmp_path))
+    lab_rabbitmq.prepare(members, prometheus=True)
+    cookies = {Path(n.home, ".erlang.cookie").read_text(encoding="utf-8") for n in members}
+    assert len(cookies) == 1
+    assert all(Path(n.home, ".erlang.cookie").stat().st_mode & 0o777 == 0o600 for n in members)
+
+
+def test_running_nodes_from_cluster_status() -> None:
+    status = {"running_nodes": ["rabbit@198.18.41.12", "rabbit@198.18.41.11"], "disk_nodes": []}
+    assert lab_rabbitmq.running_nodes(json.dumps(status)) == ["rabbit@198.18.41.11", "rabbit@198.18.41.12"]
+    assert lab_rabbitmq.running_nodes("Error: unable to perform an operation") == []
+    assert lab_rabbitmq.running_nodes("[]") == []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from trisite.drivers import lab_health, labmeasure
 from trisite.drivers.host import LocalHost
+from trisite.drivers.lab_backups import LabBackups
 from trisite.drivers.lab_health import Health
 from trisite.drivers.lab_overlay import LAB, LAYER_CAPABILITIES, Overlay
 from trisite.drivers.lab_services import LabServices
@@ -96,6 +97,7 @@ class LabDriver:
         self.directories: list[str] = []
         self.files: list[str] = []
         self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
+        self.backups = LabBackups(lab_dir, self.services.run, self.pids)
         layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
         self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 
@@ -288,7 +290,7 @@ class LabDriver:
         return self.services.daemons(device)
 
     def health(self) -> list[Health]:
-        return lab_health.read(self.services.recorded())
+        return lab_health.read(self.services.recorded()) + self.backups.health()
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "pdns":
@@ -301,6 +303,8 @@ class LabDriver:
             self._keepalived(device, action)
         elif name.startswith("ucarp-"):
             self._ucarp(device, name, action)
+        elif name.startswith("trisite-backup-") and name.endswith(".timer"):
+            self.backups.timer(device, name, action)
         else:
             raise DriverError(f"{device}: the lab has no service {name}", device=device)
 

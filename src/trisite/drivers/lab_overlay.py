@@ -11,6 +11,15 @@ here and only here (docs/lab.md, "The services"):
 - keepalived + HAProxy stand in for kube-vip on the Kubernetes API address (one way of holding a VIP for all);
 - a stand-in API process per controller behind HAProxy (the OpenStack APIs and kube-apiserver are not run),
   which writes and reads a backend file shared by its region (Galera is not in the lab yet).
+- backups (drivers/lab_backups.py): the deployment's `start` of a job's timer runs the job's service once
+  (and the lab runs it again on demand) instead of waiting for its schedule; the files a job reads and its
+  success mark are the device's lab directory, not the machine's; the repository host's sshd serves the lab's
+  /srv of that host, and restic's ssh logs in as root with the lab's keys (every namespace shares this
+  machine's /etc/passwd, which has no `restic` account); jobs whose source does not run in the lab (etcd
+  over TLS, MariaDB, Ceph RBD) are not run.
+- VPN (drivers/lab_vpn.py): WireGuard runs as wireguard-go (the kernel has no wireguard module), configured
+  as wg-quick would; an administrator's client peer is added by the lab, as the access-management process
+  would.
 """
 
 from __future__ import annotations
@@ -58,11 +67,14 @@ DEFAULTS = Overlay(
 OVERLAYS = {o.name: o for o in (LAB, DEFAULTS)}
 
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.
-LAYERS = ("etcd", "vips", "dns")
+LAYERS = ("etcd", "vips", "dns", "backups", "vpn")
 LAYER_CAPABILITIES = {
     "etcd": frozenset({"tool:kubespray"}),
     "vips": frozenset({"tool:kubespray", "tool:kayobe"}),
     "dns": frozenset({"service:pdns"}),
+    # plan/platform.py's families: trisite-backup-JOB.timer, wg-quick@NAME, strongswan.
+    "backups": frozenset({"service:trisite"}),
+    "vpn": frozenset({"service:wg", "service:strongswan"}),
 }
 # Ports of the lab's stand-ins: the API each VIP fronts answers there on every controller.
 STAND_IN_PORT = 8780

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_backups import MAX_AGES
 from trisite.drivers.lab_overlay import LAB, LAYERS, Overlay
 from trisite.drivers.secrets import reveal_or_make
 from trisite.drivers.targets import Target
@@ -40,7 +41,13 @@ LAB_TOOLS = (
     "iperf3",
 )
 LAB_MODULES = ("sushy_tools", "bcrypt")  # the BMC emulators: pip install 'trisite[lab]'
-LAYER_TOOLS = {"etcd": ("etcd",), "vips": ("haproxy", "keepalived"), "dns": ("pdns_server",)}
+LAYER_TOOLS = {
+    "etcd": ("etcd",),
+    "vips": ("haproxy", "keepalived"),
+    "dns": ("pdns_server",),
+    "backups": ("restic", "ssh", "ssh-keygen"),
+    "vpn": ("wireguard-go", "wg"),
+}
 
 
 def missing_tools() -> str:
@@ -143,6 +150,8 @@ def up(
     state = build.load_state(name) or state
     state.defects = [d.name for d in delivered_defects]
     state.services = [layer for layer in LAYERS if layer in layers]
+    ages = {job.name: job.max_age_h for job in loaded.design.backups}
+    (lab_dir(name) / MAX_AGES).write_text(json.dumps(ages, sort_keys=True), encoding="utf-8")
     state.phase = "outside"
 
     build.save_state(state)

@@ -22,6 +22,7 @@ from trisite.drivers.lab_backups import LabBackups
 from trisite.drivers.lab_health import Health
 from trisite.drivers.lab_overlay import LAB, LAYER_CAPABILITIES, Overlay
 from trisite.drivers.lab_services import LabServices
+from trisite.drivers.lab_vpn import LabVpn
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.observe import BFD_PEERS, BGP_SUMMARY, LINKS, LLDP, QDISCS, bootstrap_rules, ports
 from trisite.drivers.ping import PingProbe
@@ -98,6 +99,7 @@ class LabDriver:
         self.files: list[str] = []
         self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
         self.backups = LabBackups(lab_dir, self.services.run, self.pids)
+        self.vpn = LabVpn(lab_dir, self.services.run, self.pids)
         layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
         self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 
@@ -290,7 +292,7 @@ class LabDriver:
         return self.services.daemons(device)
 
     def health(self) -> list[Health]:
-        return lab_health.read(self.services.recorded()) + self.backups.health()
+        return lab_health.read(self.services.recorded()) + self.backups.health() + self.vpn.health()
 
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "pdns":
@@ -305,6 +307,10 @@ class LabDriver:
             self._ucarp(device, name, action)
         elif name.startswith("trisite-backup-") and name.endswith(".timer"):
             self.backups.timer(device, name, action)
+        elif name.startswith("wg-quick@"):
+            self.vpn.wg_quick(device, name, action, self.root(device))
+        elif name == "strongswan":
+            self.vpn.strongswan(device, action)
         else:
             raise DriverError(f"{device}: the lab has no service {name}", device=device)
 

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # --services etcd, HAProxy and PowerDNS); installed when we are root, else the demo says why
 # it skips the lab. Debian does not start these daemons on install.
 LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server nmap iperf3 \
-	etcd-server etcd-client haproxy pdns-server pdns-backend-bind
+	etcd-server etcd-client haproxy pdns-server pdns-backend-bind restic wireguard-go wireguard-tools strongswan-charon
 
 demo: install lab-deps
 	$(BIN)/trisite demo

@@ -6,6 +6,9 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
   controller holding it dies (its NICs cut, as the lab's node fault does), target <= 1.3 s;
 - DNS: the time from region-a's HAProxies stopping until the failover record answers region-b's address,
   target <= 0.4 s;
+- backups: a 64 MiB file backed up from dc1-ops1 to its repository on dc2-ops1 (restic over SFTP, the
+  rendered job), and restored from there at dc3-ops1; the VPN: the admin WireGuard tunnel of dc1-fw1 from its
+  (re)start to its first handshake with the lab's client;
 - and the lab's memory (PSS of every process in its namespaces) and its `lab up` + deploy time.
 
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py [ROUNDS]   (root, the lab's packages)
@@ -14,6 +17,7 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import sys
 import threading
@@ -128,6 +132,36 @@ def dns_failover(driver: LabDriver) -> float:
     return took
 
 
+BACKUP_SOURCE, BACKUP_UNIT, RESTORE_ON = "dc1-ops1", "trisite-backup-ops-config", "dc3-ops1"
+
+
+def backup_and_restore(driver: LabDriver, mib: int = 64) -> tuple[float, float]:
+    """Seconds to back up a file of `mib` MiB across sites with the rendered job, and to restore it at a third."""
+    source = driver.root(BACKUP_SOURCE) / "var/lib/trisite/bench.bin"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(os.urandom(mib * 1024 * 1024))
+    started = time.perf_counter()
+    driver.backups.run(BACKUP_SOURCE, BACKUP_UNIT)
+    backed_up = time.perf_counter() - started
+    target = driver.lab_dir / "bench-restore"
+    started = time.perf_counter()
+    driver.backups.restore(BACKUP_SOURCE, BACKUP_UNIT, RESTORE_ON, target)
+    restored = time.perf_counter() - started
+    same = (target / str(source).lstrip("/")).read_bytes() == source.read_bytes()
+    source.unlink()
+    if not same:
+        raise SystemExit("the restored file differs from the one backed up")
+    return backed_up, restored
+
+
+def vpn_establish(driver: LabDriver, firewall: str = "dc1-fw1") -> float:
+    """Seconds from wg-quick@wg-admin's restart on a firewall to its handshake with the lab's client."""
+    started = time.perf_counter()
+    driver.service(firewall, "wg-quick@wg-admin", "restart")
+    until(lambda: (driver.vpn.handshake_age(firewall, "wg-admin") or 1e9) < 5, 30)
+    return time.perf_counter() - started
+
+
 def lab_pss_mib(name: str) -> float:
     """The proportional memory of every process in the lab's namespaces."""
     state = build.load_state(name)
@@ -164,6 +198,13 @@ def main(rounds: int) -> None:
         healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 60, 0.2)
         print(f"lab up + deploy with services: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
         print(f"lab memory (PSS, every process in its namespaces): {lab_pss_mib(NAME):.0f} MiB")
+        driver = session.driver_for(NAME)
+        backed_up, restored = backup_and_restore(driver)
+        print(
+            f"backup of 64 MiB dc1 -> dc2 (restic, SFTP): {backed_up:.1f} s; restore at dc3: {restored:.1f} s"
+        )
+        tunnels = [vpn_establish(driver) for _ in range(rounds)]
+        print(f"WireGuard admin tunnel up (restart to handshake): median {statistics.median(tunnels):.2f} s")
         files = {a.path: a.content for a in render(loaded.design)}
         results = {o.name: measure(files, o, rounds) for o in (DEFAULTS, LAB)}
         report(results, rounds)

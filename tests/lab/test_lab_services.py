@@ -49,9 +49,10 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}
-    assert layers == {"etcd", "vips", "dns"}, seen
+    assert layers == {"etcd", "vips", "dns", "backups", "vpn"}, seen
     names = {h["name"] for h in seen}
-    assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1"} == names
+    assert {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1"} <= names
+    assert {"ops-config", "wg-admin dc1-fw1", "wg-admin dc1-fw2"} <= names
 
 
 def leader() -> str | None:

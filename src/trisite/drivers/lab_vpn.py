@@ -128,9 +128,12 @@ class LabVpn:
         with _LOCK:
             self._client(client, client_key)
             tunnel = str(parsed.addresses[0]).split("/")[0]
+            public = self._public(config.private_key(own))
+            # The administrator reconnects (a fresh handshake, not a wait for its old session to time out).
+            self._wg(CLIENT, ["set", CLIENT_IFACE, "peer", public, "remove"])
             self._wg(
                 CLIENT,
-                ["set", CLIENT_IFACE, "peer", self._public(config.private_key(own)), "allowed-ips", f"{tunnel}/32",
+                ["set", CLIENT_IFACE, "peer", public, "allowed-ips", f"{tunnel}/32",
                  "endpoint", f"{address}:{port}", "persistent-keepalive", str(KEEPALIVE_S)],
             )  # fmt: skip
             self._ip(CLIENT, [f"route replace {tunnel}/32 dev {CLIENT_IFACE}"])

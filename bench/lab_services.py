@@ -162,8 +162,8 @@ def vpn_establish(driver: LabDriver, firewall: str = "dc1-fw1") -> float:
     return time.perf_counter() - started
 
 
-def lab_pss_mib(name: str) -> float:
-    """The proportional memory of every process in the lab's namespaces."""
+def lab_pss_mib(name: str, only: str | None = None) -> float:
+    """The proportional memory of every process in the lab's namespaces (or of those named `only`)."""
     state = build.load_state(name)
     assert state is not None
     host, total = LocalHost(), 0
@@ -171,9 +171,11 @@ def lab_pss_mib(name: str) -> float:
         for pid in host.run(["ip", "netns", "pids", netns], check=False).stdout.split():
             try:
                 rollup = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="utf-8")
+                comm = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
             except OSError:
                 continue
-            total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+            if only is None or comm == only:
+                total += sum(int(ln.split()[1]) for ln in rollup.splitlines() if ln.startswith("Pss:"))
     return total / 1024
 
 
@@ -198,6 +200,8 @@ def main(rounds: int) -> None:
         healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 60, 0.2)
         print(f"lab up + deploy with services: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
         print(f"lab memory (PSS, every process in its namespaces): {lab_pss_mib(NAME):.0f} MiB")
+        for daemon in ("sshd", "wireguard-go"):
+            print(f"  of which {daemon}: {lab_pss_mib(NAME, daemon):.0f} MiB")
         driver = session.driver_for(NAME)
         backed_up, restored = backup_and_restore(driver)
         print(

@@ -241,7 +241,8 @@ def target(name: str, driver: LabDriver) -> Target:
 def status(name: str) -> dict[str, object]:
     """What the lab holds now, with the health of each service a deployment started."""
     found = build.status(name)
-    if found.get("up") and (lab_dir(name) / "services.json").exists():
+    recorded = ("services.json", "backups.json", "vpn.json")  # drivers/lab_services, lab_backups, lab_vpn
+    if found.get("up") and any((lab_dir(name) / r).exists() for r in recorded):
         found["health"] = [
             {"layer": h.layer, "name": h.name, "ok": h.ok, "detail": h.detail}
             for h in driver_for(name).health()

@@ -46,7 +46,8 @@ def backups(driver: LabDriver) -> list[Health]:
 def test_the_deployment_backs_up_each_job_the_lab_can_run(driver: LabDriver) -> None:
     seen = backups(driver)
     assert [h.name for h in seen] == [JOB], seen
-    assert [h["name"] for h in session.status(LAB)["health"]] == [JOB]  # type: ignore[union-attr]
+    shown = session.status(LAB)["health"]
+    assert isinstance(shown, list) and [h["name"] for h in shown] == [JOB], shown
     assert all(h.ok for h in seen), seen
     repository = driver.root(REPOSITORY_HOST) / "srv/restic" / JOB
     assert (repository / "config").is_file()

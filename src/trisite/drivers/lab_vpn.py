@@ -91,6 +91,10 @@ class LabVpn:
         """wireguard-go up (supervised), and its control socket answering."""
         name = f"wireguard-go-{iface}"
         args = self._bound(device, ["wireguard-go", "-f", iface])
+        # A socket left by the instance stopped here would answer nothing: wg would then fall back to the
+        # kernel's (absent) WireGuard and say "Protocol not supported".
+        daemons.stop(self.run_dir, device, name)
+        (self._sockets(device) / f"{iface}.sock").unlink(missing_ok=True)
         self.pids.append(-daemons.start(self.run_dir, device, namespace(device), name, args))
         deadline = time.monotonic() + READY_WITHIN_S
         while not (self._sockets(device) / f"{iface}.sock").exists():

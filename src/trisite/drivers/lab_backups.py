@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from trisite.drivers import daemons
 from trisite.drivers import lab_backup_config as config
 from trisite.drivers.daemons import IP
 from trisite.drivers.lab_health import Health
-from trisite.drivers.netns import namespace
+from trisite.drivers.netns import call_in_netns, namespace
 from trisite.errors import DriverError
 
 SSHD = "/usr/sbin/sshd"
@@ -34,7 +36,17 @@ MARK_SUCCESS = "/etc/trisite/restic/mark-success"
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 RUN_TIMEOUT_S = 600.0
 MAX_AGES = "backup-max-ages.json"
+SSHD_READY_S = 15.0
 _SSHD_LOCK = threading.Lock()  # deployment steps run in parallel threads
+
+
+def last_words(said: str, returncode: int) -> str:
+    """What a failed command said last; restic puts its reason on the line after "Fatal: ... at REPO:"."""
+    lines = said.strip().splitlines()
+    fatal = next((i for i, line in enumerate(lines) if line.startswith("Fatal:")), None)
+    if fatal is not None:
+        return " ".join(line.strip() for line in lines[fatal : fatal + 2])
+    return lines[-1] if lines else f"exit {returncode}"
 
 
 def unit_of(timer: str) -> str:
@@ -100,8 +112,8 @@ class LabBackups:
             args = self._localized(device, command.args)
             done = self._call(device, args, env, log)
             if done.returncode != 0 and not command.may_fail:
-                said = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-                raise DriverError(f"{device}: {unit}: {Path(args[0]).name} failed: {said[-1]}", device=device)
+                said = last_words(done.stderr, done.returncode)
+                raise DriverError(f"{device}: {unit}: {Path(args[0]).name} failed: {said}", device=device)
 
     def _localized(self, device: str, args: tuple[str, ...]) -> list[str]:
         """The unit's own files (/etc/trisite/restic/...) as the lab's rooted copies of them."""
@@ -171,6 +183,24 @@ class LabBackups:
             bind = f"mount --bind {srv} /srv && exec {SSHD} -D -e -f {conf}"
             group = daemons.start(self.run_dir, host, namespace(host), "sshd", ["sh", "-c", bind])
             self.pids.append(-group)
+            self._wait_listening(host)
+
+    def _wait_listening(self, host: str) -> None:
+        """Until the new sshd accepts connections (a job run before would find no repository)."""
+        address = self._address(host)
+
+        def accepts() -> bool:
+            try:
+                socket.create_connection((address, SFTP_PORT), timeout=0.5).close()
+            except OSError:
+                return False
+            return True
+
+        deadline = time.monotonic() + SSHD_READY_S
+        while not call_in_netns(namespace(host), accepts):
+            if time.monotonic() > deadline:
+                raise DriverError(f"{host}: sshd did not listen within {SSHD_READY_S:g} s", device=host)
+            time.sleep(0.05)
 
     def _client_files(self, host: str) -> None:
         keys = self.ssh / host
@@ -248,8 +278,7 @@ class LabBackups:
         env = self._restic_env(device, self._environment(device, unit))
         done = self._call(device, ["restic", "snapshots", "--json", "--tag", job], env)
         if done.returncode != 0:
-            said = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-            raise DriverError(f"{job}: {said[-1]}")
+            raise DriverError(f"{job}: {last_words(done.stderr, done.returncode)}")
         listed: list[dict[str, object]] = json.loads(done.stdout or "[]")
         return listed
 
@@ -258,8 +287,7 @@ class LabBackups:
         env = self._restic_env(on, self._environment(device, unit))
         done = self._call(on, ["restic", "restore", "latest", "--target", str(target)], env)
         if done.returncode != 0:
-            said = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-            raise DriverError(f"{on}: restic restore: {said[-1]}", device=on)
+            raise DriverError(f"{on}: restic restore: {last_words(done.stderr, done.returncode)}", device=on)
 
     def health(self) -> list[Health]:
         """Each job's repository: it answers and holds a snapshot younger than the job's max_age_h."""

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import EXAMPLES
 from trisite.drivers import lab_backup_config as backup
 from trisite.drivers import lab_vpn_config as vpn
+from trisite.drivers.lab_backups import last_words
 from trisite.errors import DriverError
 from trisite.model import Index, load_design
 from trisite.render import backups as render_backups
@@ -108,3 +109,12 @@ def test_the_labs_administrator_takes_the_last_host_of_the_tunnel_network() -> N
 
 def test_handshake_ages_tell_never_from_seconds_ago() -> None:
     assert vpn.handshake_ages("A=\t1000\nB=\t0\n", 1010.0) == {"A=": 10.0, "B=": None}
+
+
+def test_a_failed_restic_is_told_by_its_fatal_line_and_its_reason() -> None:
+    said = "open repository\nFatal: unable to open repository at sftp:restic@dc2-ops1:/srv/x:\n  ssh: connection refused\n"
+    assert (
+        last_words(said, 1)
+        == "Fatal: unable to open repository at sftp:restic@dc2-ops1:/srv/x: ssh: connection refused"
+    )
+    assert last_words("", 3) == "exit 3"

@@ -108,12 +108,21 @@ class LabBackups:
         env = self._restic_env(device, self._environment(device, unit))
         log = self.run_dir / device / f"{unit}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
+        tolerated: list[
+            str
+        ] = []  # what failed of the commands allowed to fail (`-`), told with a later failure
         for command in service.commands:
             args = self._localized(device, command.args)
             done = self._call(device, args, env, log)
-            if done.returncode != 0 and not command.may_fail:
-                said = last_words(done.stderr, done.returncode)
-                raise DriverError(f"{device}: {unit}: {Path(args[0]).name} failed: {said}", device=device)
+            if done.returncode == 0:
+                continue
+            said = f"{Path(args[0]).name} {args[1] if len(args) > 1 else ''} failed: " + last_words(
+                done.stderr, done.returncode
+            )
+            if not command.may_fail:
+                before = f" (before it, {tolerated[-1]})" if tolerated else ""
+                raise DriverError(f"{device}: {unit}: {said}{before}", device=device)
+            tolerated.append(said)
 
     def _localized(self, device: str, args: tuple[str, ...]) -> list[str]:
         """The unit's own files (/etc/trisite/restic/...) as the lab's rooted copies of them."""

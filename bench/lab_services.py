@@ -231,5 +231,29 @@ def report(results: dict[str, dict[str, list[float]]], rounds: int) -> None:
         )
 
 
+def backups_and_vpn(rounds: int) -> None:
+    """Only the backups and VPN layers (`lab_services.py backups-vpn`): their figures without the others'."""
+    loaded = load_design(REFERENCE)
+    build.down(NAME)
+    try:
+        session.up(loaded, NAME, str(REFERENCE), layers=("backups", "vpn"))
+        pipelines.deploy_job(loaded, "lab", lab=NAME)
+        driver = session.driver_for(NAME)
+        until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
+        for daemon in ("sshd", "wireguard-go"):
+            print(f"{daemon}: {lab_pss_mib(NAME, daemon):.0f} MiB (PSS, every one in the lab)")
+        for _ in range(rounds):
+            backed_up, restored = backup_and_restore(driver)
+            tunnel = vpn_establish(driver)
+            print(
+                f"64 MiB backup dc1 -> dc2 {backed_up:.1f} s, restore at dc3 {restored:.1f} s; tunnel {tunnel:.2f} s"
+            )
+    finally:
+        build.down(NAME)
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    if sys.argv[1:2] == ["backups-vpn"]:
+        backups_and_vpn(int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

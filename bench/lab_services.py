@@ -17,17 +17,22 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
 - `galera`: on a lab with a region's control plane only (Galera, RabbitMQ, the VIPs), the time the kayobe step
   takes to deploy region-a, the memory of each daemon, and Galera's write stall (the longest gap between
   committed writes of a client on ra-ctl1's node) when ra-ctl3's site dc3 is cut off (both its MAN links),
-  target <= 2.1 s.
+  target <= 2.1 s;
+- `backups-vpn`: a 64 MiB file backed up from dc1-ops1 to its repository on dc2-ops1 (restic over SFTP, the
+  rendered job), and restored from there at dc3-ops1; the VPN: the admin WireGuard tunnel of dc1-fw1 from its
+  (re)start to its first handshake with the lab's client.
 
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py [ROUNDS]   (root, the lab's packages)
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py ceph     (a lab with Ceph alone)
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py galera [ROUNDS]
+    flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py backups-vpn [ROUNDS]
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -198,6 +203,36 @@ def ceph_report(stalls: dict[str, float]) -> None:
     )
 
 
+BACKUP_SOURCE, BACKUP_UNIT, RESTORE_ON = "dc1-ops1", "trisite-backup-ops-config", "dc3-ops1"
+
+
+def backup_and_restore(driver: LabDriver, mib: int = 64) -> tuple[float, float]:
+    """Seconds to back up a file of `mib` MiB across sites with the rendered job, and to restore it at a third."""
+    source = driver.root(BACKUP_SOURCE) / "var/lib/trisite/bench.bin"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(os.urandom(mib * 1024 * 1024))
+    started = time.perf_counter()
+    driver.backups.run(BACKUP_SOURCE, BACKUP_UNIT)
+    backed_up = time.perf_counter() - started
+    target = driver.lab_dir / "bench-restore"
+    started = time.perf_counter()
+    driver.backups.restore(BACKUP_SOURCE, BACKUP_UNIT, RESTORE_ON, target)
+    restored = time.perf_counter() - started
+    same = (target / str(source).lstrip("/")).read_bytes() == source.read_bytes()
+    source.unlink()
+    if not same:
+        raise SystemExit("the restored file differs from the one backed up")
+    return backed_up, restored
+
+
+def vpn_establish(driver: LabDriver, firewall: str = "dc1-fw1") -> float:
+    """Seconds from wg-quick@wg-admin's restart on a firewall to its handshake with the lab's client."""
+    started = time.perf_counter()
+    driver.service(firewall, "wg-quick@wg-admin", "restart")
+    until(lambda: (driver.vpn.handshake_age(firewall, "wg-admin") or 1e9) < 5, 30)
+    return time.perf_counter() - started
+
+
 def lab_pss_mib(name: str, commands: tuple[str, ...] = ()) -> float:
     """The proportional memory of every process in the lab's namespaces (only those whose command name is
     one of COMMANDS, when given)."""
@@ -299,6 +334,17 @@ def main(rounds: int, layers: tuple[str, ...] = LAYERS) -> None:
             ceph_report({o.name: ceph_site_stall(driver, o.name) for o in (DEFAULTS, LAB)})
         if layers == LAYERS:
             monitoring_memory(NAME)
+            for daemon in ("sshd", "wireguard-go"):
+                print(f"  of which {daemon}: {lab_pss_mib(NAME, (daemon,)):.0f} MiB")
+            driver = session.driver_for(NAME)
+            backed_up, restored = backup_and_restore(driver)
+            print(
+                f"backup of 64 MiB dc1 -> dc2 (restic, SFTP): {backed_up:.1f} s; restore at dc3: {restored:.1f} s"
+            )
+            tunnels = [vpn_establish(driver) for _ in range(rounds)]
+            print(
+                f"WireGuard admin tunnel up (restart to handshake): median {statistics.median(tunnels):.2f} s"
+            )
             files = {a.path: a.content for a in render(loaded.design)}
             time_to_alert(session.driver_for(NAME), files, rounds)
             report({o.name: measure(files, o, rounds) for o in (DEFAULTS, LAB)}, rounds)
@@ -408,10 +454,33 @@ def main_galera(rounds: int) -> None:
         build.down(NAME)
 
 
+def backups_and_vpn(rounds: int) -> None:
+    """Only the backups and VPN layers (`lab_services.py backups-vpn`): their figures without the others'."""
+    loaded = load_design(REFERENCE)
+    build.down(NAME)
+    try:
+        session.up(loaded, NAME, str(REFERENCE), layers=("backups", "vpn"))
+        pipelines.deploy_job(loaded, "lab", lab=NAME)
+        driver = session.driver_for(NAME)
+        until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
+        for daemon in ("sshd", "wireguard-go"):
+            print(f"{daemon}: {lab_pss_mib(NAME, (daemon,)):.0f} MiB (PSS, every one in the lab)")
+        for _ in range(rounds):
+            backed_up, restored = backup_and_restore(driver)
+            tunnel = vpn_establish(driver)
+            print(
+                f"64 MiB backup dc1 -> dc2 {backed_up:.1f} s, restore at dc3 {restored:.1f} s; tunnel {tunnel:.2f} s"
+            )
+    finally:
+        build.down(NAME)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["ceph"]:
         main(1, ("ceph",))
     elif sys.argv[1:2] == ["galera"]:
         main_galera(int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    elif sys.argv[1:2] == ["backups-vpn"]:
+        backups_and_vpn(int(sys.argv[2]) if len(sys.argv) > 2 else 3)
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

@@ -52,21 +52,15 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}
-    assert layers == {"etcd", "vips", "dns", "monitoring", "ceph", "galera", "rabbitmq"}, seen
+    assert layers == {"etcd", "vips", "dns", "monitoring", "ceph", "galera", "rabbitmq", "backups", "vpn"}, (
+        seen
+    )
     regions = {(h["layer"], h["name"]) for h in seen if h["layer"] in ("galera", "rabbitmq")}
     assert regions == {(layer, r) for layer in ("galera", "rabbitmq") for r in ("region-a", "region-b")}
     names = {h["name"] for h in seen}
     monitoring = {f"prometheus@dc{n}-ops1" for n in (1, 2)} | {f"alertmanager@dc{n}-ops1" for n in (1, 2, 3)}
-    assert {
-        "core",
-        "k8s-core",
-        "region-a",
-        "region-b",
-        "dc1-ops1",
-        "dc2-ops1",
-        "dc3-ops1",
-        "main",
-    } | monitoring == names
+    others = {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1", "main"}
+    assert others | monitoring | {"ops-config", "wg-admin dc1-fw1", "wg-admin dc1-fw2"} == names
 
 
 def leader() -> str | None:

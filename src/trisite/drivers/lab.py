@@ -18,11 +18,13 @@ from pathlib import Path
 
 from trisite.drivers import lab_health, lab_monitoring, labmeasure
 from trisite.drivers.host import LocalHost
+from trisite.drivers.lab_backups import LabBackups
 from trisite.drivers.lab_health import Health
 from trisite.drivers.lab_monitoring import SERVICES as MONITORING_SERVICES
 from trisite.drivers.lab_monitoring import LabMonitoring, textfile_dir
 from trisite.drivers.lab_overlay import LAB, LAYER_CAPABILITIES, Overlay
 from trisite.drivers.lab_services import LabServices
+from trisite.drivers.lab_vpn import LabVpn
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.observe import BFD_PEERS, BGP_SUMMARY, LINKS, LLDP, QDISCS, bootstrap_rules, ports
 from trisite.drivers.ping import PingProbe
@@ -100,6 +102,8 @@ class LabDriver:
         self.services = LabServices(lab_dir, layers, overlay, self.host, self.pids)
         self.layers = layers
         self.monitoring = LabMonitoring(lab_dir, layers, self.pids, self.services.record)
+        self.backups = LabBackups(lab_dir, self.services.run, self.pids)
+        self.vpn = LabVpn(lab_dir, self.services.run, self.pids)
         layered = {c for layer in layers for c in LAYER_CAPABILITIES.get(layer, frozenset())}
         self.capabilities = NETWORK_CAPABILITIES | layered | ({"fault:service"} if layers else set())
 
@@ -307,7 +311,12 @@ class LabDriver:
     def health(self) -> list[Health]:
         recorded = self.services.recorded()
         monitoring: dict[str, dict[str, str]] = recorded.get("monitoring", {})  # type: ignore[assignment]
-        return lab_health.read(recorded) + lab_monitoring.read(monitoring)
+        return (
+            lab_health.read(recorded)
+            + lab_monitoring.read(monitoring)
+            + self.backups.health()
+            + self.vpn.health()
+        )
 
     # -- monitoring proven (prove/alerts.py's AlertDriver) --------------------------------------------------------
     def expected_alerts(self, faults: Sequence[str]) -> list[tuple[str, float]]:
@@ -331,6 +340,12 @@ class LabDriver:
             self._keepalived(device, action)
         elif name.startswith("ucarp-"):
             self._ucarp(device, name, action)
+        elif name.startswith("trisite-backup-") and name.endswith(".timer"):
+            self.backups.timer(device, name, action)
+        elif name.startswith("wg-quick@"):
+            self.vpn.wg_quick(device, name, action, self.root(device))
+        elif name == "strongswan":
+            self.vpn.strongswan(device, action)
         else:
             raise DriverError(f"{device}: the lab has no service {name}", device=device)
 

@@ -20,6 +20,15 @@ here and only here (docs/lab.md, "The services"):
   share the machine's hostname), an Erlang cookie made by the lab (Kolla's comes from passwords.yml, which the
   render stage does not write), one Erlang scheduler per node and small process tables (~100 MiB a node).
 - monitoring (`MONITORING`, used by drivers/lab_monitoring_configs.py): see `MonitoringOverlay`.
+- backups (drivers/lab_backups.py): the deployment's `start` of a job's timer runs the job's service once
+  (and the lab runs it again on demand) instead of waiting for its schedule; the files a job reads and its
+  success mark are the device's lab directory, not the machine's; the repository host's sshd serves the lab's
+  /srv of that host, and restic's ssh logs in as root with the lab's keys (every namespace shares this
+  machine's /etc/passwd, which has no `restic` account); jobs whose source does not run in the lab (etcd
+  over TLS, MariaDB, Ceph RBD) are not run.
+- VPN (drivers/lab_vpn.py): WireGuard runs as wireguard-go (the kernel has no wireguard module), configured
+  as wg-quick would; an administrator's client peer is added by the lab, as the access-management process
+  would.
 """
 
 from __future__ import annotations
@@ -122,7 +131,7 @@ MONITORING = MonitoringOverlay(
 )
 
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.
-LAYERS = ("etcd", "vips", "dns", "monitoring", "ceph", "galera", "rabbitmq")
+LAYERS = ("etcd", "vips", "dns", "monitoring", "ceph", "galera", "rabbitmq", "backups", "vpn")
 LAYER_CAPABILITIES = {
     "galera": frozenset({"tool:kayobe"}),
     "rabbitmq": frozenset({"tool:kayobe"}),
@@ -132,6 +141,9 @@ LAYER_CAPABILITIES = {
     # Prometheus (and prometheus-blackbox-exporter: the family is its first word) and Alertmanager.
     "monitoring": frozenset({"service:prometheus", "service:alertmanager"}),
     "ceph": frozenset({"tool:cephadm"}),
+    # plan/platform.py's families: trisite-backup-JOB.timer, wg-quick@NAME, strongswan.
+    "backups": frozenset({"service:trisite"}),
+    "vpn": frozenset({"service:wg", "service:strongswan"}),
 }
 # Ports of the lab's stand-ins: the API each VIP fronts answers there on every controller.
 STAND_IN_PORT = 8780

@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from trisite.drivers import lab_vpn
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
+from trisite.drivers.lab_backups import MAX_AGES
 from trisite.drivers.lab_overlay import LAB, LAYERS, Overlay
-from trisite.drivers.secrets import reveal_or_make
+from trisite.drivers.secrets import reveal, reveal_or_make
 from trisite.drivers.targets import Target
-from trisite.errors import LabError
+from trisite.errors import LabError, SecretError
 from trisite.lab import bmc, build, defects, lldp
 from trisite.lab.outside import start_operators
 from trisite.lab.plan import LabPlan, plan
@@ -54,6 +56,8 @@ LAYER_TOOLS = {
     "ceph": ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-mds", "ceph", "rbd", "monmaptool"),
     "galera": ("mariadbd", "mariadb-install-db", "rsync"),
     "rabbitmq": ("rabbitmq-server", "rabbitmqctl", "epmd"),
+    "backups": ("restic", "ssh", "ssh-keygen"),
+    "vpn": ("wireguard-go", "wg"),
 }
 
 
@@ -91,6 +95,23 @@ def secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:
     return lambda secret: reveal_or_make(
         secret, secrets[secret], loaded.base_dir, store, allowed=loaded.allowed
     )
+
+
+def make_wireguard_keys(loaded: LoadedDesign, name: str) -> None:
+    """WireGuard's keys that the design leaves unset, made as `wg genkey` makes them: the lab's usual random
+    password is no Curve25519 key, and wg refuses it."""
+    store = lab_dir(name) / "secrets"
+    wanted = {
+        k
+        for v in loaded.design.vpn
+        if v.technology == "wireguard"
+        for k in (v.key, *(e.key for e in v.endpoints))
+    }
+    for key in sorted(wanted):
+        try:
+            reveal(key, loaded.design.secrets[key], loaded.base_dir, allowed=loaded.allowed)
+        except SecretError:
+            lab_vpn.make_key(store / key)
 
 
 def driver_for(name: str, loaded: LoadedDesign | None = None, overlay: Overlay = LAB) -> LabDriver:
@@ -157,6 +178,10 @@ def up(
     state = build.load_state(name) or state
     state.defects = [d.name for d in delivered_defects]
     state.services = [layer for layer in LAYERS if layer in layers]
+    if "vpn" in layers:
+        make_wireguard_keys(loaded, name)
+    ages = {job.name: job.max_age_h for job in loaded.design.backups}
+    (lab_dir(name) / MAX_AGES).write_text(json.dumps(ages, sort_keys=True), encoding="utf-8")
     state.phase = "outside"
 
     build.save_state(state)
@@ -226,7 +251,8 @@ def target(name: str, driver: LabDriver) -> Target:
 def status(name: str) -> dict[str, object]:
     """What the lab holds now, with the health of each service a deployment started."""
     found = build.status(name)
-    if found.get("up") and (lab_dir(name) / "services.json").exists():
+    recorded = ("services.json", "backups.json", "vpn.json")  # drivers/lab_services, lab_backups, lab_vpn
+    if found.get("up") and any((lab_dir(name) / r).exists() for r in recorded):
         found["health"] = [
             {"layer": h.layer, "name": h.name, "ok": h.ok, "detail": h.detail}
             for h in driver_for(name).health()

@@ -279,7 +279,10 @@ class PolicyBuilder:
                 continue
             me = Endpoint(f"{link.name}-local", tuple(ip_network(v) for v in local.vips))
             if link.technology == "wireguard":  # clients roam: from anywhere, to the tunnel's port only
-                yield Rule("input", Endpoint("internet", None), me, "udp", f"WireGuard {link.name}",
+                # Each member has its own key, so its clients connect to its own address, never to the VIP
+                # (render/vpn.py): the VIP alone here dropped every client's handshake.
+                own = Endpoint(f"{link.name}-local", (ip_network(iface.address.ip),))
+                yield Rule("input", Endpoint("internet", None), own, "udp", f"WireGuard {link.name}",
                            dports=((WIREGUARD_PORT, WIREGUARD_PORT),), interfaces=(iface.name,))  # fmt: skip
                 continue
             remote = groups.get(link.peer or "")

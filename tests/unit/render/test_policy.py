@@ -190,8 +190,8 @@ def vpn_probes(fw: str) -> Iterator[tuple[Packet, bool, str]]:
             continue
         wan = next(i for i in interfaces(IX, fw) if i.network == local.network)
         vip = address(str(local.vips[0]))
-        if link.technology == "wireguard":
-            yield Packet(wan.name, INTERNET, vip, "udp", 40000, 51820), True, "input"
+        if link.technology == "wireguard":  # clients connect to the member's own address (its own key)
+            yield Packet(wan.name, INTERNET, address(str(wan.address.ip)), "udp", 40000, 51820), True, "input"
             continue
         peer = address(str(groups[link.peer or ""].vips[0]))
         for p in (Packet(wan.name, peer, vip, "udp", 500, 500), Packet(wan.name, peer, vip, "udp", 4500, 4500),

@@ -190,3 +190,13 @@ def test_the_stp_root_is_placed_at_the_last_site_so_that_losing_the_first_keeps_
     assert all(p % 4096 == 0 and 0 < p < 32768 for p in lab.stp_priorities.values())  # below the default
     added = [line for line in build._namespace_lines(lab, "ts-dc3-sw1") if line.startswith("link add")]
     assert added and all(line.endswith("priority 4096") for line in added)
+
+
+def test_a_hosts_static_routes_are_kept_to_be_put_back_when_a_cut_is_mended() -> None:
+    lab = plan(load_design(EXAMPLES / "three-sites" / "design.yaml").design)
+    routes = build.static_routes(lab)
+    controller = routes["ts-ra-ctl1"]
+    assert "route replace default via 198.18.40.1" in controller  # its first network's gateway
+    assert any(
+        r.startswith("route replace default via 198.51.100.1 table ") for r in controller
+    )  # source route

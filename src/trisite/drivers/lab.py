@@ -156,6 +156,15 @@ class LabDriver:
             by_ns.setdefault(b_ns, []).append(f"link set {b_if} {state}")
         for netns, lines in sorted(by_ns.items()):
             self.host.ip_batch(lines, netns)
+        if up:  # as a host's ifup would: the routes the kernel dropped with the interface come back
+            for netns in sorted(by_ns):
+                self._restore_routes(netns)
+
+    def _restore_routes(self, netns: str) -> None:
+        path = self.lab_dir / "routes.json"
+        routes: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if routes.get(netns):  # a route whose interface is still down comes back when that one is mended
+            self.host.ip_batch(routes[netns], netns, force=True)
 
     def _service_component(self, component: str, up: bool) -> None:
         device, _, name = component.removeprefix("service:").partition(":")

@@ -114,6 +114,17 @@ def _namespace_lines(plan: LabPlan, netns: str) -> list[str]:
     return lines + source_route_lines(plan, netns)
 
 
+def static_routes(plan: LabPlan) -> dict[str, list[str]]:
+    """Per namespace, its static routes as `ip route replace` lines: what a host's network configuration puts
+    back when an interface comes up again (the kernel drops the routes through an interface set down)."""
+    found: dict[str, list[str]] = {}
+    for space, prefix, via in plan.routes:
+        found.setdefault(space, []).append(f"route replace {prefix} via {via}")
+    for space, _source, gateway, table in plan.source_routes:
+        found.setdefault(space, []).append(f"route replace default via {gateway} table {table}")
+    return found
+
+
 def source_route_lines(plan: LabPlan, netns: str) -> list[str]:
     """The main table first except its default route (connected networks stay direct), then each address's
     own default through its network's gateway."""

@@ -87,6 +87,8 @@ def save_links(name: str, lab_plan: LabPlan) -> None:
     for link in lab_plan.links:
         links.setdefault(link.cable, []).append([link.a_ns, link.a_if, link.b_ns, link.b_if])
     (lab_dir(name) / "links.json").write_text(json.dumps(links, indent=1, sort_keys=True), encoding="utf-8")
+    routes = json.dumps(build.static_routes(lab_plan), indent=1, sort_keys=True)
+    (lab_dir(name) / "routes.json").write_text(routes, encoding="utf-8")
 
 
 def secret_reader(loaded: LoadedDesign, name: str) -> Callable[[str], str]:

@@ -37,6 +37,7 @@ TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 RUN_TIMEOUT_S = 600.0
 MAX_AGES = "backup-max-ages.json"
 SSHD_READY_S = 15.0
+PATH_READY_S = 60.0  # for the routes between the job's site and the repository's to converge after deploying
 _SSHD_LOCK = threading.Lock()  # deployment steps run in parallel threads
 
 
@@ -80,6 +81,7 @@ class LabBackups:
         env = self._environment(device, unit)
         repo = config.repository(env.get("RESTIC_REPOSITORY", ""))
         self.ensure_sshd(repo.host)
+        self._wait_reachable(device, repo.host)
         self._record(job, {"device": device, "unit": unit, "repository_host": repo.host})
         self.run(device, unit)
         return f"{unit}: backed up to {repo.host}"
@@ -196,6 +198,16 @@ class LabBackups:
 
     def _wait_listening(self, host: str) -> None:
         """Until the new sshd accepts connections (a job run before would find no repository)."""
+        self._wait_accepts(host, host, SSHD_READY_S)
+
+    def _wait_reachable(self, device: str, host: str) -> None:
+        """Until the job's host reaches the repository's sshd across the sites: the lab runs the job right after
+        the deployment, while routing may still converge (a site's timer fires long after the network is up,
+        systemd's network-online.target)."""
+        self._wait_accepts(device, host, PATH_READY_S)
+
+    def _wait_accepts(self, device: str, host: str, within: float) -> None:
+        """Until `host`'s sshd accepts a connection made from `device`'s namespace."""
         address = self._address(host)
 
         def accepts() -> bool:
@@ -205,10 +217,11 @@ class LabBackups:
                 return False
             return True
 
-        deadline = time.monotonic() + SSHD_READY_S
-        while not call_in_netns(namespace(host), accepts):
+        deadline = time.monotonic() + within
+        while not call_in_netns(namespace(device), accepts):
             if time.monotonic() > deadline:
-                raise DriverError(f"{host}: sshd did not listen within {SSHD_READY_S:g} s", device=host)
+                where = "" if device == host else f" from {device}"
+                raise DriverError(f"{host}: sshd did not accept{where} within {within:g} s", device=host)
             time.sleep(0.05)
 
     def _client_files(self, host: str) -> None:

@@ -79,7 +79,7 @@ def test_an_unhealthy_service_fails_the_steady_state() -> None:
     driver = LayeredFaults("o" * 40, layers=frozenset({"vips"}), health=sick)
     found = measure.check(driver, CONTROLLER)
     assert not found.ok and found.unhealthy == ("etcd core: 2/3 members answer",)
-    assert driver.probed == ("internet", "198.51.100.20", measure.INTERVAL, "http:443")
+    assert driver.probed == ("internet", "198.51.100.20", measure.HTTP_INTERVAL, "http:443")
     assert "not healthy: etcd core" in found.text
 
 
@@ -150,12 +150,12 @@ class PacedProbe(Probe):
 
 
 def test_each_site_says_what_it_saw_of_the_others_through_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(measure, "BASELINE", 1.0)  # ten vantage probes before the fault, on their clock
+    monkeypatch.setattr(measure, "BASELINE", 1.5)  # fifteen vantage (and HTTP) probes before the fault
     mesh = (
         Vantage("dc1 -> dc2", "a", "198.18.2.17", "tcp:22"),
         Vantage("dc2 -> dc1", "b", "198.18.1.17", "tcp:22"),
     )
-    driver = MeshFaults({"internet": "o" * 100, "a": "o" * 10 + "x" * 5 + "o" * 30, "b": "o" * 10 + "x" * 50})
+    driver = MeshFaults({"internet": "o" * 100, "a": "o" * 20 + "x" * 5 + "o" * 30, "b": "o" * 20 + "x" * 50})
     row = replace(CONTROLLER, layers=())
     result = campaign.run(DESIGN, driver, [row], vantages=mesh).results[0]
     assert result.run is not None
@@ -205,7 +205,7 @@ def test_a_row_is_ok_only_when_its_alerts_fire_within_their_bound_and_resolve(
     monkeypatch: pytest.MonkeyPatch, notified: tuple[float | None, float | None], ok: bool
 ) -> None:
     monkeypatch.setattr(alerts, "RESOLVE_WAIT", 0.0)
-    monkeypatch.setattr(measure, "BASELINE", 0.5)  # a steady baseline on the fake probes' clock
+    monkeypatch.setattr(measure, "BASELINE", 1.5)  # a steady baseline: 15 HTTP probes 0.1 s apart
     driver = AlertingFaults({"internet": "o" * 100}, notified)
     row = replace(CONTROLLER, layers=())
     result = campaign.run(DESIGN, driver, [row]).results[0]

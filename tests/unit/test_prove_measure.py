@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from trisite.drivers.protocols import ProbeResult
+from trisite.errors import DriverError
 from trisite.prove import injected, measure
 from trisite.prove.outage import measure as outage_of
 from trisite.prove.outage import steady
@@ -133,3 +134,25 @@ def test_the_recovery_is_when_the_sustained_answers_began_on_the_probes_clock() 
     run = measure.Measurement(outage, steady(history, 1.99), history, 0.0, 1.99, 4.0, None)
     assert run.detected_s == 2.0 and run.recovered_s == 3.0
     assert outage.seconds == pytest.approx(1.0)  # on the probes' clock too, not 5 probes x 20 ms
+
+
+class StubbornFaults(FakeFaults):
+    """The first component does not come back."""
+
+    def set_component(self, component: str, up: bool) -> None:
+        super().set_component(component, up)
+        if up and component == "cable:a":
+            raise DriverError("cable:a stays down")
+
+
+def test_a_component_that_does_not_come_back_leaves_the_others_mended_and_the_journal_kept(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "lab"
+    state.mkdir()
+    driver = StubbornFaults("o" * 40, "o" * 40)
+    with pytest.raises(DriverError, match=r"left 1 component\(s\) cut: cable:a"):
+        measure.measure_row(driver, ROW, ["cable:a", "cable:b"], state, lambda *_: None)
+    assert ("cable:b", True) in driver.calls  # tried although cable:a failed
+    left = injected.read(state)
+    assert left is not None and left.components == ("cable:a", "cable:b")  # the next run mends them first

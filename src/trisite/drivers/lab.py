@@ -31,7 +31,7 @@ from trisite.drivers.ping import PingProbe
 from trisite.drivers.protocols import CommandResult, PowerAction, ServiceAction, ServiceFault, parse_probe
 from trisite.drivers.redfish import BmcAccess, RedfishBmc
 from trisite.drivers.sockprobe import SocketProbe
-from trisite.errors import DriverError
+from trisite.errors import DriverError, TrisiteError
 from trisite.model.links import OPERATOR, OPERATOR_PORT
 
 FRR_DAEMONS = ["bgpd", "ospfd", "bfdd", "staticd"]
@@ -318,14 +318,23 @@ class LabDriver:
         return self.services.daemons(device)
 
     def health(self) -> list[Health]:
+        """Every layer's health; a layer whose reading fails (a CLI timing out, a record half written) is
+        reported unhealthy with why, never raised: the campaign's steady state and `lab status` read it."""
         recorded = self.services.recorded()
         monitoring: dict[str, dict[str, str]] = recorded.get("monitoring", {})  # type: ignore[assignment]
-        return (
-            lab_health.read(recorded)
-            + lab_monitoring.read(monitoring)
-            + self.backups.health()
-            + self.vpn.health()
-        )
+        readers: list[tuple[str, Callable[[], list[Health]]]] = [
+            ("services", lambda: lab_health.read(recorded)),
+            ("monitoring", lambda: lab_monitoring.read(monitoring)),
+            ("backups", self.backups.health),
+            ("vpn", self.vpn.health),
+        ]
+        found: list[Health] = []
+        for layer, read in readers:
+            try:
+                found += read()
+            except (TrisiteError, OSError, KeyError, ValueError) as exc:
+                found.append(Health(layer, "reading", False, f"could not be read: {exc}"))
+        return found
 
     # -- monitoring proven (prove/alerts.py's AlertDriver) --------------------------------------------------------
     def expected_alerts(self, faults: Sequence[str]) -> list[tuple[str, float]]:

@@ -9,7 +9,7 @@ A fault is named as the campaign names it: a component (`uplink:LINE`, `bgp:LINE
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,29 @@ def expected(fault: str, roles: Mapping[str, str], found: Sequence[Rule]) -> lis
     return [name for name in wanted if name in defined]
 
 
+def inhibitions(alertmanager_yml: str) -> dict[str, str]:
+    """target alert -> the alert that mutes it (the rendered `inhibit_rules` matching on alert names)."""
+    found = {}
+    for rule in (yaml.safe_load(alertmanager_yml) or {}).get("inhibit_rules", []):
+        sources = [
+            m.split("=", 1)[1].strip('"') for m in rule.get("source_matchers", []) if "alertname=" in m
+        ]
+        targets = [
+            m.split("=", 1)[1].strip('"') for m in rule.get("target_matchers", []) if "alertname=" in m
+        ]
+        found.update({t: s for t in targets for s in sources})
+    return found
+
+
+def alternatives(names: Sequence[str], muted_by: Mapping[str, str], defined: Collection[str]) -> list[str]:
+    """The expected alerts, each that an inhibit rule can mute merged with its muter: 'InternetLineLost|
+    BgpSessionDown' is notified as one or the other (a site's last line lost mutes its session alerts, one of
+    several lines lost does not)."""
+    targets = {muted_by[n] for n in names if n in muted_by}
+    merged = [f"{muted_by[n]}|{n}" if muted_by.get(n) in defined else n for n in names if n not in targets]
+    return list(dict.fromkeys(merged))
+
+
 def node_roles(target_files: Sequence[str]) -> dict[str, str]:
     """host -> role of the rendered node target files (file_sd JSON)."""
     return {
@@ -135,8 +158,12 @@ class TimeToAlert:
 
 
 def time_to_alert(log: Path, name: str, injected: float, mended: float | None, **labels: str) -> TimeToAlert:
-    fired = first(log, name, "firing", injected, **labels)
-    resolved = first(log, name, "resolved", mended, **labels) if mended is not None else None
+    """NAME may be alternatives ('A|B'): the first of them notified firing, and its resolution."""
+    fired_as = [
+        (t, n) for n in name.split("|") if (t := first(log, n, "firing", injected, **labels)) is not None
+    ]
+    fired, which = min(fired_as) if fired_as else (None, name.split("|", maxsplit=1)[0])
+    resolved = first(log, which, "resolved", mended, **labels) if mended is not None else None
     return TimeToAlert(
         name,
         fired - injected if fired is not None else None,

@@ -106,17 +106,20 @@ class LabMonitoring:
             [p.read_text(encoding="utf-8") for p in sorted((etc / "targets").glob("node*/*.json"))]
         )
         by_name = {r.name: r for r in found}
-        names = dict.fromkeys(n for fault in faults for n in lab_alerts.expected(fault, roles, found))
+        names = list(dict.fromkeys(n for fault in faults for n in lab_alerts.expected(fault, roles, found)))
+        routing = etc / "alertmanager.yml"  # the Alertmanager's, deployed beside Prometheus on the ops hosts
+        muted_by = lab_alerts.inhibitions(routing.read_text(encoding="utf-8")) if routing.is_file() else {}
         ov = self.overlay
-        return [
-            (
-                n,
+
+        def bound(alternatives: str) -> float:
+            return max(
                 lab_alerts.bound_s(
                     by_name[n], ov.scrape_interval_s, ov.evaluation_interval_s, ov.group_wait_s
-                ),
+                )
+                for n in alternatives.split("|")
             )
-            for n in names
-        ]
+
+        return [(a, bound(a)) for a in lab_alerts.alternatives(names, muted_by, by_name)]
 
     def alert_times(
         self, name: str, injected: float, mended: float | None

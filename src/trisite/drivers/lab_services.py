@@ -55,7 +55,11 @@ class LabServices:
         with _RECORD_LOCK:
             found = self.recorded()
             found.setdefault(layer, {})[key] = value
-            (self.lab_dir / "services.json").write_text(json.dumps(found, indent=1, sort_keys=True), "utf-8")
+            # Written aside then renamed: a reader (the deployment's other threads, `lab status`) never sees it half.
+            path = self.lab_dir / "services.json"
+            aside = path.with_suffix(".json.tmp")
+            aside.write_text(json.dumps(found, indent=1, sort_keys=True), "utf-8")
+            aside.replace(path)
 
     def _start(self, device: str, name: str, args: list[str]) -> None:
         self.pids.append(-daemons.start(self.run, device, namespace(device), name, args))

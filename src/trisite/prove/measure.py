@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from trisite.drivers.protocols import FaultDriver, ProbeHandle, ProbeResult
+from trisite.errors import DriverError, TrisiteError
 from trisite.prove import alerts, guard, injected
 from trisite.prove.alerts import AlertSeen
 from trisite.prove.outage import SUSTAINED, Outage, Steady, measure, steady
@@ -20,10 +21,13 @@ from trisite.prove.scenarios import Scenario, Vantage
 
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
 VANTAGE_INTERVAL = 0.1  # the sites' connections to each other, probed through every row: lighter on the CPU
+HTTP_INTERVAL = 0.1
 ALERT_MARGIN = 5.0  # the fault lasts this much longer than its alerts' longest bound (notification delivery)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
-STEADY_WAIT = 30.0  # the longest the steady state is awaited before a row is refused (a platform converging)
+# The longest the steady state is awaited before a row is refused: a platform converging, and after a row the
+# services' own recovery (a Galera node's rejoin, Ceph's PGs active+clean again after a site's loss).
+STEADY_WAIT = 120.0
 OBSERVE = 15.0  # the longest an outage is watched for
 SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
 Say = Callable[[str, str], None]  # (phase, detail)
@@ -78,7 +82,7 @@ class Measurement:
 def check(driver: FaultDriver, scenario: Scenario, seconds: float = CHECK) -> Steady:
     """The steady-state hypothesis now: the scenario's path answers its last sustained probes, and every
     service the target reports on is healthy."""
-    probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
+    probe = driver.probe(scenario.source, scenario.target, interval(scenario.probe), scenario.probe)
     try:
         time.sleep(seconds)
     finally:
@@ -117,8 +121,8 @@ def measure_row(
         return refused(before, why)
     wanted = alerts.expected(driver, scenario.faults)
     asked = time.time()
-    probe = driver.probe(scenario.source, scenario.target, INTERVAL, scenario.probe)
-    watching = [(v, driver.probe(v.source, v.target, VANTAGE_INTERVAL, v.probe)) for v in vantages]
+    probe = driver.probe(scenario.source, scenario.target, interval(scenario.probe), scenario.probe)
+    watching = _watch(driver, vantages, probe)
     observe = max(OBSERVE, alerts.longest_bound(wanted) + ALERT_MARGIN)
     probes = [probe, *(handle for _, handle in watching)]
     window = _inject(driver, scenario.name, cut, state, observe=observe, say=say, stop=probes)
@@ -127,7 +131,7 @@ def measure_row(
     origin = probe.origin if probe.origin is not None else asked
     fault_s, rollback_s = window.fault_at - origin, window.mended_at - origin
     history = window.histories[0]
-    outage = measure(history, INTERVAL, after=fault_s)
+    outage = measure(history, interval(scenario.probe), after=fault_s)
     baseline = steady(history, fault_s)
     if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
         outage = Outage(None, outage.lost, outage.probes)
@@ -144,6 +148,28 @@ def measure_row(
     return Measurement(
         outage, baseline, tuple(history), origin, fault_s, rollback_s, after, seen=seen, alerts=raised
     )
+
+
+def _watch(
+    driver: FaultDriver, vantages: Sequence[Vantage], row: ProbeHandle
+) -> list[tuple[Vantage, ProbeHandle]]:
+    """The vantages' probes started; if one cannot start, those already running (and the row's) stop."""
+    watching: list[tuple[Vantage, ProbeHandle]] = []
+    try:
+        for v in vantages:
+            watching.append((v, driver.probe(v.source, v.target, VANTAGE_INTERVAL, v.probe)))
+    except BaseException:
+        for handle in (row, *(h for _, h in watching)):
+            handle.stop()
+        raise
+    return watching
+
+
+def interval(probe: str) -> float:
+    """Seconds between two probes of a kind: an HTTP probe crosses a load balancer and an API process that
+    writes its database per request, so it is sent every HTTP_INTERVAL (a lighter load on the very daemons whose
+    failover is measured); the others every INTERVAL."""
+    return HTTP_INTERVAL if probe.startswith("http:") else INTERVAL
 
 
 @dataclass(frozen=True)
@@ -178,8 +204,10 @@ def _inject(
             time.sleep(observe)
         finally:
             mended_at = time.time()
-            _rollback(driver, cut, state)
-            histories = [handle.stop() for handle in stop]
+            try:
+                _rollback(driver, cut, state)
+            finally:
+                histories = [handle.stop() for handle in stop]
     return _Window(fault_at if fault_at is not None else mended_at, mended_at, histories)
 
 
@@ -204,8 +232,14 @@ def _rollback(driver: FaultDriver, cut: list[str], state: Path | None) -> None:
     if main:
         signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        for component in cut:
-            driver.set_component(component, True)
+        failed = []
+        for component in cut:  # every one is tried: one that does not come back must not keep the others cut
+            try:
+                driver.set_component(component, True)
+            except TrisiteError as exc:
+                failed.append(f"{component}: {exc}")
+        if failed:  # the journal keeps the fault: the next run mends it first
+            raise DriverError(f"the rollback left {len(failed)} component(s) cut: {'; '.join(failed)}")
         if state is not None:
             injected.clear(state)
     finally:

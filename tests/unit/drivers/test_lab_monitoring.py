@@ -156,8 +156,22 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
     )
     expected = dict(driver.expected_alerts(["device:dc1-fw1", "man:man-12"]))
     assert set(expected) == {"FirewallDown", "ManLinkDown", "BfdPeerDown"}
+    # A line's loss: the site's last line mutes its sessions' alerts (the rendered inhibit rule): either comes.
+    for fault in ("uplink:dc1-transit", "bgp:dc1-transit"):
+        assert [n for n, _ in driver.expected_alerts([fault])] == ["InternetLineLost|BgpSessionDown"]
     assert (
         expected["FirewallDown"] > 30 and expected["ManLinkDown"] > 10
     )  # their `for`, and the overlay's delays
     assert isinstance(driver, AlertDriver)
     assert driver.alert_times("FirewallDown", 0.0, 1.0) == (None, None)  # nothing notified yet
+
+
+def test_alternatives_are_timed_by_whichever_was_notified(tmp_path: Path) -> None:
+    log = tmp_path / "notifications.jsonl"
+    for status, at in (("firing", 20.0), ("resolved", 45.0)):
+        alert = {"name": "InternetLineLost", "labels": {"site": "dc1"}, "status": status}
+        entry = {"received": at, "host": "dc1-ops1", "status": status, "alerts": [alert]}
+        with log.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+    seen = lab_alerts.time_to_alert(log, "InternetLineLost|BgpSessionDown", 10.0, 40.0)
+    assert (seen.to_alert, seen.to_resolve) == (10.0, 5.0)

@@ -29,6 +29,7 @@ from trisite.model import Design, Index
 from trisite.model.devices import Server, Station, Vm
 from trisite.model.flows import FlowMatrix, Side
 from trisite.model.network import Flow
+from trisite.render.vpn import WIREGUARD_PORT
 
 INTERNET = "internet"  # the device a target scans the internet side from (capability "scan:internet")
 TCP_COMMON = (
@@ -78,10 +79,36 @@ class ScanPlan:
 
     @cached_property
     def routed(self) -> frozenset[str]:
-        """Networks a firewall routes (it has an address there)."""
+        """Networks the platform's firewalls route (one has an address there). The tenant networks behind the
+        virtual firewalls are the tenants': the campaign's tenant VM probes them, not this scan."""
         return frozenset(
-            a.network for f in self.design.firewalls for a in self.ix.addresses(self.ix.hosts[f.name])
+            a.network
+            for f in self.design.firewalls
+            if f.kind == "physical"
+            for a in self.ix.addresses(self.ix.hosts[f.name])
         )
+
+    @cached_property
+    def vpn_flows(self) -> dict[tuple[str, str], Flow]:
+        """(firewall, network) -> the WireGuard port the design's vpn section opens there to roaming clients: each
+        member of the group a WireGuard VPN terminates on, on that group's network (declared by the vpn entry,
+        not under flows)."""
+        groups = {g.name: g for g in self.design.ha_groups}
+        found = {}
+        for link in self.design.vpn:
+            group = groups.get(link.terminates_on)
+            if link.technology != "wireguard" or group is None:
+                continue
+            flow = Flow(
+                name=f"vpn-{link.name}",
+                source="outside",
+                destination=group.name,
+                protocol="udp",
+                ports=[WIREGUARD_PORT],
+                why=f"the WireGuard clients of VPN {link.name}",
+            )
+            found.update({(m.device, group.network): flow for m in group.members})
+        return found
 
     @cached_property
     def vantages(self) -> list[Vantage]:
@@ -176,7 +203,14 @@ class ScanPlan:
         return self._probes[vantage.device]
 
     def _flow(self, source: Side, destination: Side, protocol: str, port: int) -> Flow | None:
-        return self.matrix.flow_for(source, destination, protocol, port, bootstrap=self.bootstrap)
+        declared = self.matrix.flow_for(source, destination, protocol, port, bootstrap=self.bootstrap)
+        if (
+            declared is None
+            and (protocol, port) == ("udp", WIREGUARD_PORT)
+            and source.zone in self.matrix.outside
+        ):
+            return self.vpn_flows.get((destination.host or "", destination.network or ""))
+        return declared
 
 
 def _covering(lo: int, hi: int) -> list[int]:

@@ -266,7 +266,7 @@ class LabDriver:
                 device, ["nft", "--stateless", "list", "ruleset"]
             )  # counters are traffic, not drift
         if what == "frr":
-            if not any((FRR_RUN / self.netns(device)).glob("*.pid")):
+            if not self._frr_runs(device):
                 return ""  # no FRR runs there (yet): nothing is routed by it
             return self._checked(device, ["vtysh", "-N", self.netns(device), "-c", "show running-config"])
         if what == "routes":  # routes set by commands (proto boot), not those learned by OSPF or BGP
@@ -286,7 +286,7 @@ class LabDriver:
         if what == "ports":  # veths negotiate nothing: no speed, only what shapes them
             return ports(self._checked(device, LINKS), self._checked(device, QDISCS))
         if what in ("bgp", "bfd"):
-            if not any((FRR_RUN / self.netns(device)).glob("*.pid")):
+            if not self._frr_runs(device):
                 return ""  # no FRR runs there (yet): no session at all
             command = BGP_SUMMARY if what == "bgp" else BFD_PEERS
             return self._checked(device, ["vtysh", "-N", self.netns(device), "-c", command])
@@ -395,6 +395,11 @@ class LabDriver:
         verb = "start" if action == "start" else "restart"
         self.host.run(["/usr/lib/frr/frrinit.sh", verb, netns])
         self.pids += self._pidfiles(FRR_RUN / netns)
+
+    def _frr_runs(self, device: str) -> bool:
+        """Whether an FRR daemon of the device is alive (a pid file left by a lab killed before its `down`
+        names a process that is gone)."""
+        return any(Path(f"/proc/{pid}").exists() for pid in self._pidfiles(FRR_RUN / self.netns(device)))
 
     @staticmethod
     def _pidfiles(directory: Path) -> list[int]:

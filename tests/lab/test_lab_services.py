@@ -134,7 +134,8 @@ def test_a_controller_row_is_measured_through_the_public_api_and_a_quorum_loss_r
     two = replace(row, name="two controllers", faults=("vm:ra-ctl1", "vm:ra-ctl2"))
     result = campaign.run(design, driver, [row, two], target="lab")
     measured, refused = result.results
-    assert measured.obtained == "measured" and measured.measured.seconds is not None, measured
+    assert measured.obtained == "measured", measured
+    assert measured.measured.seconds is not None, (measured.baseline.text, measured.run)
     assert measured.run is not None and measured.run.after is not None and measured.run.after.ok
     assert measured.ok, (measured.measured, measured.predicted)
     assert refused.run is not None and refused.run.refused.startswith("guard rail"), refused.run

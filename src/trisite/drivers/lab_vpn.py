@@ -223,12 +223,14 @@ class LabVpn:
         found = []
         for device, wg in sorted(self.recorded().items()):
             name = f"{wg['iface']} {device}"
+            # Traffic first: an idle tunnel renews its session (a new handshake) only when something is sent,
+            # so its handshake's age says nothing until then.
+            pings = _ping(device, wg["client"])
             try:
                 age = self.handshake_age(device, wg["iface"])
             except DriverError as exc:
                 found.append(Health("vpn", name, False, str(exc)))
                 continue
-            pings = _ping(device, wg["client"])
             ok = age is not None and age <= HANDSHAKE_FRESH_S and pings
             said = "no handshake" if age is None else f"handshake {age:.0f} s ago"
             found.append(
@@ -249,7 +251,8 @@ def make_key(path: Path) -> None:
 
 def _ping(device: str, target: str) -> bool:
     done = subprocess.run(  # noqa: S603 - fixed arguments
-        [IP, "netns", "exec", namespace(device), "ping", "-c1", "-W1", target],
+        # three echoes 0.3 s apart (the first may wait for the tunnel's handshake); one answer is enough
+        [IP, "netns", "exec", namespace(device), "ping", "-c3", "-W1", "-i0.3", "-q", target],
         capture_output=True,
         check=False,
     )

@@ -79,12 +79,14 @@ class Measurement:
         return None
 
 
-def check(driver: FaultDriver, scenario: Scenario, seconds: float = CHECK) -> Steady:
-    """The steady-state hypothesis now: the scenario's path answers its last sustained probes, and every
-    service the target reports on is healthy."""
-    probe = driver.probe(scenario.source, scenario.target, interval(scenario.probe), scenario.probe)
+def check(driver: FaultDriver, scenario: Scenario, seconds: float | None = None) -> Steady:
+    """The steady-state hypothesis now: the scenario's path answers its last sustained probes (probed for
+    CHECK seconds, or as long as SUSTAINED probes of its kind take, and more), and every service the target
+    reports on is healthy."""
+    every = interval(scenario.probe)
+    probe = driver.probe(scenario.source, scenario.target, every, scenario.probe)
     try:
-        time.sleep(seconds)
+        time.sleep(seconds if seconds is not None else max(CHECK, (SUSTAINED + 2) * every))
     finally:
         history = probe.stop()
     path = steady(history, before=float("inf"))

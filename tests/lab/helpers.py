@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 
+import pytest
+
+from tests.conftest import EXAMPLES
+from trisite import pipelines
+from trisite.drivers.lab import LabDriver
 from trisite.drivers.netns import namespace
+from trisite.lab import build, session
+from trisite.model import load_design
+
+REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
 
 
 def until(check: Callable[[], bool], within: float) -> float | None:
@@ -40,3 +50,21 @@ def answers(netns: str, target: str) -> bool:
         ).returncode
         == 0
     )
+
+
+@contextmanager
+def deployed_lab(
+    tmp_path_factory: pytest.TempPathFactory, name: str, layers: Collection[str]
+) -> Iterator[LabDriver]:
+    """The reference lab brought up with these service layers and deployed (its state under a temporary
+    directory), its driver while it lasts, and down afterwards whatever happened."""
+    saved = build.STATE_ROOT
+    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
+    loaded = load_design(REFERENCE)
+    try:
+        session.up(loaded, name, str(REFERENCE), layers=frozenset(layers))
+        pipelines.deploy_job(loaded, "lab", lab=name)
+        yield session.driver_for(name)
+    finally:
+        build.down(name)
+        build.STATE_ROOT = saved

@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import until
-from trisite import pipelines
+from tests.lab.helpers import deployed_lab, until
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health
 from trisite.errors import DriverError
-from trisite.lab import build, session
-from trisite.model import load_design
+from trisite.lab import session
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -27,16 +25,8 @@ UNIT = f"trisite-backup-{JOB}"
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
-    saved = build.STATE_ROOT
-    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
-    loaded = load_design(REFERENCE)
-    try:
-        session.up(loaded, LAB, str(REFERENCE), layers=frozenset({"backups"}))
-        pipelines.deploy_job(loaded, "lab", lab=LAB)
-        yield session.driver_for(LAB)
-    finally:
-        build.down(LAB)
-        build.STATE_ROOT = saved
+    with deployed_lab(tmp_path_factory, LAB, frozenset({"backups"})) as found:
+        yield found
 
 
 def backups(driver: LabDriver) -> list[Health]:

@@ -9,12 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import until
-from trisite import pipelines
+from tests.lab.helpers import deployed_lab, until
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_ceph import ceph_cli
-from trisite.lab import build, session
-from trisite.model import load_design
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -24,16 +21,8 @@ POOLS = {"ovirt-vms", "ovirt-engine", "images", "volumes", "vms", "kube", "cephf
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
-    saved = build.STATE_ROOT
-    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
-    loaded = load_design(REFERENCE)
-    try:
-        session.up(loaded, LAB, str(REFERENCE), layers=frozenset({"ceph"}))
-        pipelines.deploy_job(loaded, "lab", lab=LAB)
-        yield session.driver_for(LAB)
-    finally:
-        build.down(LAB)
-        build.STATE_ROOT = saved
+    with deployed_lab(tmp_path_factory, LAB, frozenset({"ceph"})) as found:
+        yield found
 
 
 def ceph(driver: LabDriver, *args: str) -> object:

@@ -11,14 +11,11 @@ from functools import partial
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import until
-from trisite import pipelines
+from tests.lab.helpers import deployed_lab, until
 from trisite.drivers import lab_galera
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health, http_get
 from trisite.drivers.netns import call_in_netns, namespace
-from trisite.lab import build, session
-from trisite.model import load_design
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -30,16 +27,8 @@ VIP = "198.18.40.100"  # region-a's internal VIP (Kolla's globals)
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
-    saved = build.STATE_ROOT
-    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
-    loaded = load_design(REFERENCE)
-    try:
-        session.up(loaded, LAB, str(REFERENCE), layers=LAYERS)
-        pipelines.deploy_job(loaded, "lab", lab=LAB)
-        yield session.driver_for(LAB)
-    finally:
-        build.down(LAB)
-        build.STATE_ROOT = saved
+    with deployed_lab(tmp_path_factory, LAB, LAYERS) as found:
+        yield found
 
 
 def unhealthy(driver: LabDriver) -> list[Health]:

@@ -9,8 +9,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import until
-from trisite import pipelines
+from tests.lab.helpers import deployed_lab, until
 from trisite.drivers import daemons
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
@@ -31,16 +30,8 @@ REGION_A = ("ra-ctl1", "ra-ctl2", "ra-ctl3")
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
-    saved = build.STATE_ROOT
-    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
-    loaded = load_design(REFERENCE)
-    try:
-        session.up(loaded, LAB, str(REFERENCE), layers=LAYERS)
-        pipelines.deploy_job(loaded, "lab", lab=LAB)
-        yield session.driver_for(LAB)
-    finally:
-        build.down(LAB)
-        build.STATE_ROOT = saved
+    with deployed_lab(tmp_path_factory, LAB, LAYERS) as found:
+        yield found
 
 
 def unhealthy(driver: LabDriver) -> list[Health]:

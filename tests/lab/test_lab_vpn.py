@@ -10,13 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import until
-from trisite import pipelines
+from tests.lab.helpers import deployed_lab, until
 from trisite.drivers import daemons
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health
-from trisite.lab import build, session
-from trisite.model import load_design
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -26,16 +23,8 @@ FIREWALLS = ("dc1-fw1", "dc1-fw2")
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
-    saved = build.STATE_ROOT
-    build.STATE_ROOT = tmp_path_factory.mktemp("lab")
-    loaded = load_design(REFERENCE)
-    try:
-        session.up(loaded, LAB, str(REFERENCE), layers=frozenset({"vpn"}))
-        pipelines.deploy_job(loaded, "lab", lab=LAB)
-        yield session.driver_for(LAB)
-    finally:
-        build.down(LAB)
-        build.STATE_ROOT = saved
+    with deployed_lab(tmp_path_factory, LAB, frozenset({"vpn"})) as found:
+        yield found
 
 
 def vpn(driver: LabDriver) -> list[Health]:

@@ -2,45 +2,67 @@
 
 Each request writes a row to its backend and reads the count back, so that an answer through the VIP means
 HAProxy, a stand-in and its backend all work. The backend is `mariadb:SOCKET`, the region's Galera through the
-controller's own node (the `standin` database, with the mariadb client), or else a file shared by the group's
-stand-ins under a lock. Run as a script (standard library only), one per controller, in the controller's
-namespace: `python standin.py ADDRESS PORT BACKEND NAME`.
+controller's own node (the `standin` database, over one PyMySQL connection per serving thread, as an API's
+connection pool: a client process per request cost the lab's two cores more than the probes measured), or else a
+file shared by the group's stand-ins under a lock. Run as a script with the lab's Python, one per controller, in
+the controller's namespace: `python standin.py ADDRESS PORT BACKEND NAME`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
-import re
-import shutil
-import subprocess
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-MARIADB = shutil.which("mariadb") or "/usr/bin/mariadb"
+import pymysql
+
+GALERA_TIMEOUT = 5  # seconds: a node outside the primary component answers at once; a hung one, never
+_local = threading.local()
 
 
 def write_and_read(backend: str, name: str) -> int:
-    """Write one record for this request, and return how many the backend holds."""
+    """Write one record for this request, and return its number in the backend."""
     if backend.startswith("mariadb:"):
         return galera_write_and_read(backend.removeprefix("mariadb:"), name)
     return file_write_and_read(Path(backend), name)
 
 
 def galera_write_and_read(socket: str, name: str) -> int:
-    """One row in Galera (committed on every node of the primary component), and the table's count."""
-    if not re.fullmatch(r"[\w.-]+", name):
-        raise OSError(f"not a device name: {name!r}")
-    sql = f"INSERT INTO standin.writes (node) VALUES ('{name}'); SELECT COUNT(*) FROM standin.writes"  # noqa: S608 - checked above
-    argv = [MARIADB, "--protocol=socket", "-S", socket, "-u", "root", "-N", "-B", "-e", sql]
+    """One row in Galera (committed on every node of the primary component); its id."""
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False)  # noqa: S603
-    except subprocess.TimeoutExpired as exc:
-        raise OSError("Galera did not answer within 5 s") from exc
-    if done.returncode != 0:  # e.g. ERROR 1047 (WSREP has not yet prepared node): not in a primary component
-        raise OSError(done.stderr.strip() or f"mariadb exited {done.returncode}")
-    return int(done.stdout.split()[-1])
+        with _connection(socket).cursor() as cursor:
+            cursor.execute("INSERT INTO standin.writes (node) VALUES (%s)", (name,))
+            return int(cursor.lastrowid)
+    except (
+        pymysql.MySQLError
+    ) as exc:  # e.g. 1047, WSREP not prepared: the node is outside a primary component
+        _drop_connection()
+        raise OSError(str(exc)) from exc
+
+
+def _connection(socket: str) -> pymysql.connections.Connection:
+    """This thread's connection to the controller's own node, opened on first use or after an error."""
+    if getattr(_local, "connection", None) is None:
+        _local.connection = pymysql.connect(
+            unix_socket=socket,
+            user="root",
+            autocommit=True,
+            connect_timeout=GALERA_TIMEOUT,
+            read_timeout=GALERA_TIMEOUT,
+            write_timeout=GALERA_TIMEOUT,
+        )
+    return _local.connection  # type: ignore[no-any-return]
+
+
+def _drop_connection() -> None:
+    connection, _local.connection = getattr(_local, "connection", None), None
+    if connection is not None:
+        with contextlib.suppress(pymysql.MySQLError):  # already broken: that is why it is dropped
+            connection.close()
 
 
 def file_write_and_read(backend: Path, name: str) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from trisite.drivers.protocols import ProbeResult
 
 SUSTAINED = 10  # consecutive answered probes that end an outage
+HICCUP = 1  # lost probes among the baseline's last SUSTAINED that still let the steady state hold
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,10 @@ def measure(history: Sequence[ProbeResult], interval: float, after: float = 0.0)
 @dataclass(frozen=True)
 class Steady:
     """The steady-state hypothesis judged on the probes sent before the fault: the path must answer its last
-    SUSTAINED probes (so an outage cannot have begun before the fault); an earlier lost probe (a scheduling
-    hiccup on a loaded machine) is counted and reported, not fatal."""
+    SUSTAINED probes but one (so an outage cannot have begun before the fault); a lost probe elsewhere, or a
+    single one among the last (a scheduling hiccup on a loaded machine: an HTTP answer later than its timeout),
+    is counted and reported, not fatal. Were that single loss the start of an outage, the outage is still
+    measured from the fault's first lost probe: it would read one interval short."""
 
     ok: bool
     lost: int  # probes lost before the fault
@@ -62,8 +65,9 @@ class Steady:
 
 
 def steady(history: Sequence[ProbeResult], before: float) -> Steady:
-    """Whether the path was up when the fault came: its last SUSTAINED probes sent before `before` answered."""
+    """Whether the path was up when the fault came: its last SUSTAINED probes sent before `before` answered,
+    all but one at most."""
     baseline = [p for p in history if p.sent < before]
     lost = sum(1 for p in baseline if not p.ok)
     tail = baseline[-SUSTAINED:]
-    return Steady(len(tail) == SUSTAINED and all(p.ok for p in tail), lost, len(baseline))
+    return Steady(len(tail) == SUSTAINED and sum(1 for p in tail if not p.ok) <= HICCUP, lost, len(baseline))

@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openssl openssh-server nmap iperf3 \
 	etcd-server etcd-client haproxy pdns-server pdns-backend-bind ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common \
 	python3-rados prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter prometheus-frr-exporter \
-	mariadb-server galera-4 rsync rabbitmq-server \
+	mariadb-server galera-4 rsync rabbitmq-server prometheus-mysqld-exporter \
 	restic wireguard-go wireguard-tools strongswan-charon
 
 demo: install lab-deps

@@ -3,6 +3,7 @@ healthy, surviving their faults, and gone after `lab down`."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from trisite.drivers import daemons
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health, etcd_status, http_get
+from trisite.drivers.lab_monitoring import PROMETHEUS_PORT, api
 from trisite.drivers.lab_overlay import LAYERS
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.lab import build, session
@@ -52,6 +54,26 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     monitoring = {f"prometheus@dc{n}-ops1" for n in (1, 2)} | {f"alertmanager@dc{n}-ops1" for n in (1, 2, 3)}
     others = {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1", "main"}
     assert others | monitoring | {"ops-config", "wg-admin dc1-fw1", "wg-admin dc1-fw2"} == names
+
+
+@pytest.mark.usefixtures("driver")
+def test_prometheus_scrapes_ceph_galera_and_rabbitmq_and_every_target_is_up() -> None:
+    """The services' own metrics reach both Prometheus across the sites' firewalls: Ceph's MGR (one in the lab),
+    a mysqld-exporter per Galera node, RabbitMQ's plugin per node; no target down."""
+
+    def health_by_job(prometheus: str) -> Counter[tuple[str, str]]:
+        found = api(prometheus, PROMETHEUS_PORT, "/api/v1/targets?state=active")
+        targets = found["data"]["activeTargets"] if found else []
+        return Counter((t["labels"]["job"], t["health"]) for t in targets)
+
+    wanted = {("ceph", "up"): 1, ("galera", "up"): 6, ("rabbitmq", "up"): 6}
+    for prometheus in ("dc1-ops1", "dc2-ops1"):
+
+        def ready(p: str = prometheus) -> bool:
+            seen = health_by_job(p)
+            return all(seen[k] == n for k, n in wanted.items()) and not any(h != "up" for _, h in seen)
+
+        assert until(ready, within=60) is not None, (prometheus, health_by_job(prometheus))
 
 
 def leader() -> str | None:

@@ -53,6 +53,21 @@ def _yaml(text: str) -> dict[str, Any]:
     return loaded
 
 
+def kolla_globals(files: Files) -> dict[str, Any]:
+    """A region's rendered Kolla globals.yml ({} when the files hold none: Kolla's defaults apply)."""
+    found = [t for p, t in files.items() if p.endswith("kolla/globals.yml")]
+    loaded = yaml.safe_load(found[0]) if found else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def kolla_exporter(files: Files, exporter: str) -> bool:
+    """Whether Kolla runs the Prometheus EXPORTER (`enable_prometheus_EXPORTER_exporter`) of the region."""
+    found = kolla_globals(files)
+    return bool(found.get("enable_prometheus", False)) and bool(
+        found.get(f"enable_prometheus_{exporter}_exporter", False)
+    )
+
+
 def etcd_members(files: Files) -> list[tuple[str, str]]:
     """(member, address) of the etcd group of Kubespray's inventory."""
     inventory = _yaml(_one(files, "inventory/hosts.yaml", "kubespray"))["all"]

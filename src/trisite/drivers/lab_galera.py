@@ -20,9 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from trisite.drivers.lab_configs import VipGroup
+from trisite.drivers.lab_configs import VipGroup, kolla_globals
 from trisite.drivers.lab_overlay import Overlay
 from trisite.errors import DriverError
 
@@ -32,6 +30,7 @@ PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 DATABASE = "standin"  # what the stand-in APIs write, as an OpenStack API writes its own database
 MYSQL_USER = "mysql"
 RESOLVER_OPTIONS = "timeout:1 attempts:1"
+EXPORTER_PORT = 9104  # Kolla's prometheus_mysqld_exporter_port; the rendered galera targets name it
 WANTED = {
     "wsrep_cluster_status": "Primary",
     "wsrep_local_state_comment": "Synced",
@@ -56,9 +55,18 @@ class Node:
 
 def enabled(files: Mapping[str, str]) -> bool:
     """Kolla's `enable_mariadb` (its default is yes) in the region's rendered globals."""
-    globals_yml = [t for p, t in files.items() if p.endswith("kolla/globals.yml")]
-    loaded = yaml.safe_load(globals_yml[0]) if globals_yml else {}
-    return bool((loaded or {}).get("enable_mariadb", True))
+    return bool(kolla_globals(files).get("enable_mariadb", True))
+
+
+def exporter_args(node: Node) -> list[str]:
+    """mysqld-exporter on NODE's address, reading its node through the socket as root (socket authentication:
+    no password to keep), as Kolla's prometheus_mysqld_exporter container does over the network."""
+    return [
+        "env",
+        f"DATA_SOURCE_NAME=root@unix({node.socket})/",
+        "prometheus-mysqld-exporter",
+        f"--web.listen-address={node.address}:{EXPORTER_PORT}",
+    ]
 
 
 def nodes(group: VipGroup, root: str) -> list[Node]:
@@ -258,10 +266,15 @@ def deploy(
     ov: Overlay,
     in_netns: Callable[[str, list[str]], subprocess.CompletedProcess[str]],
     start: Callable[[str, list[str]], None],
+    stop: Callable[[str], None],
 ) -> list[Node]:
     """Install and start a region's cluster (`in_netns(device, argv)` runs a command in the device's namespace,
-    `start(device, argv)` supervises a daemon there); returns its nodes, Synced."""
+    `start(device, argv)` supervises a daemon there, `stop(device)` stops it); returns its nodes, Synced.
+    Deployed again, the region's old nodes are stopped first: one still in the old cluster would answer the
+    new joiners' gcomm and hold their join."""
     members = nodes(group, str(data_root(lab_dir)))
+    for node in members:
+        stop(node.device)
     with ThreadPoolExecutor(len(members)) as pool:  # mariadb-install-db takes seconds each
         list(pool.map(lambda n: prepare(n, cnf(group, n, ov), lambda a: in_netns(n.device, a)), members))
     start_cluster(members, len(members), lambda n: start(n.device, daemon_args(n)), within=120)

@@ -128,10 +128,20 @@ class LabMonitoring:
         return seen.to_alert, seen.to_resolve
 
     def _recorded(self) -> dict[str, dict[str, str]]:
-        path = self.lab_dir / "services.json"
-        loaded = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        monitoring: dict[str, dict[str, str]] = loaded.get("monitoring", {})
+        monitoring: dict[str, dict[str, str]] = self._services().get("monitoring", {})
         return monitoring
+
+    def _services(self) -> dict[str, Any]:
+        """What every layer recorded it started (drivers/lab_services.py writes services.json)."""
+        path = self.lab_dir / "services.json"
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return loaded
+
+    def _only(self) -> dict[str, list[str]]:
+        """The jobs whose targets the lab runs on fewer hosts than the design: Ceph's MGRs (the deployment,
+        before monitoring, recorded where it started them)."""
+        clusters = self._services().get("ceph", {}).values()
+        return {"ceph": sorted({m for c in clusters for m in c.get("mgrs", [])})} if clusters else {}
 
     def _signal(self, device: str, daemon: str, signum: signal.Signals) -> None:
         group = daemons.group(self.run, device, daemon)
@@ -145,7 +155,7 @@ class LabMonitoring:
         run.mkdir(parents=True, exist_ok=True)
         if daemon == "prometheus":
             text = configs.prometheus_config(
-                self._read(etc / "prometheus.yml", device), str(etc), self.layers, self.overlay
+                self._read(etc / "prometheus.yml", device), str(etc), self.layers, self.overlay, self._only()
             )
             (run / "prometheus.yml").write_text(text, encoding="utf-8")
         elif daemon == "alertmanager":

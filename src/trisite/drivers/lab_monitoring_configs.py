@@ -20,11 +20,18 @@ from trisite.drivers.lab_overlay import MonitoringOverlay
 from trisite.errors import DriverError
 
 # The scrape jobs whose targets the lab runs, by the layer that runs them (the network layer is always there):
-# a job of a layer the lab does not run (Ceph, Galera, RabbitMQ, the OpenStack and Kubernetes APIs) is left
-# out of the lab's prometheus.yml, since its targets are down by construction. The public HTTPS probes are
-# left out too: the lab's API stand-ins speak plain HTTP behind the VIPs, not the APIs' TLS.
+# a job of a layer the lab does not run is left out of the lab's prometheus.yml, since its targets are down by
+# construction. The OpenStack and Kubernetes API probes and the public HTTPS probes are left out always: the
+# lab's API stand-ins speak plain HTTP behind the VIPs, not the APIs' TLS. Ceph's metrics come from its MGR's
+# prometheus module (pools.sh enables it), Galera's from mysqld-exporter, RabbitMQ's from its plugin.
 NETWORK_JOBS = ("node", "frr", "alertmanager", "bmc")
-LAYER_JOBS = {"etcd": ("etcd",), "dns": ("dns-from-",)}
+LAYER_JOBS = {
+    "etcd": ("etcd",),
+    "dns": ("dns-from-",),
+    "ceph": ("ceph",),
+    "galera": ("galera",),
+    "rabbitmq": ("rabbitmq",),
+}
 EXPORTERS = {"node": "node-exporter", "frr": "frr-exporter"}  # the daemons the lab starts per target
 
 
@@ -41,9 +48,16 @@ def _yaml(text: str, what: str) -> dict[str, Any]:
     return loaded
 
 
-def prometheus_config(rendered: str, etc: str, layers: Collection[str], ov: MonitoringOverlay) -> str:
+def prometheus_config(
+    rendered: str,
+    etc: str,
+    layers: Collection[str],
+    ov: MonitoringOverlay,
+    only: Mapping[str, Collection[str]] | None = None,
+) -> str:
     """The rendered prometheus.yml with the overlay's intervals, only the jobs the lab runs, and its relative
-    paths (rule files, target files) made absolute under ETC, the host's /etc/prometheus in the lab."""
+    paths (rule files, target files) made absolute under ETC, the host's /etc/prometheus in the lab. ONLY keeps,
+    of a job's targets, those of the hosts named (the lab runs one Ceph MGR where the design places more)."""
     config = _yaml(rendered, "prometheus.yml")
     config.setdefault("global", {}).update(
         scrape_interval=f"{ov.scrape_interval_s}s", evaluation_interval=f"{ov.evaluation_interval_s}s"
@@ -54,6 +68,14 @@ def prometheus_config(rendered: str, etc: str, layers: Collection[str], ov: Moni
         for sd in job.get("file_sd_configs", []):
             sd["files"] = [f"{etc}/{path}" for path in sd["files"]]
         job["scrape_timeout"] = f"{ov.scrape_interval_s}s"  # no longer than the interval
+        hosts = (only or {}).get(str(job["job_name"]))
+        if hosts is not None:
+            keep = {
+                "source_labels": ["host"],
+                "regex": "|".join(sorted(map(re.escape, hosts))),
+                "action": "keep",
+            }
+            job["relabel_configs"] = [*job.get("relabel_configs", []), keep]
     config["scrape_configs"] = jobs
     return yaml.safe_dump(config, sort_keys=True)
 

@@ -18,9 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from trisite.drivers.lab_configs import VipGroup
+from trisite.drivers.lab_configs import VipGroup, kolla_exporter, kolla_globals
 from trisite.errors import DriverError
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # not /usr/sbin's wrapper: that one switches to its user
@@ -44,23 +42,14 @@ class Node:
         return f"rabbit@{self.address}"
 
 
-def _globals(files: Mapping[str, str]) -> dict[str, object]:
-    found = [t for p, t in files.items() if p.endswith("kolla/globals.yml")]
-    loaded = yaml.safe_load(found[0]) if found else {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def enabled(files: Mapping[str, str]) -> bool:
     """Kolla's `enable_rabbitmq` (its default is yes)."""
-    return bool(_globals(files).get("enable_rabbitmq", True))
+    return bool(kolla_globals(files).get("enable_rabbitmq", True))
 
 
 def prometheus_enabled(files: Mapping[str, str]) -> bool:
     """Kolla serves RabbitMQ's metrics with the built-in plugin when `enable_prometheus_rabbitmq_exporter`."""
-    globals_yml = _globals(files)
-    return bool(globals_yml.get("enable_prometheus", False)) and bool(
-        globals_yml.get("enable_prometheus_rabbitmq_exporter", False)
-    )
+    return kolla_exporter(files, "rabbitmq")
 
 
 def nodes(group: VipGroup, run: str) -> list[Node]:

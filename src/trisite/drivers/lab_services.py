@@ -72,7 +72,7 @@ class LabServices:
         if tool == "kubespray" and "vips" in self.layers:
             said.append(self._vip(lab_configs.kubernetes_vip(unit, files)))
         if tool == "kayobe" and "galera" in self.layers and lab_galera.enabled(files):
-            said.append(self._galera(lab_configs.region_vip(unit, files)))
+            said.append(self._galera(lab_configs.region_vip(unit, files), files))
         if tool == "kayobe" and "rabbitmq" in self.layers and lab_rabbitmq.enabled(files):
             said.append(self._rabbitmq(lab_configs.region_vip(unit, files), files))
         if tool == "kayobe" and "vips" in self.layers:  # after Galera: the stand-ins write to it
@@ -106,16 +106,22 @@ class LabServices:
         )
         return ceph.step(role, files, self.recorded().get("ceph", {}).get(cluster, {}))  # type: ignore[arg-type]
 
-    def _galera(self, group: lab_configs.VipGroup) -> str:
+    def _galera(self, group: lab_configs.VipGroup, files: Mapping[str, str]) -> str:
         members = lab_galera.deploy(
             group,
             self.lab_dir,
             self.overlay,
             lambda device, argv: self.host.in_netns(namespace(device), argv, check=False, timeout=120),
             lambda device, argv: self._start(device, "mariadb", argv),
+            lambda device: daemons.stop(self.run, device, "mariadb"),
         )
+        exporters = lab_configs.kolla_exporter(files, "mysqld")
+        for node in members if exporters else []:
+            self._start(node.device, "mysqld-exporter", lab_galera.exporter_args(node))
         self._record("galera", group.name, [[n.device, n.socket] for n in members])
-        return f"galera {group.name}: {len(members)} nodes synced"
+        return f"galera {group.name}: {len(members)} nodes synced" + (
+            ", exporters on each" if exporters else ""
+        )
 
     def _rabbitmq(self, group: lab_configs.VipGroup, files: Mapping[str, str]) -> str:
         members = lab_rabbitmq.deploy(

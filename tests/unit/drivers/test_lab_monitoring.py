@@ -67,6 +67,54 @@ def test_prometheus_scrapes_only_what_the_lab_runs_every_few_seconds(
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_the_services_jobs_are_scraped_with_their_layers_and_ceph_only_where_the_lab_runs_an_mgr(
+    files: dict[str, str], tmp_path: Path
+) -> None:
+    etc = etc_prometheus(files, tmp_path)
+    layers = {"ceph", "galera", "rabbitmq", "etcd"}
+    only = {"ceph": ["dc1-ceph1"]}
+    text = configs.prometheus_config(
+        files["platform/monitoring/prometheus.yml"], str(etc), layers, MONITORING, only
+    )
+    config = yaml.safe_load(text)
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    assert {"ceph", "galera", "rabbitmq", "etcd"} <= set(jobs)
+    assert not any(name.startswith(("openstack-", "kubernetes-", "public-")) for name in jobs)
+    assert jobs["ceph"]["relabel_configs"] == [
+        {"source_labels": ["host"], "regex": r"dc1\-ceph1", "action": "keep"}
+    ]
+    assert "relabel_configs" not in jobs["galera"]
+    (tmp_path / "prometheus.yml").write_text(text, encoding="utf-8")
+    checked = subprocess.run(
+        [tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_galeras_exporter_listens_where_the_rendered_targets_point(files: dict[str, str]) -> None:
+    from trisite.drivers import lab_configs, lab_galera  # noqa: PLC0415 - only this test needs them
+
+    kayobe = {p: t for p, t in files.items() if p.startswith("platform/kayobe/region-a/")}
+    assert lab_configs.kolla_exporter(kayobe, "mysqld") and lab_configs.kolla_exporter(kayobe, "rabbitmq")
+    assert not lab_configs.kolla_exporter({}, "mysqld")  # Kolla's default: no Prometheus
+    group = lab_configs.region_vip("region-a", kayobe)
+    rendered = {
+        (g["labels"]["host"], t)
+        for path, text in files.items()
+        if path.endswith("/monitoring/targets/galera.json")
+        for g in json.loads(text)
+        for t in g["targets"]
+    }
+    for node in lab_galera.nodes(group, "/x"):
+        args = lab_galera.exporter_args(node)
+        listen = next(a for a in args if a.startswith("--web.listen-address=")).split("=", 1)[1]
+        assert (node.device, listen) in rendered
+        assert f"DATA_SOURCE_NAME=root@unix({node.socket})/" in args
+
+
 def test_alertmanager_notifies_the_recorder_with_the_rendered_routes(
     files: dict[str, str], tmp_path: Path
 ) -> None:

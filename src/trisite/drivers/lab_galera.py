@@ -265,6 +265,7 @@ def deploy(
     lab_dir: Path,
     ov: Overlay,
     in_netns: Callable[[str, list[str]], subprocess.CompletedProcess[str]],
+    *,
     start: Callable[[str, list[str]], None],
     stop: Callable[[str], None],
 ) -> list[Node]:

@@ -112,8 +112,8 @@ class LabServices:
             self.lab_dir,
             self.overlay,
             lambda device, argv: self.host.in_netns(namespace(device), argv, check=False, timeout=120),
-            lambda device, argv: self._start(device, "mariadb", argv),
-            lambda device: daemons.stop(self.run, device, "mariadb"),
+            start=lambda device, argv: self._start(device, "mariadb", argv),
+            stop=lambda device: daemons.stop(self.run, device, "mariadb"),
         )
         exporters = lab_configs.kolla_exporter(files, "mysqld")
         for node in members if exporters else []:

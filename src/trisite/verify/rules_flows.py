@@ -1,7 +1,8 @@
 """Flows a declared service needs that the flow matrix does not allow (the seed's undocumented flows).
 
 Only traffic between zones crosses a firewall; inside a zone nothing is required. The needs listed here are
-the services' well-known ports: DNS 53, HTTPS 443 for public APIs, node exporter 9100, Ceph 3300/6789/6800-7300,
+the services' well-known ports: DNS 53, HTTPS 443 for public APIs, node exporter 9100, the clustered services'
+exporters (Ceph MGR 9283, mysqld 9104, RabbitMQ 15692, etcd 2381, Alertmanager 9093), Ceph 3300/6789/6800-7300,
 restic over SFTP 22, Redfish 443 and IPMI 623.
 """
 
@@ -15,6 +16,9 @@ from trisite.model.flows import FlowMatrix, Side
 from trisite.verify.findings import Finding
 
 CEPH_PORTS = (3300, 6789, 6800)
+# The exporters of the clustered services, on the ports their packages and Kolla use: Prometheus scrapes each on
+# its host's first address (as the renderer's target files say), from every Prometheus host.
+CEPH_MGR_METRICS, MYSQLD_METRICS, RABBITMQ_METRICS, ETCD_METRICS, ALERTMANAGER = 9283, 9104, 15692, 2381, 9093
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,20 @@ def needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     yield from _bmc_needs(design, m)
 
 
+def _exporters(design: Design) -> Iterator[tuple[str, int, str]]:
+    """(host, port, what) of each clustered service's exporter."""
+    for cluster in design.ceph:
+        yield from ((mgr, CEPH_MGR_METRICS, f"Ceph {cluster.name}'s MGR") for mgr in cluster.mgrs)
+    for region in design.openstack:
+        for host in region.controllers:
+            yield host, MYSQLD_METRICS, f"{region.name}'s Galera"
+            yield host, RABBITMQ_METRICS, f"{region.name}'s RabbitMQ"
+    for k8s in design.kubernetes:
+        yield from ((host, ETCD_METRICS, f"{k8s.name}'s etcd") for host in k8s.etcd)
+    if design.monitoring is not None:
+        yield from ((host, ALERTMANAGER, "the Alertmanager") for host in design.monitoring.alertmanager)
+
+
 def _monitoring_needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
     if design.monitoring is None:
         return
@@ -74,6 +92,10 @@ def _monitoring_needs(design: Design, m: FlowMatrix) -> Iterator[Need]:
         source = _first(m.sides(prom))
         if source is None:
             continue
+        for host, port, what in _exporters(design):
+            target = _first(m.sides(host))
+            if target is not None:
+                yield Need(source, target, "tcp", port, f"Prometheus scrapes {what} on {host}")
         zones_done: set[str] = set()
         for host in [s.name for s in design.servers] + [v.name for v in design.vms]:
             target = _first(m.sides(host))

@@ -57,13 +57,21 @@ def test_each_row_says_how_the_lab_obtains_it_and_why() -> None:
         else:
             assert s.source == "twin" and "lab" in s.why, s
     measured = [s for s in CATALOG if s.lab == "measured"]
-    assert len(measured) == 16  # the network rows, the virtual firewalls, the controllers and Godzilla
-    layered = {s.key for s in measured if s.layers}  # the controllers and Godzilla need the vips layer
+    assert len(measured) == 17  # the network rows, the virtual firewalls, Ceph, the controllers and Godzilla
+    layered = {s.key: s.layers for s in measured if s.layers}  # the service layers each needs
     assert layered == {
-        "stop-of-openstack-controller-1",
-        "stop-of-openstack-controller-2",
-        "godzilla-attack-on-dc1",
+        "loss-of-a-ceph-node": ("ceph",),
+        "stop-of-openstack-controller-1": ("vips",),
+        "stop-of-openstack-controller-2": ("vips",),
+        "godzilla-attack-on-dc1": ("vips",),
     }
+
+
+def test_the_ceph_row_writes_from_another_site_to_every_pg_of_an_rbd_pool() -> None:
+    row = next(s for s in CATALOG if s.key == "loss-of-a-ceph-node")
+    assert row.faults == ("device:dc1-ceph1",) and row.probe == "rados"
+    assert row.source == "dc2-ceph2"  # another site's OSD host that runs no MON or MGR
+    assert row.target == "main/ovirt-vms" and row.services == ("ceph/main/pool/ovirt-vms",)
 
 
 def test_the_twin_predicts_every_row_within_the_designs_objectives() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from trisite.drivers import lab_health, lab_monitoring, labmeasure
+from trisite.drivers.cephprobe import RadosProbe
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_backups import LabBackups
 from trisite.drivers.lab_health import Health
@@ -114,11 +115,19 @@ class LabDriver:
         return self.lab_dir / "root" / device
 
     # -- faults and probes ----------------------------------------------------------------------------------------
-    def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> PingProbe | SocketProbe:
+    def probe(
+        self, device: str, target: str, interval: float, kind: str = "icmp"
+    ) -> PingProbe | SocketProbe | RadosProbe:
         try:
             transport, port = parse_probe(kind)
         except ValueError as exc:
             raise DriverError(str(exc)) from None
+        if transport == "rados":
+            cluster, _, pool = target.partition("/")
+            conf = self.services.run / "ceph" / cluster / "ceph.conf"
+            if not pool or not conf.is_file():
+                raise DriverError(f"rados probe of {target!r}: the lab runs no Ceph cluster {cluster!r}")
+            return RadosProbe(self.netns(device), conf, pool, interval)
         if transport == "icmp" or port is None:
             return PingProbe(self.netns(device), target, interval)
         return SocketProbe(self.netns(device), target, port, transport, interval)

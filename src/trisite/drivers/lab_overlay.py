@@ -200,9 +200,9 @@ CEPH_OVERLAYS = {
     "lab": CephOverlay(
         timers=(
             ("osd_heartbeat_interval", "1"),
-            ("osd_heartbeat_grace", "5"),
+            ("osd_heartbeat_grace", f"{convergence.LAB.ceph_grace_s:g}"),
             ("mon_lease", "3"),
-            ("mon_election_timeout", "3"),
+            ("mon_election_timeout", f"{convergence.LAB.ceph_election_s:g}"),
             ("ms_max_backoff", "2"),
             # The MONs otherwise stretch the grace of OSDs they saw lag (two loaded cores make them lag).
             ("mon_osd_adjust_heartbeat_grace", "false"),

@@ -21,7 +21,7 @@ MISSED = re.compile(r"^\[(\d+\.\d+)\] no answer yet for icmp_seq=(\d+)")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: when the campaign dies (`kill -9`), its ping dies too instead of probing on
     forever (the signal survives `ip netns exec`'s exec of ping)."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -40,7 +40,7 @@ class PingProbe:
             stdout=self.output,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - one prctl, no lock taken, before exec
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - one prctl, no lock taken, before exec
         )
 
     def stop(self) -> list[ProbeResult]:

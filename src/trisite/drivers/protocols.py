@@ -17,20 +17,21 @@ PowerAction = Literal["on", "off"]
 ServiceFault = Literal["stop", "kill", "start"]
 
 
-ProbeKind = Literal["icmp", "tcp", "udp", "http"]
-PROBE_KINDS: tuple[ProbeKind, ...] = ("icmp", "tcp", "udp", "http")
+ProbeKind = Literal["icmp", "tcp", "udp", "http", "rados"]
+PROBE_KINDS: tuple[ProbeKind, ...] = ("icmp", "tcp", "udp", "http")  # those with a port after the first
 
 
 def parse_probe(text: str) -> tuple[ProbeKind, int | None]:
     """'icmp' -> ('icmp', None); 'tcp:53' -> ('tcp', 53); 'http:443' -> ('http', 443): an HTTP GET of / that
-    must answer 200 (a service, not only a path). Raises ValueError with the accepted forms."""
+    must answer 200 (a service, not only a path); 'rados' -> ('rados', None): a Ceph client's writes to the
+    pool the target names as CLUSTER/POOL. Raises ValueError with the accepted forms."""
     kind, _, port = text.partition(":")
-    if kind == "icmp" and not port:
-        return "icmp", None
+    if kind in ("icmp", "rados") and not port:
+        return ("icmp" if kind == "icmp" else "rados"), None
     for known in PROBE_KINDS[1:]:
         if kind == known and port.isdigit() and 0 < int(port) < 65536:
             return known, int(port)
-    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT, udp:PORT or http:PORT")
+    raise ValueError(f"probe {text!r}: use icmp, tcp:PORT, udp:PORT, http:PORT or rados")
 
 
 @dataclass(frozen=True)

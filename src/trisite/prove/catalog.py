@@ -102,6 +102,39 @@ def _controller_row(design: Design, number: int) -> Scenario | None:
     )
 
 
+def _ceph_row(design: Design, node: str) -> Scenario:
+    """A Ceph node's loss (every link of the server cut), as a client sees it: a client on another site's OSD
+    host writes to every placement group of the first RBD pool, as a VM's volume does, and a write that waits
+    longer than the probe's timeout (drivers/cephprobe.py) is a lost probe."""
+    name = f"Loss of a Ceph node ({node})"
+    cluster = next((c for c in design.ceph if node in c.osd_hosts), None)
+    pool = next((p for p in cluster.pools if p.application == "rbd"), None) if cluster else None
+    site = _site(design, node)
+    clients = [h for h in (cluster.osd_hosts if cluster else []) if _site(design, h) != site]
+    # a host that is neither MON nor MGR: the client's own site keeps the cluster's daemons out of its way
+    quiet = [h for h in clients if cluster and h not in cluster.mons and h not in cluster.mgrs]
+    if cluster is None or pool is None or not clients:
+        return _twin(name, (f"server:{node}",), ("ceph/",), _why("Ceph"))
+    client = (quiet or clients)[0]
+    return Scenario(
+        name,
+        (f"device:{node}",),  # every cable of the server, as its power loss
+        client,
+        f"{cluster.name}/{pool.name}",
+        (f"ceph/{cluster.name}/pool/{pool.name}",),
+        "rados",
+        why=(
+            f"the lab cuts {node}'s links; a Ceph client on {client} writes to each placement group of "
+            f"{pool.name} and a write held longer than the probe's timeout is lost (the lab's Ceph timers)"
+        ),
+        layers=("ceph",),
+    )
+
+
+def _site(design: Design, host: str) -> str | None:
+    return next((s.site for s in design.servers if s.name == host), None)
+
+
 def _godzilla(design: Design, site: str) -> Scenario:
     """The whole site lost at once; measured as the internet sees the first region's API (its VIP moves to
     the controllers left, its public address enters by the other sites), held to the site-loss objective."""
@@ -167,7 +200,7 @@ def campaign_catalog(design: Design, seed: int = 0) -> list[Scenario]:
         _twin(f"Loss of an oVirt node ({n})", (f"server:{n}",), ("vm/", "ovirt/"), _why("oVirt"))
         for n in ovirt
     ]
-    rows += [_twin(f"Loss of a Ceph node ({n})", (f"server:{n}",), ("ceph/",), _why("Ceph")) for n in ceph]
+    rows += [_ceph_row(design, n) for n in ceph]
     rows.append(network.get("man"))
     rows += [
         _twin(f"Loss of a switch ({n})", (f"switch:{n}",), ("internet/", "route/"), NO_BONDING)

@@ -22,6 +22,7 @@ from trisite.prove.scenarios import Scenario, Vantage
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
 VANTAGE_INTERVAL = 0.1  # the sites' connections to each other, probed through every row: lighter on the CPU
 HTTP_INTERVAL = INTERVAL
+RADOS_INTERVAL = 0.1  # a Ceph client's writes: one per placement group each time, on the lab's shared cores
 ALERT_MARGIN = 5.0  # the fault lasts this much longer than its alerts' longest bound (notification delivery)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
@@ -168,8 +169,11 @@ def _watch(
 
 
 def interval(probe: str) -> float:
-    """Seconds between two probes of a kind (one pace for all today: an HTTP probe every 0.1 s left too few
-    baseline answers on two loaded cores, where one slow answer failed the steady state)."""
+    """Seconds between two probes of a kind: one pace for the paths and the APIs (an HTTP probe every 0.1 s left
+    too few baseline answers on two loaded cores, where one slow answer failed the steady state), a slower one
+    for a Ceph client (each attempt is a write per placement group)."""
+    if probe == "rados":
+        return RADOS_INTERVAL
     return HTTP_INTERVAL if probe.startswith("http:") else INTERVAL
 
 

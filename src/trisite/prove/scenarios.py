@@ -221,6 +221,8 @@ def with_probe(design: Design, scenario: Scenario, probe: str) -> Scenario:
     inside keeps its own probe: it is the one a flow allows between its two ends, and any other the firewalls
     refuse by design."""
     kind, port = parse_probe(probe)
+    if kind == "rados":
+        raise ValueError("probe 'rados' writes to a Ceph pool: the Ceph rows' own, not a path's")
     if scenario.source != "internet" or scenario.layers:
         return (
             scenario  # a service's row probes the service (an API over HTTP), whatever the network rows use

@@ -3,7 +3,7 @@
 The internet's convergence once our routes are withdrawn depends on where the platform runs: the real
 internet (an estimate, until a site's campaign measures it) or the lab's emulated one (a few FRR routers, measured).
 The control planes' timers are the tools' as the rendered artifacts leave them on a site (Kolla's keepalived,
-Galera's, etcd's), and the lab overlay's in the lab (drivers/lab_overlay.py takes its values from `LAB`, so
+Galera's, etcd's, Ceph's from the design), and the lab overlay's in the lab (drivers/lab_overlay.py takes its values from `LAB`, so
 that the twin predicts the lab with the timers the lab runs).
 The twin takes one profile; verify uses the site's, a lab campaign compares its measurements with the lab's.
 """
@@ -24,6 +24,9 @@ class Convergence:
     etcd_election_s: float  # --election-timeout: a new leader after the old one goes silent
     api_check_inter_s: float  # HAProxy's health check of each API backend, every ...
     api_check_fall: int  # ... and this many failed in a row take a backend out
+    # Ceph's: None where the design's own timers (ceph.conf as rendered) hold; the lab overlay's otherwise.
+    ceph_grace_s: float | None = None  # osd_heartbeat_grace: a silent OSD's PGs stall until it is marked down
+    ceph_election_s: float | None = None  # mon_election_timeout
 
     @property
     def api_backend_detect_s(self) -> float:
@@ -49,6 +52,8 @@ LAB = Convergence(
     etcd_election_s=0.5,  # 50 ms heartbeats, 500 ms election, with pre-vote
     api_check_inter_s=0.5,
     api_check_fall=2,
+    ceph_grace_s=5.0,  # heartbeats every second, five missed
+    ceph_election_s=3.0,
 )
 
 

@@ -31,7 +31,8 @@ def failure_domain(twin: TwinView, host: str, pool: CephPool) -> str:
 def _mons(twin: TwinView, cluster: CephCluster) -> ServiceSpec:
     net = cluster.public_network
     deps = union(twin.host_deps(m) for m in cluster.mons) | twin.topology.network_components(net)
-    election = float(cluster.timers.mon_election_timeout_s)
+    own = twin.convergence.ceph_election_s
+    election = float(cluster.timers.mon_election_timeout_s if own is None else own)
 
     def evaluate(ctx: Context) -> ServiceState:
         presences = {m: twin.presence(ctx, m, net) for m in cluster.mons}
@@ -74,7 +75,9 @@ def _pool(twin: TwinView, cluster: CephCluster, pool: CephPool) -> ServiceSpec:
     tolerated = (copies - pool.min_size) // per_domain  # failed domains a PG survives
     if cluster.stretch is not None and copies > per_domain:
         tolerated = max(tolerated, 1)  # degraded stretch mode: one data site keeps serving (min_size 1)
-    grace, down_out = float(cluster.timers.heartbeat_grace_s), cluster.timers.down_out_interval_s
+    own = twin.convergence.ceph_grace_s
+    grace = float(cluster.timers.heartbeat_grace_s if own is None else own)
+    down_out = cluster.timers.down_out_interval_s
 
     def evaluate(ctx: Context) -> ServiceState:
         mons = ctx.results[f"ceph/{cluster.name}/mons"]

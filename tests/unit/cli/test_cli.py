@@ -141,4 +141,7 @@ def test_lab_power_without_a_lab_is_one_clear_line(cli: Cli) -> None:
 def test_prove_refuses_a_probe_it_cannot_run(cli: Cli) -> None:
     result = cli("prove", REFERENCE, "--probe", "sctp:9", "--name", "no-such-lab")
     assert result.code == 2
-    assert "use icmp, tcp:PORT, udp:PORT or http:PORT" in result.output
+    assert "use icmp, tcp:PORT, udp:PORT, http:PORT or rados" in result.output
+    result = cli("prove", REFERENCE, "--probe", "rados", "--name", "no-such-lab")
+    assert result.code == 2
+    assert "the Ceph rows' own" in result.output

@@ -26,6 +26,7 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py ceph     (a lab with Ceph alone)
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py galera [ROUNDS]
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py backups-vpn [ROUNDS]
+    flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py memory   (every layer: PSS by daemon)
 """
 
 from __future__ import annotations
@@ -478,8 +479,30 @@ def backups_and_vpn(rounds: int) -> None:
         build.down(NAME)
 
 
+def memory() -> None:
+    """Every layer up and deployed (`lab_services.py memory`): the lab's PSS, by daemon, and nothing else."""
+    loaded = load_design(REFERENCE)
+    build.down(NAME)
+    try:
+        started = time.perf_counter()
+        session.up(loaded, NAME, str(REFERENCE), layers=LAYERS)
+        pipelines.deploy_job(loaded, "lab", lab=NAME)
+        up_deploy = time.perf_counter() - started
+        healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 120, 0.5)
+        print(f"lab up + deploy with every layer: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
+        by_daemon = pss_by_daemon(NAME)
+        total = sum(mib for _, mib in by_daemon.values())
+        print(f"lab memory (PSS, every process in its namespaces): {total:.0f} MiB (budget 8192 MiB)")
+        for command, (count, mib) in sorted(by_daemon.items(), key=lambda i: -i[1][1])[:14]:
+            print(f"  {command:16} {count:3} processes {mib:7.0f} MiB PSS ({mib / count:.0f} each)")
+    finally:
+        build.down(NAME)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["ceph"]:
+    if sys.argv[1:] == ["memory"]:
+        memory()
+    elif sys.argv[1:] == ["ceph"]:
         main(1, ("ceph",))
     elif sys.argv[1:2] == ["galera"]:
         main_galera(int(sys.argv[2]) if len(sys.argv) > 2 else 3)

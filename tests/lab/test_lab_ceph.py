@@ -12,6 +12,9 @@ from tests.conftest import EXAMPLES
 from tests.lab.helpers import deployed_lab, until
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_ceph import ceph_cli
+from trisite.model import load_design
+from trisite.prove import campaign
+from trisite.prove.catalog import campaign_catalog
 
 pytestmark = pytest.mark.lab
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
@@ -81,3 +84,21 @@ def test_an_osd_stopped_warns_and_its_start_heals(driver: LabDriver) -> None:
     finally:
         driver.service_fault("dc2-ceph2", "ceph-osd", "start")
     assert until(lambda: ceph_health(driver)[0], within=120) is not None, ceph_health(driver)
+
+
+def test_the_campaigns_ceph_row_measures_a_clients_stall_on_a_nodes_loss(driver: LabDriver) -> None:
+    """The campaign's row: a Ceph client on dc2-ceph2 writes to every PG of an RBD pool while dc1-ceph1 (a MON,
+    the MGR, its OSD) is cut off; writes to the PGs its OSD holds wait until it is marked down, so the client
+    sees an outage, and the platform is back (HEALTH_OK) after the rollback."""
+    assert until(lambda: ceph_health(driver)[0], within=120) is not None, ceph_health(driver)
+    design = load_design(REFERENCE).design
+    row = next(s for s in campaign_catalog(design) if s.key == "loss-of-a-ceph-node")
+    (found,) = campaign.run(design, driver, [row], target="lab").results
+    assert found.obtained == "measured", found
+    run = found.run
+    assert run is not None and run.refused == "" and run.baseline.ok, run
+    assert found.measured is not None and found.measured.seconds is not None, run.outage
+    assert found.measured.seconds > 0 and found.measured.lost > 0, run.outage
+    assert run.after is not None and run.after.ok, run.after
+    assert found.predicted == 9.0, found  # the lost MON leader: its lease (2 x 3 s), an election (3 s)
+    assert found.ok, (found.measured, found.predicted, found.objective)

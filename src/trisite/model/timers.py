@@ -29,6 +29,8 @@ LAB_BGP_PROPAGATION_S = 0.1
 CEPH_OSD_HEARTBEAT_GRACE_S = 20  # osd_heartbeat_grace: I/O to PGs on a dead OSD stalls this long
 CEPH_DOWN_OUT_S = 600  # mon_osd_down_out_interval: re-replication starts after this (risk window)
 CEPH_MON_ELECTION_S = 5.0  # mon_election_timeout: a new leader is elected within this
+CEPH_MON_LEASE_S = 5.0  # mon_lease: the peons call an election when the leader's lease is not renewed ...
+CEPH_MON_LEASE_ACK_FACTOR = 2.0  # ... within mon_lease x mon_lease_ack_timeout_factor
 
 # --- databases and queues -------------------------------------------------------------------------------------
 GALERA_SUSPECT_S = 5.0  # evs.suspect_timeout PT5S: writes stall until a silent node is evicted

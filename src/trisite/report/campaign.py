@@ -10,7 +10,7 @@ from typing import Any
 
 from trisite.prove.alerts import summary
 from trisite.prove.campaign import Campaign, Result
-from trisite.prove.measure import Seen
+from trisite.prove.measure import Seen, interval
 from trisite.report.controls import controls
 from trisite.report.table import Table, markdown
 
@@ -60,12 +60,19 @@ def row(r: Result) -> tuple[str, ...]:
     return (r.scenario.name, expected(r), measured(r), prediction, "Ok" if r.ok else "Not ok", how(r))
 
 
-def campaign_table(campaign: Campaign) -> Table:
+def paces(campaign: Campaign) -> str:
+    """The probes' kinds and how often each is sent: 'icmp, http:443 probes every 20 ms; rados every 100 ms'."""
     kinds = sorted({r.scenario.probe for r in campaign.results if r.obtained != "twin"})
-    every = f"{campaign.interval_s * 1000:g} ms"
-    probes = (
-        f"{', '.join(kinds)} probes every {every}" if kinds else "predicted by the twin, nothing injected"
-    )
+    by_pace: dict[float, list[str]] = {}
+    for kind in kinds:
+        by_pace.setdefault(campaign.interval_s if kind != "rados" else interval(kind), []).append(kind)
+    said = [f"{', '.join(k)} every {pace * 1000:g} ms" for pace, k in sorted(by_pace.items())]
+    return "; ".join(said).replace(" every", " probes every", 1)
+
+
+def campaign_table(campaign: Campaign) -> Table:
+    kinds = paces(campaign)
+    probes = kinds if kinds else "predicted by the twin, nothing injected"
     return Table(
         f"Failover campaign on the {campaign.target} ({probes})",
         COLUMNS,

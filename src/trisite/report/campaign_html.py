@@ -92,7 +92,7 @@ def to_html(campaign: Campaign, version: str = "") -> str:
         f"<p class='meta'>Target {escape(campaign.target)}; from {escape(campaign.started)} to "
         f"{escape(campaign.finished)}; trisite {escape(version)}; sha256 of the design as loaded "
         f"{escape(campaign.design_sha256)}; "
-        f"probes every {campaign.interval_s * 1000:g} ms; outage = first lost probe to the first of 10 answered "
+        f"{escape(text.paces(campaign) or 'no probes')}; outage = first lost probe to the first of 10 answered "
         f"in a row.</p>{recovered}"
         f"<h2>The campaign</h2>{_table(text.campaign_table(campaign), 'campaign-table')}"
         f"<h2>The twin against the measurements</h2>{_table(text.calibration_table(campaign), 'twin-table')}"

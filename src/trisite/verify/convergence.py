@@ -27,6 +27,7 @@ class Convergence:
     # Ceph's: None where the design's own timers (ceph.conf as rendered) hold; the lab overlay's otherwise.
     ceph_grace_s: float | None = None  # osd_heartbeat_grace: a silent OSD's PGs stall until it is marked down
     ceph_election_s: float | None = None  # mon_election_timeout
+    ceph_lease_s: float = timers.CEPH_MON_LEASE_S  # mon_lease (the design does not state it: Ceph's default)
 
     @property
     def api_backend_detect_s(self) -> float:
@@ -54,6 +55,7 @@ LAB = Convergence(
     api_check_fall=2,
     ceph_grace_s=5.0,  # heartbeats every second, five missed
     ceph_election_s=3.0,
+    ceph_lease_s=3.0,
 )
 
 

@@ -3,6 +3,7 @@ CRUSH failure domain (a PG stops serving I/O when fewer than min_size of its cop
 
 from __future__ import annotations
 
+from trisite.model import timers
 from trisite.model.services import CephCluster, CephPool
 from trisite.verify.reach import moved
 from trisite.verify.service import INF, Context, ServiceSpec, ServiceState, k_of_n, majority, state, union
@@ -33,6 +34,9 @@ def _mons(twin: TwinView, cluster: CephCluster) -> ServiceSpec:
     deps = union(twin.host_deps(m) for m in cluster.mons) | twin.topology.network_components(net)
     own = twin.convergence.ceph_election_s
     election = float(cluster.timers.mon_election_timeout_s if own is None else own)
+    # The leader's loss is noticed when its lease runs out unrenewed, then the election: until a new leader,
+    # no OSD is marked down, so the PGs of a lost OSD wait for this too.
+    leader_lost = twin.convergence.ceph_lease_s * timers.CEPH_MON_LEASE_ACK_FACTOR + election
 
     def evaluate(ctx: Context) -> ServiceState:
         presences = {m: twin.presence(ctx, m, net) for m in cluster.mons}
@@ -45,8 +49,8 @@ def _mons(twin: TwinView, cluster: CephCluster) -> ServiceSpec:
             )
         lost = [m for m, p in presences.items() if moved(twin, ctx, m, net, p, part=part)]
         in_quorum = sum(part in p for p in presences.values())
-        # Losing the leader costs an election; any MON may be the leader.
-        outage = max(t, election if lost else 0.0)
+        # Losing the leader costs its lease and an election; any MON may be the leader.
+        outage = max(t, leader_lost if lost else 0.0)
         return state(
             outage,
             degraded=in_quorum < len(cluster.mons),

@@ -489,7 +489,9 @@ def memory() -> None:
         pipelines.deploy_job(loaded, "lab", lab=NAME)
         up_deploy = time.perf_counter() - started
         healthy = until(lambda: all(h.ok for h in session.driver_for(NAME).health()), 120, 0.5)
-        print(f"lab up + deploy with every layer: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later")
+        print(
+            f"lab up + deploy with every layer: {up_deploy:.1f} s, every layer healthy {healthy:.1f} s later"
+        )
         by_daemon = pss_by_daemon(NAME)
         total = sum(mib for _, mib in by_daemon.values())
         print(f"lab memory (PSS, every process in its namespaces): {total:.0f} MiB (budget 8192 MiB)")

@@ -155,6 +155,19 @@ def test_a_controller_row_is_measured_through_the_public_api_and_a_quorum_loss_r
     assert refused.run.history == () and not unhealthy(driver)
 
 
+def test_a_compute_row_sees_the_api_keep_answering_and_its_alert_fire(driver: LabDriver) -> None:
+    """A compute node's every cable cut: the region's API keeps answering the internet (no outage, as the twin
+    predicts), and its node's alert fires within its bound and resolves after the rollback."""
+    design = load_design(REFERENCE).design
+    row = next(s for s in campaign_catalog(design) if s.key == "stop-of-openstack-compute-1")
+    (found,) = campaign.run(design, driver, [row], target="lab").results
+    assert found.obtained == "measured", found
+    assert found.run is not None and found.run.baseline.ok and found.run.after is not None, found.run
+    assert found.measured.seconds == 0.0 and found.predicted == 0.0, (found.measured, found.run.baseline)
+    assert found.alerts and all(a.fired and a.resolved for a in found.alerts), found.alerts
+    assert found.ok, found
+
+
 def test_lab_down_stops_every_daemon(driver: LabDriver) -> None:
     run = driver.services.run
     devices = (*ETCD, *REGION_A, "dc1-ops1")

@@ -57,14 +57,18 @@ def test_each_row_says_how_the_lab_obtains_it_and_why() -> None:
         else:
             assert s.source == "twin" and "lab" in s.why, s
     measured = [s for s in CATALOG if s.lab == "measured"]
-    assert len(measured) == 17  # the network rows, the virtual firewalls, Ceph, the controllers and Godzilla
+    assert len(measured) == 19  # the network rows, the virtual firewalls, Ceph, OpenStack and Godzilla
     layered = {s.key: s.layers for s in measured if s.layers}  # the service layers each needs
     assert layered == {
         "loss-of-a-ceph-node": ("ceph",),
         "stop-of-openstack-controller-1": ("vips",),
         "stop-of-openstack-controller-2": ("vips",),
+        "stop-of-openstack-compute-1": ("vips",),
+        "stop-of-openstack-compute-2": ("vips",),
         "godzilla-attack-on-dc1": ("vips",),
     }
+    twins = {s.key for s in CATALOG if s.lab == "twin"}
+    assert twins == {"loss-of-an-ovirt-node", "loss-of-a-switch"}
 
 
 def test_the_ceph_row_writes_from_another_site_to_every_pg_of_an_rbd_pool() -> None:

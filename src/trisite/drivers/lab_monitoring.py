@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -235,18 +236,29 @@ def api(device: str, port: int, path: str, timeout: float = 2.0) -> Any:
     return call_in_netns(namespace(device), ask)
 
 
-def down_targets(device: str) -> tuple[int, list[str]] | None:
-    """How many targets DEVICE's Prometheus scrapes, and the down ones as 'job instance (error)'."""
+def down_targets(device: str, scrapes: int = 2) -> tuple[int, list[str]] | None:
+    """How many targets DEVICE's Prometheus scrapes, and the down ones as 'job instance (error)': those whose
+    last SCRAPES scrapes all failed. One failed scrape is not a target down: Ceph's MGR, for one, resets a
+    connection now and then under load, and the steady state would flap with it."""
     found = api(device, PROMETHEUS_PORT, "/api/v1/targets?state=active")
     if not found or found.get("status") != "success":
         return None
     active = found["data"]["activeTargets"]
+    window = f"{scrapes * MONITORING.scrape_interval_s + 1:g}s"
     down = [
         f"{t['labels'].get('job')} {t['labels'].get('instance')} ({t.get('lastError') or t['health']})"
         for t in active
-        if t["health"] != "up"
+        if t["health"] != "up" and not _up_within(device, t["labels"], window)
     ]
     return len(active), down
+
+
+def _up_within(device: str, labels: dict[str, str], window: str) -> bool:
+    """Whether the target answered a scrape within the last WINDOW."""
+    query = f'max_over_time(up{{job="{labels.get("job")}",instance="{labels.get("instance")}"}}[{window}])'
+    found = api(device, PROMETHEUS_PORT, "/api/v1/query?" + urllib.parse.urlencode({"query": query}))
+    series = found["data"]["result"] if found and found.get("status") == "success" else []
+    return any(float(s["value"][1]) >= 1 for s in series)
 
 
 def firing(device: str) -> list[dict[str, Any]] | None:

@@ -68,16 +68,30 @@ def _virtual_firewall_rows(design: Design) -> list[Scenario]:
 def _openstack_rows(design: Design) -> list[Scenario]:
     computes = _servers(design, "openstack")[:2]
     found = [_controller_row(design, i) for i in (1, 2)]
-    found += [
-        _twin(
-            f"Stop of OpenStack compute {i} ({server})",
-            (f"server:{server}",),
-            ("openstack/",),
-            NEEDS_SERVICES.format(what="the compute service's evacuation, emulated"),
-        )
-        for i, server in enumerate(computes, 1)
-    ]
+    found += [_compute_row(design, i, server) for i, server in enumerate(computes, 1)]
     return [r for r in found if r is not None]
+
+
+def _compute_row(design: Design, number: int, server: str) -> Scenario:
+    """A compute node stopped (every cable of it cut), probed as the internet sees its region's API: the cloud
+    must keep answering; the instances it ran wait for their evacuation, which the twin predicts."""
+    name = f"Stop of OpenStack compute {number} ({server})"
+    region = next((r for r in design.openstack if server in r.computes), None)
+    if region is None:
+        return _twin(name, (f"server:{server}",), ("openstack/",), _why("its region"))
+    return Scenario(
+        name,
+        (f"device:{server}",),
+        "internet",
+        str(region.external_vip),
+        (f"public/{region.name}-api", f"openstack/{region.name}/api"),
+        f"http:{PUBLIC_API_PORT}",
+        why=(
+            f"the lab cuts {server}'s links and probes {region.name}'s API from the internet: the cloud keeps "
+            "answering (the stand-in APIs); its instances' evacuation is the twin's"
+        ),
+        layers=("vips",),
+    )
 
 
 def _controller_row(design: Design, number: int) -> Scenario | None:

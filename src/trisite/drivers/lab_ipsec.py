@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import socket
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -29,7 +30,7 @@ from trisite.drivers import lab_ipsec_config as config
 from trisite.drivers.daemons import IP
 from trisite.drivers.lab_health import Health
 from trisite.drivers.lab_overlay import IPSEC
-from trisite.drivers.netns import namespace
+from trisite.drivers.netns import call_in_netns, namespace
 from trisite.errors import DriverError
 
 CHARON = "/usr/lib/ipsec/charon"
@@ -232,6 +233,27 @@ def holder_of(address: str, devices: list[str]) -> str | None:
         if any(ipaddress.ip_interface(a).ip == wanted for a in addresses(device)):
             return device
     return None
+
+
+def routed_into_tunnel(device: str, address: str) -> bool:
+    """Whether the device sends to `address` into the tunnel (the MAN's routes to it are gone)."""
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [IP, "-n", namespace(device), "route", "get", address], capture_output=True, text=True, check=False
+    )
+    return f" dev {IPSEC.tunnel_device} " in f" {done.stdout} "
+
+
+def greeting(device: str, address: str, port: int, timeout: float = 2.0) -> str:
+    """What a TCP server says first (an SSH server's version line), heard from a device ("" if nothing)."""
+
+    def hear() -> str:
+        try:
+            with socket.create_connection((address, port), timeout=timeout) as connection:
+                return connection.recv(64).decode("ascii", "replace").strip()
+        except OSError:
+            return ""
+
+    return call_in_netns(namespace(device), hear)
 
 
 def _established(end: End, sas: list[config.IkeSa] | str) -> str | None:

@@ -22,6 +22,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -183,7 +184,7 @@ class LabIpsec:
             if process is not None:
                 process.wait(timeout=10)
         after = {d: self._sas_or_error(d) for d in holders}
-        return [_judge(e, before, after, e in probes) for e in ends]
+        return [judge(e, before, after, e in probes) for e in ends]
 
     def _sas_or_error(self, device: str) -> list[config.IkeSa] | str:
         try:
@@ -267,7 +268,7 @@ def _established(end: End, sas: list[config.IkeSa] | str) -> str | None:
     return f"{end.holder}: CHILD_SA {', '.join(missing)} not INSTALLED" if missing else None
 
 
-def _up(end: End, sas: dict[str, list[config.IkeSa] | str]) -> bool:
+def _up(end: End, sas: Mapping[str, list[config.IkeSa] | str]) -> bool:
     return end.holder is not None and end.peer is not None and _established(end, sas[end.holder]) is None
 
 
@@ -278,10 +279,10 @@ def _packets_in(sas: list[config.IkeSa] | str, link: config.Link) -> int:
     return sum(c.packets_in for sa in sas if sa.name == link.name for c in sa.children if c.name in names)
 
 
-def _judge(
+def judge(
     end: End,
-    before: dict[str, list[config.IkeSa] | str],
-    after: dict[str, list[config.IkeSa] | str],
+    before: Mapping[str, list[config.IkeSa] | str],
+    after: Mapping[str, list[config.IkeSa] | str],
     probed: bool,
 ) -> Health:
     name = f"{end.link.name} {'/'.join(end.devices)}"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES
+from trisite.drivers import lab_ipsec
 from trisite.drivers import lab_ipsec_config as config
 from trisite.drivers.lab_overlay import IPSEC
 from trisite.errors import DriverError
@@ -126,3 +127,69 @@ def test_the_own_address_inside_a_selector_is_found() -> None:
     found = ["203.0.113.2/29", "198.18.1.2/24", "198.18.1.1/24"]
     assert config.own_address(found, ("198.18.1.0/24",)) == "198.18.1.2"
     assert config.own_address(found, ("198.18.9.0/24",)) is None
+
+
+# `swanctl --list-sas --pretty` prints each SA as a vici message: `label {`, `key = value`, `key = [` ... `]`.
+LIST_SAS = """list-sa event {
+  backup-12 {
+    uniqueid = 3
+    version = 2
+    state = ESTABLISHED
+    local-host = 203.0.113.4
+    remote-host = 203.0.113.12
+    child-sas {
+      backup-12-4 {
+        name = backup-12
+        state = INSTALLED
+        encap = yes
+        bytes-in = 840
+        packets-in = 10
+        bytes-out = 168
+        packets-out = 2
+        local-ts = [
+          198.18.1.0/24
+        ]
+        remote-ts = [
+          198.18.2.0/24
+        ]
+      }
+    }
+  }
+}
+list-sa event {
+  backup-13 {
+    uniqueid = 5
+    state = CONNECTING
+    child-sas {
+    }
+  }
+}
+"""
+
+
+def test_the_sas_are_read_back_with_their_children_and_counters() -> None:
+    sas = config.list_sas(LIST_SAS)
+    assert [(sa.name, sa.state) for sa in sas] == [("backup-12", "ESTABLISHED"), ("backup-13", "CONNECTING")]
+    child = sas[0].installed("backup-12")
+    assert child == config.ChildSa("backup-12", "INSTALLED", 10, 2, 840, 168)
+    assert sas[1].installed("backup-13") is None
+    assert config.list_sas("") == []
+
+
+def test_a_link_end_is_healthy_only_from_its_vip_holder_with_pings_arriving_at_the_far_end() -> None:
+    link = config.links(filled("dc1/dc1-fw1/strongswan/backup-12.conf"))[0]
+    pair = ("dc1-fw1", "dc1-fw2")
+    up = config.list_sas(LIST_SAS)
+    grown = config.list_sas(LIST_SAS.replace("packets-in = 10", "packets-in = 12"))
+    nobody = lab_ipsec.End(link, pair, None, "dc2-fw1")
+    end = lab_ipsec.End(link, pair, "dc1-fw1", "dc2-fw1")
+    assert not lab_ipsec.judge(nobody, {}, {}, probed=False).ok
+    assert "no firewall of dc1-fw1/dc1-fw2 holds 203.0.113.4" in lab_ipsec.judge(nobody, {}, {}, False).detail
+    before = {"dc1-fw1": up, "dc2-fw1": up}
+    assert lab_ipsec.judge(end, before, {"dc1-fw1": up, "dc2-fw1": grown}, probed=True).ok
+    silent = lab_ipsec.judge(end, before, {"dc1-fw1": up, "dc2-fw1": up}, probed=True)
+    assert not silent.ok and "did not arrive" in silent.detail
+    down = lab_ipsec.judge(
+        end, before, {"dc1-fw1": "dc1-fw1: swanctl --list-sas: refused", "dc2-fw1": up}, True
+    )
+    assert not down.ok and "refused" in down.detail

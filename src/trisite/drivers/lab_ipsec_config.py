@@ -4,7 +4,7 @@ for libipsec's TUN device, and `swanctl --list-sas --pretty` read back.
 
 The format (strongswan.conf(5), swanctl.conf(5)): `name {` opens a section, `}` closes it, `key = value`
 sets a value (a later definition of the same key wins), `#` starts a comment. `--pretty` output is the same
-format, its lists written `key = [` ... `]`, one item a line.
+format, its lists written `key = [` ... `]`, one item a line. A value in double quotes is read without them.
 """
 
 from __future__ import annotations
@@ -58,15 +58,28 @@ class _Parser:
         if value == "[":
             self.items = []
             self.stack[-1][key] = self.items
+        elif len(value) > 1 and value[0] == value[-1] == '"':
+            self.stack[-1][key] = value[1:-1]
         else:
             self.stack[-1][key] = value
+
+
+def _uncommented(raw: str) -> str:
+    """The line up to its comment: a `#` outside double quotes (a quoted secret may hold one)."""
+    quoted = False
+    for index, char in enumerate(raw):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return raw[:index].strip()
+    return raw.strip()
 
 
 def parse(text: str) -> Section:
     """Nested sections of a strongswan.conf-format text (values as strings, lists as lists)."""
     parser = _Parser()
     for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
+        line = _uncommented(raw)
         if line:
             parser.line(number, line)
     if len(parser.stack) != 1 or parser.items is not None:

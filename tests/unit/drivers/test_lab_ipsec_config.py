@@ -20,7 +20,7 @@ from trisite.render import vpn as render_vpn
 DESIGN = load_design(EXAMPLES / "three-sites" / "design.yaml").design
 RENDERED = {a.path: a.content for a in render_vpn.render(DESIGN, Index.of(DESIGN))}
 DC2 = "dc2/dc2-fw1/strongswan"
-SECRET = "s3cret-not-to-be-seen"  # noqa: S105 - a test value
+SECRET = "s3cret#not to be seen"  # noqa: S105 - a test value
 
 
 def filled(path: str) -> str:

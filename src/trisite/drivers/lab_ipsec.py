@@ -161,9 +161,7 @@ class LabIpsec:
         for device, found in sorted(self.recorded().items()):
             for link in found:
                 by_end.setdefault((link.name, link.local_addrs), []).append((device, link))
-        holders = {
-            key: holder_of(link.local_addrs, [d for d, _ in members]) for key, members in by_end.items()
-        }
+        holders = {key: holder_of(key[1], [d for d, _ in members]) for key, members in by_end.items()}
         return [
             End(
                 members[0][1],

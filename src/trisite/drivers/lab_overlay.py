@@ -161,7 +161,7 @@ class IpsecOverlay:
 
 IPSEC = IpsecOverlay(
     # kernel-libipsec before kernel-netlink: the first IPsec backend registered is the one charon uses.
-    plugins="random nonce aes sha1 sha2 hmac kdf gmp kernel-libipsec kernel-netlink socket-default vici updown",
+    plugins="random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici updown",
     tunnel_device="ipsec0",
     tunnel_mtu=1400,
     route_metric=1000,  # render/vpn.py's xfrm-updown

@@ -135,8 +135,8 @@ class LabIpsec:
             env=env,
         )
         if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip().splitlines() or [f"exit {done.returncode}"]
-            raise DriverError(f"{device}: swanctl {args[0]}: {said[-1]}", device=device)
+            said = config.swanctl_failure(done.stdout + done.stderr) or f"exit {done.returncode}"
+            raise DriverError(f"{device}: swanctl {args[0]}: {said}", device=device)
         return done.stdout
 
     def sas(self, device: str) -> list[config.IkeSa]:

@@ -155,6 +155,11 @@ def charon_conf(overlay: IpsecOverlay = IPSEC) -> str:
             "charon {",
             f"    load = {overlay.plugins}",
             "    install_routes = no",
+            # kernel-libipsec routes each remote selector into its TUN device in charon's own table whatever
+            # install_routes says; that table is looked up after the main one (whose BGP default answers
+            # everything): the updown's routes in the main table decide, as the rendered ones do.
+            f"    routing_table = {overlay.routing_table}",
+            f"    routing_table_prio = {overlay.routing_table_prio}",
             "    install_virtual_ip = no",
             f"    retransmit_timeout = {overlay.retransmit_timeout_s:g}",
             f"    retransmit_base = {overlay.retransmit_base:g}",
@@ -274,6 +279,15 @@ def list_sas(text: str) -> list[IkeSa]:
             )
             found.append(IkeSa(name, str(sa.get("state", "")), children))
     return found
+
+
+# What swanctl says besides its answer: its plugins that this machine lacks, and its usage text.
+_NOISE = re.compile(r"^(plugin '[^']+': failed to load|strongSwan \d|usage:|\s+(swanctl |--))")
+
+
+def swanctl_failure(output: str) -> str:
+    """Why swanctl failed, from what it printed (without its noise)."""
+    return "; ".join(line.strip() for line in output.splitlines() if line.strip() and not _NOISE.match(line))
 
 
 def own_address(addresses: list[str], selectors: tuple[str, ...]) -> str | None:

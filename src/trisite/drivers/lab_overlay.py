@@ -146,7 +146,11 @@ class IpsecOverlay:
       send from the VIP it does not hold, gets through once it holds it; retransmissions are a few seconds
       apart at most (`retransmit_*`, charon's defaults wait up to 42 s between the last ones), so a link
       comes up seconds after its peer's charon does;
-    - charon loads only `plugins` (PSK, the default proposals' algorithms, libipsec, vici, updown).
+    - kernel-libipsec routes each remote selector into its device in charon's routing table even with
+      install_routes off: that table's rule comes after the main table's (`routing_table_prio`), so the
+      main table (the MAN's routes, the updown's at metric 1000, the BGP default) decides;
+    - charon loads only `plugins` (PSK, openssl for the default proposals' algorithms, which libipsec takes
+      from charon's crypto plugins, libipsec, vici, updown).
     """
 
     plugins: str  # charon.load: space-separated, in load order
@@ -154,6 +158,8 @@ class IpsecOverlay:
     tunnel_mtu: int
     route_metric: int
     keyingtries: int
+    routing_table: int  # charon's own table, where kernel-libipsec puts a route per remote selector
+    routing_table_prio: int  # its rule's priority: after the main table's (32766)
     retransmit_timeout_s: float
     retransmit_base: float
     retransmit_limit_s: float
@@ -166,6 +172,8 @@ IPSEC = IpsecOverlay(
     tunnel_mtu=1400,
     route_metric=1000,  # render/vpn.py's xfrm-updown
     keyingtries=0,
+    routing_table=220,  # charon's default
+    routing_table_prio=32767,  # charon's default is 220: before the main table, where OSPF's routes are
     retransmit_timeout_s=1.0,
     retransmit_base=1.4,
     retransmit_limit_s=2.0,

@@ -193,3 +193,8 @@ def test_a_link_end_is_healthy_only_from_its_vip_holder_with_pings_arriving_at_t
         end, before, {"dc1-fw1": "dc1-fw1: swanctl --list-sas: refused", "dc2-fw1": up}, True
     )
     assert not down.ok and "refused" in down.detail
+
+
+def test_charons_own_routing_table_is_looked_up_after_the_main_one() -> None:
+    charon = walk(config.parse(config.charon_conf()), "charon")
+    assert int(str(charon["routing_table_prio"])) > 32766  # the main table's rule

@@ -215,7 +215,7 @@ def swanctl_conf(deployed: list[str], overlay_path: str) -> str:
 
 def updown(overlay: IpsecOverlay = IPSEC) -> str:
     """The rendered xfrm-updown's work on libipsec's one TUN device: each remote network routed into it at
-    the rendered metric (the MAN's OSPF routes win while they exist), from the firewall's own address inside
+    the rendered metric and protocol (the MAN's OSPF routes win while they exist), from the firewall's own address inside
     the local traffic selector (so that the firewall's own packets, its health probes, match the policy)."""
     dev, metric = overlay.tunnel_device, overlay.route_metric
     return f"""#!/bin/sh
@@ -224,10 +224,10 @@ set -eu
 case "$PLUTO_VERB" in
     up-client*)
         src=$(ip -4 -o addr show to "$PLUTO_MY_CLIENT" | awk '{{sub("/.*", "", $4); print $4; exit}}')
-        ip route replace "$PLUTO_PEER_CLIENT" dev {dev} metric {metric} ${{src:+src "$src"}}
+        ip route replace "$PLUTO_PEER_CLIENT" dev {dev} metric {metric} proto kernel ${{src:+src "$src"}}
         ;;
     down-client*)
-        ip route del "$PLUTO_PEER_CLIENT" dev {dev} metric {metric} 2>/dev/null || true
+        ip route del "$PLUTO_PEER_CLIENT" dev {dev} metric {metric} proto kernel 2>/dev/null || true
         ;;
 esac
 """

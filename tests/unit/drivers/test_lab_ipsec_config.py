@@ -115,12 +115,12 @@ def run_updown(tmp_path: Path, verb: str) -> list[str]:
 
 def test_the_updown_routes_the_remote_network_into_the_tunnel_at_the_rendered_metric(tmp_path: Path) -> None:
     assert run_updown(tmp_path, "up-client")[-1] == (
-        f"route replace 198.18.2.0/24 dev {IPSEC.tunnel_device} metric 1000 src 198.18.1.2"
+        f"route replace 198.18.2.0/24 dev {IPSEC.tunnel_device} metric 1000 proto kernel src 198.18.1.2"
     )
     assert run_updown(tmp_path, "down-client")[-1] == (
-        f"route del 198.18.2.0/24 dev {IPSEC.tunnel_device} metric 1000"
+        f"route del 198.18.2.0/24 dev {IPSEC.tunnel_device} metric 1000 proto kernel"
     )
-    assert f"metric {IPSEC.route_metric}" in render_vpn.XFRM_UPDOWN  # the same as the rendered one
+    assert f"metric {IPSEC.route_metric} proto kernel" in render_vpn.XFRM_UPDOWN  # as the rendered one
 
 
 def test_the_own_address_inside_a_selector_is_found() -> None:

@@ -14,7 +14,7 @@ LAB_PACKAGES := frr keepalived ucarp nftables lldpd iproute2 iputils-ping openss
 	etcd-server etcd-client haproxy pdns-server pdns-backend-bind ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common \
 	python3-rados prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-node-exporter prometheus-frr-exporter \
 	mariadb-server galera-4 rsync rabbitmq-server prometheus-mysqld-exporter \
-	restic wireguard-go wireguard-tools strongswan-charon
+	restic wireguard-go wireguard-tools strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
 
 demo: install lab-deps
 	$(BIN)/trisite demo

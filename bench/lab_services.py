@@ -20,7 +20,9 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
   target <= 2.1 s;
 - `backups-vpn`: a 64 MiB file backed up from dc1-ops1 to its repository on dc2-ops1 (restic over SFTP, the
   rendered job), and restored from there at dc3-ops1; the VPN: the admin WireGuard tunnel of dc1-fw1 from its
-  (re)start to its first handshake with the lab's client.
+  (re)start to its first handshake with the lab's client; the IPsec link backup-12 from charon's restart on
+  dc1-fw1 to its CHILD_SA installed, and with every MAN link cut, the time until dc1-ops1 hears dc2-ops1's sshd
+  through the tunnel (and after the mend, until the MAN carries it again); charon's memory.
 
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py [ROUNDS]   (root, the lab's packages)
     flock /tmp/trisite-lab.lock .venv/bin/python bench/lab_services.py ceph     (a lab with Ceph alone)
@@ -48,6 +50,7 @@ from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_ceph import ceph_cli
 from trisite.drivers.lab_health import dns_answer, etcd_status, http_get
+from trisite.drivers.lab_ipsec import greeting, routed_into_tunnel
 from trisite.drivers.lab_monitoring import notifications_log
 from trisite.drivers.lab_overlay import CEPH_OVERLAYS, DEFAULTS, LAB, LAYERS, MONITORING, Overlay
 from trisite.drivers.netns import call_in_netns, namespace
@@ -232,6 +235,40 @@ def vpn_establish(driver: LabDriver, firewall: str = "dc1-fw1") -> float:
     driver.service(firewall, "wg-quick@wg-admin", "restart")
     until(lambda: (driver.vpn.handshake_age(firewall, "wg-admin") or 1e9) < 5, 30)
     return time.perf_counter() - started
+
+
+IPSEC_MAN = ("man:man-12", "man:man-13", "man:man-23")
+IPSEC_SOURCE, IPSEC_TARGET = "dc1-ops1", "198.18.2.17"  # dc2-ops1's sshd (the backups' repository host)
+
+
+def ipsec_establish(driver: LabDriver, firewall: str = "dc1-fw1", link: str = "backup-12") -> float:
+    """Seconds from charon's restart on a firewall (it starts the link) to the link's CHILD_SA INSTALLED."""
+    started = time.perf_counter()
+    driver.service(firewall, "strongswan", "restart")
+
+    def installed() -> bool:
+        return any(sa.state == "ESTABLISHED" and sa.installed(link) for sa in driver.vpn.ipsec.sas(firewall))
+
+    until(installed, 60, 0.05)
+    return time.perf_counter() - started
+
+
+def ipsec_through_cut(driver: LabDriver) -> tuple[float, float]:
+    """Seconds from cutting every MAN link to dc1-ops1 hearing dc2-ops1's sshd through the tunnel, and from
+    mending them to the MAN carrying it again."""
+    started = time.perf_counter()
+    try:
+        for link in IPSEC_MAN:
+            driver.set_component(link, up=False)
+        until(lambda: greeting(IPSEC_SOURCE, IPSEC_TARGET, 22, 1.0).startswith("SSH-"), 60, 0.05)
+        cut = time.perf_counter() - started
+    finally:
+        started = time.perf_counter()
+        for link in IPSEC_MAN:
+            driver.set_component(link, up=True)
+    until(lambda: not routed_into_tunnel("dc1-fw1", IPSEC_TARGET), 60, 0.05)
+    until(lambda: greeting(IPSEC_SOURCE, IPSEC_TARGET, 22, 1.0).startswith("SSH-"), 60, 0.05)
+    return cut, time.perf_counter() - started
 
 
 def lab_pss_mib(name: str, commands: tuple[str, ...] = ()) -> float:
@@ -467,13 +504,19 @@ def backups_and_vpn(rounds: int) -> None:
         pipelines.deploy_job(loaded, "lab", lab=NAME)
         driver = session.driver_for(NAME)
         until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
-        for daemon in ("sshd", "wireguard-go"):
+        for daemon in ("sshd", "wireguard-go", "charon"):
             print(f"{daemon}: {lab_pss_mib(NAME, (daemon,)):.0f} MiB (PSS, every one in the lab)")
         for _ in range(rounds):
             backed_up, restored = backup_and_restore(driver)
             tunnel = vpn_establish(driver)
             print(
                 f"64 MiB backup dc1 -> dc2 {backed_up:.1f} s, restore at dc3 {restored:.1f} s; tunnel {tunnel:.2f} s"
+            )
+            ike = ipsec_establish(driver)
+            cut, mended = ipsec_through_cut(driver)
+            print(
+                f"IPsec backup-12 up {ike:.2f} s after charon's restart; every MAN link cut: dc1-ops1 hears "
+                f"dc2-ops1 through the tunnel after {cut:.2f} s, over the MAN again {mended:.2f} s after the mend"
             )
     finally:
         build.down(NAME)

@@ -28,7 +28,8 @@ here and only here (docs/lab.md, "The services"):
   over TLS, MariaDB, Ceph RBD) are not run.
 - VPN (drivers/lab_vpn.py): WireGuard runs as wireguard-go (the kernel has no wireguard module), configured
   as wg-quick would; an administrator's client peer is added by the lab, as the access-management process
-  would.
+  would. The IPsec links (drivers/lab_ipsec.py) run charon per firewall with kernel-libipsec (ESP in
+  userspace over one TUN device, ipsec0, always in UDP: the kernel has no XFRM): see `IpsecOverlay`.
 """
 
 from __future__ import annotations
@@ -128,6 +129,54 @@ MONITORING = MonitoringOverlay(
     webhook_port=9097,
     retention="1d",
     node_collectors=("textfile",),
+)
+
+
+@dataclass(frozen=True)
+class IpsecOverlay:
+    """Where the lab's IPsec links differ from the rendered swanctl files (drivers/lab_ipsec.py):
+
+    - ESP runs in charon (kernel-libipsec) over one TUN device, `tunnel_device`, for every link of a firewall:
+      this kernel has neither XFRM states nor XFRM interfaces. The rendered if_id_in/out stay (libipsec
+      ignores them); the rendered updown, which makes xfrmN, is replaced by the lab's, which routes each
+      remote network into `tunnel_device` at the same `route_metric` (the MAN's OSPF routes win while they
+      exist), from the firewall's own address inside the local traffic selector;
+    - the side that starts a link keeps trying (`keyingtries` 0, the rendered 1 gives up after one round of
+      retransmissions): the lab's firewalls start in any order, and the standby of a CARP pair, which cannot
+      send from the VIP it does not hold, gets through once it holds it; retransmissions are a few seconds
+      apart at most (`retransmit_*`, charon's defaults wait up to 42 s between the last ones), so a link
+      comes up seconds after its peer's charon does;
+    - kernel-libipsec routes each remote selector into its device in charon's routing table even with
+      install_routes off: that table's rule comes after the main table's (`routing_table_prio`), so the
+      main table (the MAN's routes, the updown's at metric 1000, the BGP default) decides;
+    - charon loads only `plugins` (PSK, openssl for the default proposals' algorithms, which libipsec takes
+      from charon's crypto plugins, libipsec, vici, updown).
+    """
+
+    plugins: str  # charon.load: space-separated, in load order
+    tunnel_device: str
+    tunnel_mtu: int
+    route_metric: int
+    keyingtries: int
+    routing_table: int  # charon's own table, where kernel-libipsec puts a route per remote selector
+    routing_table_prio: int  # its rule's priority: after the main table's (32766)
+    retransmit_timeout_s: float
+    retransmit_base: float
+    retransmit_limit_s: float
+
+
+IPSEC = IpsecOverlay(
+    # kernel-libipsec before kernel-netlink: the first IPsec backend registered is the one charon uses.
+    plugins="random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici updown",
+    tunnel_device="ipsec0",
+    tunnel_mtu=1400,
+    route_metric=1000,  # render/vpn.py's xfrm-updown
+    keyingtries=0,
+    routing_table=220,  # charon's default
+    routing_table_prio=32767,  # charon's default is 220: before the main table, where OSPF's routes are
+    retransmit_timeout_s=1.0,
+    retransmit_base=1.4,
+    retransmit_limit_s=2.0,
 )
 
 # The layers `trisite lab up --service` can run, and the capability each gives the lab's driver.

@@ -1,6 +1,7 @@
 """The VPN links in the lab: the rendered WireGuard configurations run as wireguard-go (userspace, over
 /dev/net/tun: the kernel has no wireguard module), brought up as wg-quick would (drivers/lab_vpn_config.py),
-with an administrator's client in the lab's internet client namespace.
+with an administrator's client in the lab's internet client namespace; the IPsec links run charon with
+kernel-libipsec (drivers/lab_ipsec.py).
 
 wireguard-go and wg(8) meet at a control socket /run/wireguard/IFACE.sock, a path shared by every namespace
 of this machine (two firewalls' `wg-admin` would collide): each runs with a directory of the lab bound over
@@ -21,6 +22,7 @@ from trisite.drivers import daemons
 from trisite.drivers import lab_vpn_config as config
 from trisite.drivers.daemons import IP
 from trisite.drivers.lab_health import Health
+from trisite.drivers.lab_ipsec import LabIpsec
 from trisite.drivers.netns import namespace
 from trisite.errors import DriverError
 
@@ -31,17 +33,6 @@ HANDSHAKE_FRESH_S = 180  # WireGuard renews a handshake every 2 minutes while th
 READY_WITHIN_S = 10.0
 _LOCK = threading.Lock()
 WG = shutil.which("wg") or "/usr/bin/wg"
-# What strongSwan's kernel-netlink needs of the kernel for the rendered route-based links: ESP states with an
-# interface ID, and the XFRM interfaces the rendered updown script makes (keys are throw-away test values).
-KEY = "0x" + "01" * 16
-IPSEC_PROBES = (
-    (
-        "xfrm state proto esp",
-        f"xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x7 mode tunnel "
-        f"enc cbc(aes) {KEY} auth-trunc hmac(sha256) {KEY}{KEY[2:]} 128 if_id 7",
-    ),
-    ("xfrm interface", "link add trisite-xfrm7 type xfrm if_id 7"),
-)
 
 
 class LabVpn:
@@ -50,6 +41,7 @@ class LabVpn:
         self.run_dir = run
         self.pids = pids
         self.keys = run / "vpn"
+        self.ipsec = LabIpsec(lab_dir, run, pids)
 
     # -- wg(8) and ip in a device's namespace, with its own /run/wireguard -----------------------------------
     def _sockets(self, device: str) -> Path:
@@ -162,44 +154,9 @@ class LabVpn:
         )
         return done.stdout.strip()
 
-    # -- strongSwan ------------------------------------------------------------------------------------------------
+    # -- strongSwan (drivers/lab_ipsec.py) -----------------------------------------------------------------------
     def strongswan(self, device: str, action: str) -> None:
-        """The rendered IKEv2 links, where this kernel can carry them: it is asked first (in the device's
-        namespace) and what it lacks is recorded for `lab status` and the deployment's log."""
-        if action == "stop":
-            return
-        missing = self.ipsec_missing(device)
-        if shutil.which("swanctl") is None:
-            missing.append("swanctl (strongswan-swanctl: the vici plugin and its client)")
-        if not missing:
-            raise DriverError(f"{device}: strongSwan per namespace is not run by the lab yet", device=device)
-        with _LOCK:
-            path = self.lab_dir / "ipsec.json"
-            found = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-            found[device] = missing
-            path.write_text(json.dumps(found, indent=1, sort_keys=True), encoding="utf-8")
-
-    @staticmethod
-    def ipsec_missing(device: str) -> list[str]:
-        """What of IPsec this kernel refuses in a namespace, each with the kernel's own words."""
-        missing = []
-        for what, probe in IPSEC_PROBES:
-            done = subprocess.run(  # noqa: S603 - fixed arguments
-                [IP, "-n", namespace(device), *shlex.split(probe)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                missing.append(f"{what}: {done.stderr.strip() or 'refused'}")
-        subprocess.run(  # noqa: S603 - the probes' own leftovers, if the kernel took them
-            [IP, "-n", namespace(device), "-force", "-batch", "-"],
-            input="xfrm state flush\nlink del trisite-xfrm7\n",
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return missing
+        self.ipsec.service(device, action)
 
     # -- what runs, and its health ----------------------------------------------------------------------------
     def recorded(self) -> dict[str, dict[str, str]]:
@@ -220,6 +177,9 @@ class LabVpn:
         return min(known) if known else None
 
     def health(self) -> list[Health]:
+        return self.wireguard_health() + self.ipsec.health()
+
+    def wireguard_health(self) -> list[Health]:
         found = []
         for device, wg in sorted(self.recorded().items()):
             name = f"{wg['iface']} {device}"

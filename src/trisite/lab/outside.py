@@ -1,6 +1,6 @@
 """The world outside the platform, configured by the lab itself as the operators would: a router per line
-(the operator's ASN and the line's session parameters, sending a default route), peering with the other
-operators on the exchange, and the internet client behind them."""
+(the operator's ASN and the line's session parameters, sending a default route, announcing the line's own
+addresses), peering with the other operators on the exchange, and the internet client behind them."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def operator_configs(design: Design, base_dir: Path, secrets_dir: Path) -> dict[
             line=up.name,
             asn=operator.asn,
             router_id=address,
+            # The line's own addresses are reachable from the whole internet, as any operator's are: the
+            # sites' IPsec links between their WAN addresses take this path once the MAN is cut.
+            line_prefix=str(ix.networks[up.network].prefix),
             customer_asn=up.local_asn or design.platform.asn,
             customers=customers,
             keepalive=up.bgp.keepalive_s,

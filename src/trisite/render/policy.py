@@ -6,7 +6,7 @@ What passes comes from two places and nowhere else:
   is a forward rule;
 - what the design implies for the firewall itself: BGP and BFD from its operators' routers, OSPF hellos and BFD
   on the transit links, CARP/VRRP adverts from the other members of its HA groups on their network only,
-  WireGuard and IKE/ESP for the VPN links it terminates, pings from inside.
+  WireGuard and IKE/ESP for the VPN links it terminates (either end of a link), pings from inside.
 
 Replies of a flow whose two ends may sit at different sites pass statelessly (guarded: TCP with ACK, ICMP echo
 replies): the request may cross one pair of firewalls and the reply another (CARP masters and OSPF's equal-cost
@@ -27,7 +27,8 @@ from trisite.model import Design, Index
 from trisite.model.devices import Firewall
 from trisite.model.flows import FlowMatrix, Prefix, prefix_key
 from trisite.model.interfaces import Iface, interfaces
-from trisite.model.network import Flow
+from trisite.model.network import Flow, HaGroup
+from trisite.model.operations import VpnLink
 from trisite.render.vpn import WIREGUARD_PORT
 
 Chain = Literal["input", "forward"]
@@ -275,22 +276,30 @@ class PolicyBuilder:
             local = groups.get(link.terminates_on)
             members = [m.device for m in local.members] if local else [link.terminates_on]
             iface = self._on(fw.name, local.network) if local else None
-            if fw.name not in members or local is None or iface is None:
-                continue
-            me = Endpoint(f"{link.name}-local", tuple(ip_network(v) for v in local.vips))
-            if link.technology == "wireguard":  # clients roam: from anywhere, to the tunnel's port only
-                # Each member has its own key, so its clients connect to its own address, never to the VIP
-                # (render/vpn.py): the VIP alone here dropped every client's handshake.
+            if link.technology == "wireguard":
+                if fw.name not in members or local is None or iface is None:
+                    continue
+                # Clients roam: from anywhere, to the tunnel's port only. Each member has its own key, so its
+                # clients connect to its own address, never to the VIP (render/vpn.py): the VIP alone here
+                # dropped every client's handshake.
                 own = Endpoint(f"{link.name}-local", (ip_network(iface.address.ip),))
                 yield Rule("input", Endpoint("internet", None), own, "udp", f"WireGuard {link.name}",
                            dports=((WIREGUARD_PORT, WIREGUARD_PORT),), interfaces=(iface.name,))  # fmt: skip
                 continue
-            remote = groups.get(link.peer or "")
-            if remote is None:
+            yield from self._ipsec(fw, link, groups)
+
+    def _ipsec(self, fw: Firewall, link: VpnLink, groups: dict[str, HaGroup]) -> Iterator[Rule]:
+        """IKE and ESP from the other end's VIP, at both ends of a link between two of our pairs (the peer's
+        end answers the one that starts it). On any interface: the WAN prefixes are stubs of the OSPF area,
+        so the other end's packets come over the MAN while it is up, and over the internet once it is cut."""
+        ends = [groups.get(link.terminates_on), groups.get(link.peer or "")]
+        for here, there in (ends, ends[::-1]):
+            if here is None or there is None or not any(m.device == fw.name for m in here.members):
                 continue
-            peer = Endpoint(f"{link.name}-peer", tuple(ip_network(v) for v in remote.vips))
-            yield Rule("input", peer, me, "udp", f"IKE {link.name}", dports=IKE, interfaces=(iface.name,))
-            yield Rule("input", peer, me, "esp", f"ESP {link.name}", interfaces=(iface.name,))
+            me = Endpoint(f"{link.name}-local", tuple(ip_network(v) for v in here.vips))
+            peer = Endpoint(f"{link.name}-peer", tuple(ip_network(v) for v in there.vips))
+            yield Rule("input", peer, me, "udp", f"IKE {link.name}", dports=IKE)
+            yield Rule("input", peer, me, "esp", f"ESP {link.name}")
 
 
 def policy(design: Design, ix: Index, fw: Firewall) -> Policy:

@@ -18,17 +18,19 @@ XFRM_UPDOWN = """#!/bin/sh
 # {header}
 # strongSwan's updown for route-based links: the XFRM interface of the CHILD_SA's interface ID, and a route
 # to each remote network through it at metric 1000, so that the MAN's routes (OSPF, metric 20) win while
-# they exist and the tunnel carries the traffic once they are withdrawn.
+# they exist and the tunnel carries the traffic once they are withdrawn. `proto kernel`: zebra leaves such
+# routes alone; any other it takes in as a kernel route of distance 0, which beats OSPF's, and then it
+# never installs OSPF's route at all.
 set -eu
 dev="xfrm$PLUTO_IF_ID_OUT"
 case "$PLUTO_VERB" in
     up-client*)
         ip link show "$dev" >/dev/null 2>&1 || ip link add "$dev" type xfrm if_id "$PLUTO_IF_ID_OUT"
         ip link set "$dev" up
-        ip route replace "$PLUTO_PEER_CLIENT" dev "$dev" metric 1000
+        ip route replace "$PLUTO_PEER_CLIENT" dev "$dev" metric 1000 proto kernel
         ;;
     down-client*)
-        ip route del "$PLUTO_PEER_CLIENT" dev "$dev" metric 1000 2>/dev/null || true
+        ip route del "$PLUTO_PEER_CLIENT" dev "$dev" metric 1000 proto kernel 2>/dev/null || true
         ;;
 esac
 """

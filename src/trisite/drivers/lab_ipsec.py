@@ -16,6 +16,7 @@ until it becomes the master.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -119,6 +120,27 @@ class LabIpsec:
         conf.write_text(config.swanctl_conf([str(p) for p in deployed], str(overlay)), encoding="utf-8")
         self._swanctl(device, ["--load-all", "--file", str(conf)])
         self._record(device, found)
+        self._reopen(device)
+
+    def _reopen(self, device: str) -> None:
+        """Open again the links whose starting end loaded before this one: its first attempt met an end with
+        no such connection yet (NO_PROPOSAL_CHOSEN, which strongSwan takes as final, whatever keyingtries),
+        as happens when the sites deploy in parallel. The starting end's VIP holder initiates; its answer is
+        not awaited (the steady state's health reads the SAs)."""
+        mine = {(link.name, link.remote_addrs) for link in self.recorded().get(device, [])}
+        for end in self.ends():
+            if (
+                (end.link.name, end.link.local_addrs) not in mine
+                or not end.link.initiator
+                or end.holder is None
+            ):
+                continue
+            # DriverError: a charon not answering yet, or the link still opening when the timeout detaches
+            with contextlib.suppress(DriverError):
+                if not any(
+                    sa.name == end.link.name and sa.state == "ESTABLISHED" for sa in self.sas(end.holder)
+                ):
+                    self._swanctl(end.holder, ["--initiate", "--ike", end.link.name, "--timeout", "1"])
 
     def _swanctl(self, device: str, args: list[str]) -> str:
         env = {

@@ -135,12 +135,16 @@ class LabIpsec:
                 or end.holder is None
             ):
                 continue
-            # DriverError: a charon not answering yet, or the link still opening when the timeout detaches
-            with contextlib.suppress(DriverError):
-                if not any(
-                    sa.name == end.link.name and sa.state == "ESTABLISHED" for sa in self.sas(end.holder)
-                ):
-                    self._swanctl(end.holder, ["--initiate", "--ike", end.link.name, "--timeout", "1"])
+            with contextlib.suppress(DriverError):  # its charon not answering yet
+                sas = [sa for sa in self.sas(end.holder) if sa.name == end.link.name]
+                for child in end.link.children:
+                    if not any(sa.installed(child.name) for sa in sas):
+                        self._initiate(end.holder, end.link.name, child.name)
+
+    def _initiate(self, device: str, ike: str, child: str) -> None:
+        """The CHILD_SA opened (with its IKE_SA if need be: --ike alone would open the IKE_SA only)."""
+        with contextlib.suppress(DriverError):  # still opening when the timeout detaches swanctl
+            self._swanctl(device, ["--initiate", "--ike", ike, "--child", child, "--timeout", "1"])
 
     def _swanctl(self, device: str, args: list[str]) -> str:
         env = {

@@ -500,7 +500,7 @@ def backups_and_vpn(rounds: int) -> None:
     loaded = load_design(REFERENCE)
     build.down(NAME)
     try:
-        session.up(loaded, NAME, str(REFERENCE), layers=("backups", "vpn"))
+        session.up(loaded, NAME, str(REFERENCE), layers=("backups", "vpn", "ipsec"))
         pipelines.deploy_job(loaded, "lab", lab=NAME)
         driver = session.driver_for(NAME)
         until(lambda: all(h.ok for h in driver.health()), 60, 0.2)

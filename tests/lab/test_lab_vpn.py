@@ -27,7 +27,7 @@ SOURCE, TARGET = "dc1-ops1", "198.18.2.17"  # dc2-ops1, the backups' repository 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabDriver]:
-    with deployed_lab(tmp_path_factory, LAB, frozenset({"backups", "vpn"})) as found:
+    with deployed_lab(tmp_path_factory, LAB, frozenset({"backups", "vpn", "ipsec"})) as found:
         yield found
 
 

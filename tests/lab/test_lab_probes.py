@@ -56,5 +56,5 @@ def test_a_probe_sees_the_cut_and_the_mend(chain: LabDriver, kind: str) -> None:
 
 
 def test_an_unknown_probe_kind_is_refused(chain: LabDriver) -> None:
-    with pytest.raises(DriverError, match="icmp, tcp:PORT, udp:PORT or http:PORT"):
+    with pytest.raises(DriverError, match="icmp, tcp:PORT, udp:PORT, http:PORT or rados"):
         chain.probe("probe-a", "198.18.254.6", 0.02, "sctp:5")

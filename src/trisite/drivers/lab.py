@@ -372,7 +372,8 @@ class LabDriver:
         elif name.startswith("wg-quick@"):
             self.vpn.wg_quick(device, name, action, self.root(device))
         elif name == "strongswan":
-            self.vpn.strongswan(device, action)
+            if "ipsec" in self.layers:  # else the firewall's vpn step configures its WireGuard only
+                self.vpn.strongswan(device, action)
         else:
             raise DriverError(f"{device}: the lab has no service {name}", device=device)
 

@@ -195,7 +195,8 @@ LAYER_CAPABILITIES = {
     "ceph": frozenset({"tool:cephadm"}),
     # plan/platform.py's families: trisite-backup-JOB.timer, wg-quick@NAME, strongswan.
     "backups": frozenset({"service:trisite"}),
-    "vpn": frozenset({"service:wg"}),
+    # the firewalls' vpn step holds both; strongswan runs when the ipsec layer is up as well (drivers/lab.py)
+    "vpn": frozenset({"service:wg", "service:strongswan"}),
     "ipsec": frozenset({"service:strongswan"}),
 }
 # Ports of the lab's stand-ins: the API each VIP fronts answers there on every controller.

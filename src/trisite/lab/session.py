@@ -58,6 +58,7 @@ LAYER_TOOLS = {
     "rabbitmq": ("rabbitmq-server", "rabbitmqctl", "epmd"),
     "backups": ("restic", "ssh", "ssh-keygen"),
     "vpn": ("wireguard-go", "wg"),
+    "ipsec": ("swanctl",),  # and /usr/lib/ipsec/charon, off the PATH
 }
 
 

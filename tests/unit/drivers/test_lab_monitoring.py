@@ -12,7 +12,7 @@ import yaml
 
 from tests.conftest import EXAMPLES
 from tests.unit.render.test_checkers import tool
-from trisite.drivers import lab_alerts
+from trisite.drivers import lab_alerts, lab_configs, lab_galera
 from trisite.drivers import lab_monitoring_configs as configs
 from trisite.drivers.alert_webhook_recorder import record
 from trisite.drivers.lab import LabDriver
@@ -44,6 +44,18 @@ def etc_prometheus(files: dict[str, str], into: Path) -> Path:
     return etc
 
 
+def promtool_accepts(text: str, tmp_path: Path) -> None:
+    """Prometheus's own checker accepts the configuration the lab would start it with."""
+    (tmp_path / "prometheus.yml").write_text(text, encoding="utf-8")
+    checked = subprocess.run(
+        [tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_prometheus_scrapes_only_what_the_lab_runs_every_few_seconds(
     files: dict[str, str], tmp_path: Path
 ) -> None:
@@ -57,14 +69,7 @@ def test_prometheus_scrapes_only_what_the_lab_runs_every_few_seconds(
     assert config["global"]["scrape_interval"] == f"{MONITORING.scrape_interval_s}s"
     assert config["rule_files"] == [f"{etc}/rules/*.yml"]
     assert config["scrape_configs"][0]["file_sd_configs"][0]["files"] == [f"{etc}/targets/node/*.json"]
-    (tmp_path / "prometheus.yml").write_text(text, encoding="utf-8")
-    checked = subprocess.run(
-        [tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    promtool_accepts(text, tmp_path)
 
 
 def test_the_services_jobs_are_scraped_with_their_layers_and_ceph_only_where_the_lab_runs_an_mgr(
@@ -84,19 +89,10 @@ def test_the_services_jobs_are_scraped_with_their_layers_and_ceph_only_where_the
         {"source_labels": ["host"], "regex": r"dc1\-ceph1", "action": "keep"}
     ]
     assert "relabel_configs" not in jobs["galera"]
-    (tmp_path / "prometheus.yml").write_text(text, encoding="utf-8")
-    checked = subprocess.run(
-        [tool("promtool"), "check", "config", str(tmp_path / "prometheus.yml")],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    promtool_accepts(text, tmp_path)
 
 
 def test_galeras_exporter_listens_where_the_rendered_targets_point(files: dict[str, str]) -> None:
-    from trisite.drivers import lab_configs, lab_galera  # noqa: PLC0415 - only this test needs them
-
     kayobe = {p: t for p, t in files.items() if p.startswith("platform/kayobe/region-a/")}
     assert lab_configs.kolla_exporter(kayobe, "mysqld") and lab_configs.kolla_exporter(kayobe, "rabbitmq")
     assert not lab_configs.kolla_exporter({}, "mysqld")  # Kolla's default: no Prometheus

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trisite.drivers import daemons
+from trisite.drivers import daemons, records
 from trisite.drivers import lab_backup_config as config
 from trisite.drivers.daemons import IP
 from trisite.drivers.lab_health import Health
@@ -246,21 +246,21 @@ class LabBackups:
                     check=True,
                 )
         client = (self.ssh / "client_ed25519.pub").read_text(encoding="utf-8")
-        (keys / "authorized_keys").write_text(client, encoding="utf-8")
+        # Every file below is read by the ssh processes of jobs already running in other threads: written aside.
+        records.write_aside(keys / "authorized_keys", client)
         host_key = " ".join((keys / "host_ed25519.pub").read_text(encoding="utf-8").split()[:2])
         known = self.ssh / "known_hosts"
         lines = set(known.read_text(encoding="utf-8").splitlines()) if known.exists() else set()
-        known.write_text("\n".join(sorted(lines | {f"{host} {host_key}"})) + "\n", encoding="utf-8")
+        records.write_aside(known, "\n".join(sorted(lines | {f"{host} {host_key}"})) + "\n")
         blocks = self.ssh / "config.d"
         blocks.mkdir(exist_ok=True)
         text = config.ssh_config(host, self._address(host), str(self.ssh / "client_ed25519"), str(known))
-        (blocks / host).write_text(text, encoding="utf-8")
+        records.write_aside(blocks / host, text)
         joined = "".join(p.read_text(encoding="utf-8") for p in sorted(blocks.iterdir()))
-        (self.ssh / "ssh_config").write_text(joined, encoding="utf-8")
+        records.write_aside(self.ssh / "ssh_config", joined)
         wrapper = self.ssh / "bin" / "ssh"
         wrapper.parent.mkdir(exist_ok=True)
-        wrapper.write_text(config.ssh_wrapper(str(self.ssh / "ssh_config")), encoding="utf-8")
-        wrapper.chmod(0o755)
+        records.write_aside(wrapper, config.ssh_wrapper(str(self.ssh / "ssh_config")), mode=0o755)
 
     def _address(self, host: str) -> str:
         """The repository host's first address in the lab (its management address)."""
@@ -283,17 +283,10 @@ class LabBackups:
         return found
 
     def recorded(self) -> dict[str, dict[str, str]]:
-        path = self.lab_dir / "backups.json"
-        found: dict[str, dict[str, str]] = (
-            json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        )
-        return found
+        return records.read(self.lab_dir / "backups.json")
 
     def _record(self, job: str, value: dict[str, str]) -> None:
-        with _SSHD_LOCK:
-            found = self.recorded()
-            found[job] = value
-            (self.lab_dir / "backups.json").write_text(json.dumps(found, indent=1, sort_keys=True), "utf-8")
+        records.update(self.lab_dir / "backups.json", job, value)
 
     def snapshots(self, device: str, unit: str, job: str) -> list[dict[str, object]]:
         """`restic snapshots --json` of the job's repository, read from the host that backs it up."""

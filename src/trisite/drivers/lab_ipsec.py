@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import os
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from trisite.drivers import daemons
+from trisite.drivers import daemons, records
 from trisite.drivers import lab_ipsec_config as config
 from trisite.drivers.daemons import IP
 from trisite.drivers.lab_health import Health
@@ -44,7 +42,6 @@ READY_WITHIN_S = 10.0
 # answers may come back over the MAN, which a socket bound to the device does not see: not waited for long.
 PING = ("ping", "-q", "-n", "-c2", "-i0.2", "-W0.5", "-I")
 MAX_SOCKET_PATH = 107  # sockaddr_un's sun_path, less its terminating NUL
-_RECORD = threading.Lock()  # the deployment loads the firewalls of a phase in parallel
 
 
 @dataclass(frozen=True)
@@ -170,16 +167,11 @@ class LabIpsec:
 
     # -- what was loaded where --------------------------------------------------------------------------------
     def recorded(self) -> dict[str, list[config.Link]]:
-        path = self.lab_dir / "ipsec-links.json"
-        raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        raw = records.read(self.lab_dir / "ipsec-links.json")
         return {device: [_link(entry) for entry in entries] for device, entries in raw.items()}
 
     def _record(self, device: str, found: list[config.Link]) -> None:
-        path = self.lab_dir / "ipsec-links.json"
-        with _RECORD:
-            raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-            raw[device] = [asdict(link) for link in found]
-            path.write_text(json.dumps(raw, indent=1, sort_keys=True), encoding="utf-8")
+        records.update(self.lab_dir / "ipsec-links.json", device, [asdict(link) for link in found])
 
     def ends(self) -> list[End]:
         """Each link's ends: the firewalls loading it from one address, and which of them holds it now."""

@@ -10,11 +10,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from trisite.drivers import daemons, lab_configs, lab_galera, lab_rabbitmq
+from trisite.drivers import daemons, lab_configs, lab_galera, lab_rabbitmq, records
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab_ceph import LabCeph
 from trisite.drivers.lab_overlay import CEPH_OVERLAYS, ETCD_CLIENT_PORT, STAND_IN_PORT, Overlay
@@ -23,7 +22,6 @@ from trisite.drivers.protocols import CommandResult, ServiceAction
 from trisite.errors import DriverError
 
 STAND_IN = Path(lab_configs.__file__).with_name("standin.py")
-_RECORD_LOCK = threading.Lock()  # deployment steps run in parallel threads
 
 
 class LabServices:
@@ -41,25 +39,14 @@ class LabServices:
 
     # -- what was started where ---------------------------------------------------------------------------------
     def recorded(self) -> dict[str, dict[str, object]]:
-        path = self.lab_dir / "services.json"
-        loaded: dict[str, dict[str, object]] = (
-            json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        )
-        return loaded
+        return records.read(self.lab_dir / "services.json")
 
     def record(self, layer: str, key: str, value: object) -> None:
         """Write what a layer started to services.json (also for drivers/lab_monitoring.py)."""
         self._record(layer, key, value)
 
     def _record(self, layer: str, key: str, value: object) -> None:
-        with _RECORD_LOCK:
-            found = self.recorded()
-            found.setdefault(layer, {})[key] = value
-            # Written aside then renamed: a reader (the deployment's other threads, `lab status`) never sees it half.
-            path = self.lab_dir / "services.json"
-            aside = path.with_suffix(".json.tmp")
-            aside.write_text(json.dumps(found, indent=1, sort_keys=True), "utf-8")
-            aside.replace(path)
+        records.update_nested(self.lab_dir / "services.json", layer, key, value)
 
     def _start(self, device: str, name: str, args: list[str]) -> None:
         self.pids.append(-daemons.start(self.run, device, namespace(device), name, args))

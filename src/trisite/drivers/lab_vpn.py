@@ -10,7 +10,6 @@ of this machine (two firewalls' `wg-admin` would collide): each runs with a dire
 
 from __future__ import annotations
 
-import json
 import shlex
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from trisite.drivers import daemons
+from trisite.drivers import daemons, records
 from trisite.drivers import lab_vpn_config as config
 from trisite.drivers.daemons import IP
 from trisite.drivers.lab_health import Health
@@ -160,16 +159,10 @@ class LabVpn:
 
     # -- what runs, and its health ----------------------------------------------------------------------------
     def recorded(self) -> dict[str, dict[str, str]]:
-        path = self.lab_dir / "vpn.json"
-        found: dict[str, dict[str, str]] = (
-            json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        )
-        return found
+        return records.read(self.lab_dir / "vpn.json")
 
     def _record(self, device: str, value: dict[str, str]) -> None:
-        found = self.recorded()
-        found[device] = value
-        (self.lab_dir / "vpn.json").write_text(json.dumps(found, indent=1, sort_keys=True), "utf-8")
+        records.update(self.lab_dir / "vpn.json", device, value)
 
     def handshake_age(self, device: str, iface: str) -> float | None:
         ages = config.handshake_ages(self._wg(device, ["show", iface, "latest-handshakes"]), time.time())

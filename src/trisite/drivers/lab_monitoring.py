@@ -20,6 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,10 @@ class LabMonitoring:
         if host is None:
             return []
         etc = root(host) / "etc/prometheus"
-        found = lab_alerts.rules([p.read_text(encoding="utf-8") for p in sorted(etc.rglob("*.yml"))])
+        design_scrape = configs.design_scrape_s(self._read(etc / "prometheus.yml", host))
+        rendered = lab_alerts.rules([p.read_text(encoding="utf-8") for p in sorted(etc.rglob("*.yml"))])
+        # Each rule's `for` as the lab's Prometheus waits it (its rule files are written with the same).
+        found = [replace(r, duration_s=self.overlay.for_s(r.duration_s, design_scrape)) for r in rendered]
         roles = lab_alerts.node_roles(
             [p.read_text(encoding="utf-8") for p in sorted((etc / "targets").glob("node*/*.json"))]
         )
@@ -155,8 +159,10 @@ class LabMonitoring:
         etc, run = root / "etc/prometheus", self.run / device / daemon
         run.mkdir(parents=True, exist_ok=True)
         if daemon == "prometheus":
+            rendered = self._read(etc / "prometheus.yml", device)
+            self._lab_rules(etc, run, configs.design_scrape_s(rendered))
             text = configs.prometheus_config(
-                self._read(etc / "prometheus.yml", device), str(etc), self.layers, self.overlay, self._only()
+                rendered, str(etc), self.layers, self.overlay, only=self._only(), rules_root=str(run)
             )
             (run / "prometheus.yml").write_text(text, encoding="utf-8")
         elif daemon == "alertmanager":
@@ -165,6 +171,15 @@ class LabMonitoring:
                 self._read(etc / "alertmanager.yml", device), webhook, self.overlay
             )
             (run / "alertmanager.yml").write_text(text, encoding="utf-8")
+
+    def _lab_rules(self, etc: Path, run: Path, design_scrape: float) -> None:
+        """The deployed rule files (etc/rules/...), each rule's `for` as the lab waits it, at the same paths
+        under the daemon's run directory, where the lab's prometheus.yml points."""
+        for path in sorted((etc / "rules").rglob("*.yml")):
+            copy = run / path.relative_to(etc)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            text = configs.lab_rules(path.read_text(encoding="utf-8"), design_scrape, self.overlay)
+            copy.write_text(text, encoding="utf-8")
 
     @staticmethod
     def _read(path: Path, device: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from trisite.drivers import lab_alerts
 from trisite.drivers.lab_overlay import MonitoringOverlay
 from trisite.errors import DriverError
 
@@ -53,16 +54,19 @@ def prometheus_config(
     etc: str,
     layers: Collection[str],
     ov: MonitoringOverlay,
+    *,
     only: Mapping[str, Collection[str]] | None = None,
+    rules_root: str | None = None,
 ) -> str:
     """The rendered prometheus.yml with the overlay's intervals, only the jobs the lab runs, and its relative
-    paths (rule files, target files) made absolute under ETC, the host's /etc/prometheus in the lab. ONLY keeps,
-    of a job's targets, those of the hosts named (the lab runs one Ceph MGR where the design places more)."""
+    paths (rule files, target files) made absolute under ETC, the host's /etc/prometheus in the lab, or the
+    rule files under RULES_ROOT (the lab's copies, `lab_rules`). ONLY keeps, of a job's targets, those of the
+    hosts named (the lab runs one Ceph MGR where the design places more)."""
     config = _yaml(rendered, "prometheus.yml")
     config.setdefault("global", {}).update(
         scrape_interval=f"{ov.scrape_interval_s}s", evaluation_interval=f"{ov.evaluation_interval_s}s"
     )
-    config["rule_files"] = [f"{etc}/{path}" for path in config.get("rule_files", [])]
+    config["rule_files"] = [f"{rules_root or etc}/{path}" for path in config.get("rule_files", [])]
     jobs = [job for job in config.get("scrape_configs", []) if scraped(str(job["job_name"]), layers)]
     for job in jobs:
         for sd in job.get("file_sd_configs", []):
@@ -78,6 +82,22 @@ def prometheus_config(
             job["relabel_configs"] = [*job.get("relabel_configs", []), keep]
     config["scrape_configs"] = jobs
     return yaml.safe_dump(config, sort_keys=True)
+
+
+def design_scrape_s(rendered: str) -> float:
+    """The design's scrape interval, as its prometheus.yml says (Prometheus's own default, 1m, if it says none)."""
+    interval = _yaml(rendered, "prometheus.yml").get("global", {}).get("scrape_interval", "1m")
+    return lab_alerts.seconds(str(interval))
+
+
+def lab_rules(rendered: str, design_scrape: float, ov: MonitoringOverlay) -> str:
+    """A rendered rule file with each alerting rule's `for` as the lab waits it (MonitoringOverlay.for_s)."""
+    rules = _yaml(rendered, "rule file")
+    for group in rules.get("groups", []):
+        for rule in group.get("rules", []):
+            if "alert" in rule and "for" in rule:
+                rule["for"] = f"{ov.for_s(lab_alerts.seconds(str(rule['for'])), design_scrape):g}s"
+    return yaml.safe_dump(rules, sort_keys=False)
 
 
 def alertmanager_config(rendered: str, webhook: str, ov: MonitoringOverlay) -> str:

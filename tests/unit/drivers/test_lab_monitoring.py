@@ -79,7 +79,7 @@ def test_the_services_jobs_are_scraped_with_their_layers_and_ceph_only_where_the
     layers = {"ceph", "galera", "rabbitmq", "etcd"}
     only = {"ceph": ["dc1-ceph1"]}
     text = configs.prometheus_config(
-        files["platform/monitoring/prometheus.yml"], str(etc), layers, MONITORING, only
+        files["platform/monitoring/prometheus.yml"], str(etc), layers, MONITORING, only=only
     )
     config = yaml.safe_load(text)
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
@@ -203,9 +203,8 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
     # A line's loss: the site's last line mutes its sessions' alerts (the rendered inhibit rule): either comes.
     for fault in ("uplink:dc1-transit", "bgp:dc1-transit"):
         assert [n for n, _ in driver.expected_alerts([fault])] == ["InternetLineLost|BgpSessionDown"]
-    assert (
-        expected["FirewallDown"] > 30 and expected["ManLinkDown"] > 10
-    )  # their `for`, and the overlay's delays
+    # A scrape (2 s), the lab's `for` (30 s and 10 s rendered: 4 s each), two evaluations (4 s), the group wait (1 s).
+    assert expected["FirewallDown"] == expected["ManLinkDown"] == 2 + 4 + 4 + 1
     assert isinstance(driver, AlertDriver)
     assert driver.alert_times("FirewallDown", 0.0, 1.0) == (None, None)  # nothing notified yet
 
@@ -219,3 +218,26 @@ def test_alternatives_are_timed_by_whichever_was_notified(tmp_path: Path) -> Non
             out.write(json.dumps(entry) + "\n")
     seen = lab_alerts.time_to_alert(log, "InternetLineLost|BgpSessionDown", 10.0, 40.0)
     assert (seen.to_alert, seen.to_resolve) == (10.0, 5.0)
+
+
+def test_each_rules_for_shrinks_with_the_scrape_interval_and_promtool_still_accepts_them(
+    files: dict[str, str], tmp_path: Path
+) -> None:
+    design_scrape = configs.design_scrape_s(files["platform/monitoring/prometheus.yml"])
+    assert design_scrape == 15
+    rendered = files["platform/monitoring/rules/trisite.yml"]
+    lab = yaml.safe_load(configs.lab_rules(rendered, design_scrape, MONITORING))
+    fors = {r["alert"]: r.get("for") for g in lab["groups"] for r in g["rules"] if "alert" in r}
+    assert fors["NodeDown"] == "8s"  # 1m x 2/15
+    assert fors["ScrapeTargetDown"] == "16s"  # 2m x 2/15
+    assert fors["BgpSessionDown"] == "4s"  # 10s x 2/15 = 1.3 s, raised to two evaluations
+    assert fors["HaMasterChanged"] is None  # 0s: fires at once, as rendered
+    assert [r["expr"] for g in lab["groups"] for r in g["rules"]] == [
+        r["expr"] for g in yaml.safe_load(rendered)["groups"] for r in g["rules"]
+    ]
+    path = tmp_path / "trisite.yml"
+    path.write_text(configs.lab_rules(rendered, design_scrape, MONITORING), encoding="utf-8")
+    checked = subprocess.run(
+        [tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

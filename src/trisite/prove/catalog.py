@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from trisite.lab.plan import tenant_client
 from trisite.model import Design
+from trisite.model.services import OpenStackRegion
 from trisite.prove.scenarios import Scenario, man_scenario, network_scenarios
 
 NEEDS_SERVICES = "needs the lab's services layer (in progress): {what}"
@@ -79,19 +80,11 @@ def _compute_row(design: Design, number: int, server: str) -> Scenario:
     region = next((r for r in design.openstack if server in r.computes), None)
     if region is None:
         return _twin(name, (f"server:{server}",), ("openstack/",), _why("its region"))
-    return Scenario(
-        name,
-        (f"device:{server}",),
-        "internet",
-        str(region.external_vip),
-        (f"public/{region.name}-api", f"openstack/{region.name}/api"),
-        f"http:{PUBLIC_API_PORT}",
-        why=(
-            f"the lab cuts {server}'s links and probes {region.name}'s API from the internet: the cloud keeps "
-            "answering (the stand-in APIs); its instances' evacuation is the twin's"
-        ),
-        layers=("vips",),
+    why = (
+        f"the lab cuts {server}'s links and probes {region.name}'s API from the internet: the cloud keeps "
+        "answering (the stand-in APIs); its instances' evacuation is the twin's"
     )
+    return _api_row(region, name, f"device:{server}", why)
 
 
 def _controller_row(design: Design, number: int) -> Scenario | None:
@@ -101,17 +94,23 @@ def _controller_row(design: Design, number: int) -> Scenario | None:
         return None
     region = design.openstack[0]
     vm = region.controllers[number - 1]
+    why = (
+        "the lab cuts the controller VM's links; keepalived moves the API address and HAProxy leaves the "
+        "controller out (the OpenStack APIs are the lab's stand-ins)"
+    )
+    return _api_row(region, f"Stop of OpenStack controller {number} ({vm})", f"vm:{vm}", why)
+
+
+def _api_row(region: OpenStackRegion, name: str, fault: str, why: str) -> Scenario:
+    """A row probed as the internet sees the region's API: HTTP to its external VIP (the `vips` layer)."""
     return Scenario(
-        f"Stop of OpenStack controller {number} ({vm})",
-        (f"vm:{vm}",),
+        name,
+        (fault,),
         "internet",
         str(region.external_vip),
         (f"public/{region.name}-api", f"openstack/{region.name}/api"),
         f"http:{PUBLIC_API_PORT}",
-        why=(
-            "the lab cuts the controller VM's links; keepalived moves the API address and HAProxy leaves the "
-            "controller out (the OpenStack APIs are the lab's stand-ins)"
-        ),
+        why=why,
         layers=("vips",),
     )
 

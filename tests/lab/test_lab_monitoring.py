@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -81,9 +82,12 @@ def test_a_stopped_node_exporter_is_notified_and_resolved(driver: LabDriver) -> 
     found = lab_alerts.rules([t for p, t in artifacts.items() if p.startswith("platform/monitoring/rules/")])
     roles = lab_alerts.node_roles([t for p, t in artifacts.items() if p.endswith("targets/node.json")])
     [name] = lab_alerts.expected(f"service:{FIREWALL}:node-exporter", roles, found)
-    rule = next(r for r in found if r.name == name)
+    rendered = next(r for r in found if r.name == name)
     o = MONITORING
-    bound = lab_alerts.bound_s(rule, o.scrape_interval_s, o.evaluation_interval_s, o.group_wait_s)
+    rule = replace(rendered, duration_s=o.for_s(rendered.duration_s, 15))  # as the lab's Prometheus waits it
+    bound = lab_alerts.bound_s(
+        rule, o.scrape_interval_s, o.scrape_timeout_s, o.evaluation_interval_s, o.notify_s
+    )
     log = notifications_log(driver.lab_dir)
     injected = time.time()
     driver.service_fault(FIREWALL, "node-exporter", "stop")

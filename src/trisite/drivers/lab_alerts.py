@@ -171,8 +171,9 @@ def time_to_alert(log: Path, name: str, injected: float, mended: float | None, *
     )
 
 
-def bound_s(rule: Rule, scrape_s: float, evaluation_s: float, group_wait_s: float) -> float:
-    """The latest an alert may be notified after its cause: a scrape to see it, its `for` counted from the
-    evaluation that first sees it (which may come one evaluation later), one more evaluation to fire, and the
-    Alertmanager's wait before the first notification of a group."""
-    return scrape_s + rule.duration_s + 2 * evaluation_s + group_wait_s
+def bound_s(rule: Rule, scrape_s: float, timeout_s: float, evaluation_s: float, notify_s: float) -> float:
+    """The latest an alert may be notified after its cause: the next scrape, which sees a silent target only
+    at its timeout; the rule's `for`, counted from the evaluation that first sees it (which may come one
+    evaluation later); one more evaluation to fire; and the Alertmanager's wait (`notify_s`: the larger of
+    group_wait, for a new group, and group_interval, for a change to a group already notified)."""
+    return scrape_s + timeout_s + rule.duration_s + 2 * evaluation_s + notify_s

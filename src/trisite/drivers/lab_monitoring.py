@@ -31,6 +31,7 @@ from trisite.drivers.lab_overlay import MONITORING, MonitoringOverlay
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.protocols import ServiceAction
 from trisite.errors import DriverError
+from trisite.render.monitoring.alerts_ha import EVENT as EVENT_SEVERITY
 
 RECORDER = Path(configs.__file__).with_name("alert_webhook_recorder.py")
 FRR_RUN = Path("/run/frr")
@@ -119,7 +120,11 @@ class LabMonitoring:
         def bound(alternatives: str) -> float:
             return max(
                 lab_alerts.bound_s(
-                    by_name[n], ov.scrape_interval_s, ov.evaluation_interval_s, ov.group_wait_s
+                    by_name[n],
+                    ov.scrape_interval_s,
+                    ov.scrape_timeout_s,
+                    ov.evaluation_interval_s,
+                    ov.notify_s,
                 )
                 for n in alternatives.split("|")
             )
@@ -297,9 +302,15 @@ def prometheus_health(device: str) -> Health:
     total, down = targets
     said = f"{total - len(down)}/{total} targets up"
     said += f" (down: {'; '.join(down[:3])}{' ...' if len(down) > 3 else ''})" if down else ""
-    names = sorted({_alert_name(a["labels"]) for a in alerts})
-    said += f", {len(alerts)} alerts firing" + (f" ({', '.join(names)})" if names else "")
-    return Health("monitoring", f"prometheus@{device}", total > 0 and not down and not alerts, said)
+    # An alert of severity info records an event (HaMasterChanged: a failover happened, for its window), not a
+    # fault: listed, not held against the steady state, or a campaign would wait out every failover's window.
+    events = [a for a in alerts if a["labels"].get("severity") == EVENT_SEVERITY]
+    faults = [a for a in alerts if a not in events]
+    names = sorted({_alert_name(a["labels"]) for a in faults})
+    said += f", {len(faults)} alerts firing" + (f" ({', '.join(names)})" if names else "")
+    if events:
+        said += f", {len(events)} events ({', '.join(sorted({_alert_name(a['labels']) for a in events}))})"
+    return Health("monitoring", f"prometheus@{device}", total > 0 and not down and not faults, said)
 
 
 def alertmanager_health(device: str, size: int) -> Health:

@@ -71,7 +71,7 @@ def prometheus_config(
     for job in jobs:
         for sd in job.get("file_sd_configs", []):
             sd["files"] = [f"{etc}/{path}" for path in sd["files"]]
-        job["scrape_timeout"] = f"{ov.scrape_interval_s}s"  # no longer than the interval
+        job["scrape_timeout"] = f"{ov.scrape_timeout_s}s"  # no longer than the interval
         hosts = (only or {}).get(str(job["job_name"]))
         if hosts is not None:
             keep = {

@@ -126,6 +126,15 @@ class MonitoringOverlay:
     retention: str
     node_collectors: tuple[str, ...]
 
+    @property
+    def scrape_timeout_s(self) -> int:
+        return self.scrape_interval_s  # drivers/lab_monitoring_configs.py: no longer than the interval
+
+    @property
+    def notify_s(self) -> int:
+        """The longest the Alertmanager holds a notification: a new group's wait, or an old group's interval."""
+        return max(self.group_wait_s, self.group_interval_s)
+
     def for_s(self, design_for_s: float, design_scrape_s: float) -> float:
         """A rule's `for` in the lab, for its rendered `for` and the design's scrape interval."""
         if design_for_s <= 0:

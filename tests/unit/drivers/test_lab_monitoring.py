@@ -170,7 +170,7 @@ def test_expected_alerts_and_time_to_alert(files: dict[str, str], tmp_path: Path
     assert lab_alerts.expected("service:dc1-fw1:frr-exporter", roles, found) == ["ScrapeTargetDown"]
     assert lab_alerts.seconds("1m30s") == 90 and lab_alerts.seconds("250ms") == 0.25
     firewall = next(r for r in found if r.name == "FirewallDown")
-    assert lab_alerts.bound_s(firewall, 2, 2, 1) == 30 + 2 + 4 + 1
+    assert lab_alerts.bound_s(firewall, 2, 2, 2, 1) == 2 + 2 + 30 + 4 + 1
     log = tmp_path / "notifications.jsonl"
     alert = {"labels": {"alertname": "FirewallDown", "host": "dc2-fw1"}, "startsAt": "", "endsAt": ""}
     record(
@@ -203,8 +203,9 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
     # A line's loss: the site's last line mutes its sessions' alerts (the rendered inhibit rule): either comes.
     for fault in ("uplink:dc1-transit", "bgp:dc1-transit"):
         assert [n for n, _ in driver.expected_alerts([fault])] == ["InternetLineLost|BgpSessionDown"]
-    # A scrape (2 s), the lab's `for` (30 s and 10 s rendered: 4 s each), two evaluations (4 s), the group wait (1 s).
-    assert expected["FirewallDown"] == expected["ManLinkDown"] == 2 + 4 + 4 + 1
+    # The next scrape (2 s) ending at its timeout (2 s), the lab's `for` (30 s and 10 s rendered: 4 s each), two
+    # evaluations (4 s), the Alertmanager's group interval (2 s).
+    assert expected["FirewallDown"] == expected["ManLinkDown"] == 2 + 2 + 4 + 4 + 2
     assert isinstance(driver, AlertDriver)
     assert driver.alert_times("FirewallDown", 0.0, 1.0) == (None, None)  # nothing notified yet
 

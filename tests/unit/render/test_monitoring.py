@@ -111,6 +111,9 @@ def test_ha_alerts_watch_the_shared_metric_of_every_group() -> None:
     rules = {r["alert"]: r["expr"] for r in _rules_of(design)}
     for alert in ("HaMasterChanged", "HaNoMaster", "HaSplitBrain"):
         assert HA_MASTER_METRIC in rules[alert]
+    severity = {r["alert"]: r["labels"]["severity"] for r in _rules_of(design)}
+    assert severity["HaMasterChanged"] == "info"  # an event: a failover happened, nothing is down
+    assert severity["HaNoMaster"] == severity["HaSplitBrain"] == "critical"
     for group in design.ha_groups:  # a group whose members never report is no master, not silence
         assert f'absent({HA_MASTER_METRIC}{{group="{group.name}"}})' in rules["HaNoMaster"]
 

@@ -3,11 +3,16 @@ injected, rolled back on an interrupt, and what a killed campaign left injected 
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from trisite.drivers.host import LocalHost
+from trisite.drivers.lab import LabDriver
 from trisite.drivers.protocols import ProbeResult
 from trisite.errors import DriverError
 from trisite.prove import injected, measure
@@ -42,6 +47,10 @@ class FakeFaults:
         self.calls.append((component, up))
         if self.interrupt and not up:
             raise KeyboardInterrupt
+
+    def set_components(self, components: Sequence[str], up: bool) -> None:
+        for component in components:
+            self.set_component(component, up)
 
     def components_of(self, device: str) -> list[str]:
         return [f"cable:{device}"]
@@ -156,3 +165,34 @@ def test_a_component_that_does_not_come_back_leaves_the_others_mended_and_the_jo
     assert ("cable:b", True) in driver.calls  # tried although cable:a failed
     left = injected.read(state)
     assert left is not None and left.components == ("cable:a", "cable:b")  # the next run mends them first
+
+
+class BatchRecorder(LocalHost):
+    """Records each namespace's `ip` batch, with the thread that ran it, instead of running it."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str | None, list[str], str]] = []
+
+    def ip_batch(self, lines: Sequence[str], netns: str | None = None, *, force: bool = False) -> None:
+        time.sleep(0.05)  # an `ip` process's start, on a loaded machine
+        assert not force  # a cut never forces
+        self.batches.append((netns, list(lines), threading.current_thread().name))
+
+
+def test_a_sites_components_are_cut_at_once_one_batch_per_namespace(tmp_path: Path) -> None:
+    links = {
+        f"cable:c{i}": [[f"ts-dev{i}", "eth0", f"ts-sw{i % 3}", f"p{i}"]] for i in range(12)
+    } | {"man:man-12": [["ts-fw1", "man12", "ts-fw2", "man12"]]}
+    (tmp_path / "links.json").write_text(json.dumps(links), encoding="utf-8")
+    host = BatchRecorder()
+    driver = LabDriver(tmp_path, host)
+    started = time.monotonic()
+    driver.set_components(sorted(links), False)
+    took = time.monotonic() - started
+    by_ns = {ns: lines for ns, lines, _ in host.batches}
+    assert len(host.batches) == len(by_ns) == 12 + 3 + 2  # one batch per namespace, never two
+    assert by_ns["ts-sw0"] == ["link set p0 down", "link set p3 down", "link set p6 down", "link set p9 down"]
+    assert len({thread for _, _, thread in host.batches}) > 1  # in parallel, not one after another
+    assert took < 17 * 0.05  # what one after another would take at least
+    with pytest.raises(DriverError, match="no component cable:nope"):
+        driver.set_components(["cable:nope"], False)

@@ -166,6 +166,10 @@ class FaultDriver(Protocol):
 
     def set_component(self, component: str, up: bool) -> None: ...
 
+    def set_components(self, components: Sequence[str], up: bool) -> None:
+        """Several components at once, as one event (a site's power loss is not a sequence of cuts)."""
+        ...
+
     def components_of(self, device: str) -> list[str]: ...
 
     def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> ProbeHandle:

@@ -203,9 +203,8 @@ def _inject(
             if state is not None:
                 injected.write(state, name, cut)  # journaled before it is done
             fault_at = time.time()
-            for component in cut:
-                driver.set_component(component, False)
-            say("injected", _count(len(cut), "component"))
+            driver.set_components(cut, False)  # at once: a site's loss is one event
+            say("injected", f"{_count(len(cut), 'component')} in {time.time() - fault_at:.2f} s")
             time.sleep(observe)
         finally:
             mended_at = time.time()

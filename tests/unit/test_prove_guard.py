@@ -13,6 +13,7 @@ from tests.conftest import EXAMPLES
 from tests.unit.test_prove_measure import FakeFaults, Probe
 from trisite.drivers.netns import namespace
 from trisite.drivers.protocols import ProbeResult, parse_probe
+from trisite.errors import DriverError
 from trisite.lab.plan import plan as lab_plan
 from trisite.model import load_design
 from trisite.prove import alerts, campaign, guard, measure
@@ -194,7 +195,10 @@ class AlertingFaults(MeshFaults):
     def alert_times(
         self, name: str, injected: float, mended: float | None
     ) -> tuple[float | None, float | None]:
-        assert name == "FirewallDown" and mended is not None and mended >= injected
+        assert name == "FirewallDown"
+        if mended is None:  # asked while the fault lasts: has it fired yet?
+            return self.notified[0], None
+        assert mended >= injected
         return self.notified
 
 
@@ -227,3 +231,22 @@ def test_the_steady_state_probes_long_enough_for_a_sustained_answer_of_its_kind(
     driver = LayeredFaults("o" * 12, layers=frozenset({"vips"}), health=[])
     measure.check(driver, CONTROLLER)
     assert slept == [pytest.approx((measure.SUSTAINED + 2) * 0.1)]
+
+
+class BrokenProbeOnce(LayeredFaults):
+    """The first row's probe fails to start (a driver error), the next row's works."""
+
+    def probe(self, device: str, target: str, interval: float, kind: str = "icmp") -> Probe:
+        if not getattr(self, "failed_once", False):
+            self.failed_once = True
+            raise DriverError("dc2-ceph2: Ceph client probe of pool ovirt-vms: not ready within 60 s")
+        return super().probe(device, target, interval, kind)
+
+
+def test_a_driver_error_fails_its_row_and_the_campaign_goes_on() -> None:
+    driver = BrokenProbeOnce(*["o" * 40] * 4, layers=frozenset({"vips"}), health=[])
+    second = replace(CONTROLLER, name="Again")
+    first, then = campaign.run(DESIGN, driver, [CONTROLLER, second]).results
+    assert not first.ok and first.run is not None
+    assert "could not be measured: dc2-ceph2: Ceph client probe" in first.run.refused
+    assert then.run is not None and then.run.refused == ""

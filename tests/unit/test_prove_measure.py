@@ -180,9 +180,9 @@ class BatchRecorder(LocalHost):
 
 
 def test_a_sites_components_are_cut_at_once_one_batch_per_namespace(tmp_path: Path) -> None:
-    links = {
-        f"cable:c{i}": [[f"ts-dev{i}", "eth0", f"ts-sw{i % 3}", f"p{i}"]] for i in range(12)
-    } | {"man:man-12": [["ts-fw1", "man12", "ts-fw2", "man12"]]}
+    links = {f"cable:c{i}": [[f"ts-dev{i}", "eth0", f"ts-sw{i % 3}", f"p{i}"]] for i in range(12)} | {
+        "man:man-12": [["ts-fw1", "man12", "ts-fw2", "man12"]]
+    }
     (tmp_path / "links.json").write_text(json.dumps(links), encoding="utf-8")
     host = BatchRecorder()
     driver = LabDriver(tmp_path, host)

@@ -19,6 +19,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # python3-rados is Debian's: the venv's Pyth
 # A write acknowledged later than this waited on the cluster (peering, an OSD not yet marked down): on the lab's
 # two loaded cores a healthy write takes milliseconds, and a stall seconds.
 TIMEOUT_S = 0.5
+STOP_WITHIN_S = 30.0  # its loop ends at once; only a write blocked in librados could hold it (rados_probe.py)
 READY_WITHIN_S = 60.0  # connecting, and mapping an object to each PG (one MON command per candidate name)
 
 
@@ -60,7 +61,12 @@ class RadosProbe:
 
     def stop(self) -> list[ProbeResult]:
         self.process.send_signal(signal.SIGINT)
-        out, said = self.process.communicate(timeout=TIMEOUT_S + 30)
+        try:
+            out, said = self.process.communicate(timeout=TIMEOUT_S + STOP_WITHIN_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate(timeout=10)
+            raise DriverError(f"Ceph client probe: did not stop within {STOP_WITHIN_S:g} s") from None
         lines = out.strip().splitlines()
         if self.process.returncode != 0 or not lines:
             last = (said or "").strip().splitlines()[-1:] or [f"exit {self.process.returncode}"]

@@ -19,6 +19,10 @@ from typing import Any
 import rados  # type: ignore[import-not-found]  # Debian's python3-rados, no stubs
 
 MAX_OBJECTS = 32  # PGs covered at most: a big pool is sampled, the load stays a client's
+# Writes in flight at most. librados blocks a new write once its objecter holds `objecter_inflight_ops` (1024):
+# a stall of a few seconds at 16 writes every 0.1 s reaches it, and a blocked call would hold the probe's loop
+# (and its SIGINT) until the cluster recovers. Past this, an attempt is recorded as lost without being sent.
+MAX_IN_FLIGHT = 512
 PAYLOAD = b"trisite probe\n" * 4
 
 
@@ -65,6 +69,17 @@ class Attempts:
             self.pending.append(self.objects)
             return len(self.sent) - 1
 
+    def skipped(self, sent: float) -> None:
+        """An attempt not sent (too many writes in flight): lost, as the stall that caused it."""
+        with self.lock:
+            self.sent.append(sent)
+            self.latency.append(None)
+            self.pending.append(0)
+
+    def in_flight(self) -> int:
+        with self.lock:
+            return sum(self.pending)
+
     def acknowledged(self, seq: int, ok: bool, now: float) -> None:
         with self.lock:
             if not ok:
@@ -90,7 +105,13 @@ def main(conf: str, pool: str, interval: float, timeout: float) -> None:
     say("ready")
     began, origin, seq = time.monotonic(), time.time(), 0
     while not stopping.is_set():
-        index = attempts.start(round(time.monotonic() - began, 4))
+        sent = round(time.monotonic() - began, 4)
+        if attempts.in_flight() + len(names) > MAX_IN_FLIGHT:
+            attempts.skipped(sent)
+            seq += 1
+            stopping.wait(max(0.0, began + seq * interval - time.monotonic()))
+            continue
+        index = attempts.start(sent)
         for name in names:
 
             def done(completion: Any, index: int = index) -> None:

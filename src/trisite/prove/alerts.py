@@ -67,6 +67,13 @@ def longest_bound(wanted: Sequence[Expected]) -> float:
     return max((e.bound_s for e in wanted), default=0.0)
 
 
+def all_fired(driver: object, wanted: Sequence[Expected], injected: float) -> bool:
+    """Whether every expected alert was notified firing since `injected` (so the fault may end)."""
+    if not wanted or not isinstance(driver, AlertDriver):
+        return True
+    return all(driver.alert_times(e.name, injected, None)[0] is not None for e in wanted)
+
+
 def seen(driver: object, wanted: Sequence[Expected], injected: float, mended: float) -> tuple[AlertSeen, ...]:
     """Each expected alert, once resolved (awaited up to RESOLVE_WAIT after the rollback), or as it stands."""
     if not wanted or not isinstance(driver, AlertDriver):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trisite.drivers.protocols import FaultDriver, ProbeResult
+from trisite.errors import DriverError
 from trisite.model import Design, Index
 from trisite.prove.alerts import AlertSeen
 from trisite.prove.divergence import explain
@@ -233,14 +234,20 @@ def _row(
         on_event(_with(event, "refused", stop))
         measurement = refused(Steady(False, 0, 0), stop)
     else:
-        measurement = measure_row(
-            driver,
-            scenario,
-            cut,
-            state,
-            lambda phase, detail: on_event(_with(event, phase, detail)),
-            vantages=vantages,
-        )
+        try:
+            measurement = measure_row(
+                driver,
+                scenario,
+                cut,
+                state,
+                lambda phase, detail: on_event(_with(event, phase, detail)),
+                vantages=vantages,
+            )
+        except (
+            DriverError
+        ) as exc:  # the row is Not ok and says why; the next row checks its steady state first
+            on_event(_with(event, "failed", str(exc)))
+            measurement = refused(Steady(False, 0, 0), f"the row could not be measured: {exc}")
     return Result(
         scenario,
         measurement.outage,

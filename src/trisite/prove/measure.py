@@ -23,14 +23,18 @@ INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign
 VANTAGE_INTERVAL = 0.1  # the sites' connections to each other, probed through every row: lighter on the CPU
 HTTP_INTERVAL = INTERVAL
 RADOS_INTERVAL = 0.1  # a Ceph client's writes: one per placement group each time, on the lab's shared cores
-ALERT_MARGIN = 5.0  # the fault lasts this much longer than its alerts' longest bound (notification delivery)
+ALERT_MARGIN = (
+    5.0  # a fault lasts at most this much longer than its alerts' longest bound (it ends once all came)
+)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
 # The longest the steady state is awaited before a row is refused: a platform converging, and after a row the
 # services' own recovery (a Galera node's rejoin, Ceph's PGs active+clean again after a site's loss).
 STEADY_WAIT = 120.0
-OBSERVE = 15.0  # the longest an outage is watched for
-SETTLE = 10.0  # after mending, the time given to routing to come back before the next test
+OBSERVE = (
+    15.0  # the least a fault lasts: the longest outage watched for (longer while its alerts are awaited)
+)
+SETTLE = 10.0  # after mending, the time given to routing to come back before the next test (alerts resolve meanwhile)
 Say = Callable[[str, str], None]  # (phase, detail)
 
 
@@ -128,7 +132,16 @@ def measure_row(
     watching = _watch(driver, vantages, probe)
     observe = max(OBSERVE, alerts.longest_bound(wanted) + ALERT_MARGIN)
     probes = [probe, *(handle for _, handle in watching)]
-    window = _inject(driver, scenario.name, cut, state, observe=observe, say=say, stop=probes)
+    window = _inject(
+        driver,
+        scenario.name,
+        cut,
+        state,
+        observe=observe,
+        say=say,
+        stop=probes,
+        enough=lambda fault_at: alerts.all_fired(driver, wanted, fault_at),
+    )
     say("rolled back", _count(len(cut), "component"))
     # On the probes' own time: their first one left `lag` seconds after the probe was asked for.
     origin = probe.origin if probe.origin is not None else asked
@@ -142,8 +155,8 @@ def measure_row(
         _seen(v, h.origin, found, window.fault_at)
         for (v, h), found in zip(watching, window.histories[1:], strict=True)
     )
-    time.sleep(SETTLE)
     raised = alerts.seen(driver, wanted, window.fault_at, window.mended_at)
+    time.sleep(max(0.0, window.mended_at + SETTLE - time.time()))  # what the resolutions left of it
     after = await_steady(driver, scenario)  # the services' own recovery (a Galera node's rejoin) counts
     verdict = "holds again" if after.ok else "does NOT hold again"
     told = f"; alerts {alerts.summary(raised)}" if raised else ""
@@ -193,8 +206,10 @@ def _inject(
     observe: float,
     say: Say,
     stop: Sequence[ProbeHandle],
+    enough: Callable[[float], bool] = lambda _: True,
 ) -> _Window:
-    """The baseline, the fault journaled then injected, watched for `observe` seconds, always rolled back
+    """The baseline, the fault journaled then injected, watched for OBSERVE seconds at least and until
+    `enough(fault_at)` says every alert it should raise was notified, `observe` at most; always rolled back
     (also on SIGINT or SIGTERM); the probes stopped."""
     fault_at = None
     with _terminate_as_interrupt():
@@ -205,7 +220,9 @@ def _inject(
             fault_at = time.time()
             driver.set_components(cut, False)  # at once: a site's loss is one event
             say("injected", f"{_count(len(cut), 'component')} in {time.time() - fault_at:.2f} s")
-            time.sleep(observe)
+            time.sleep(OBSERVE)
+            while time.time() < fault_at + observe and not enough(fault_at):
+                time.sleep(0.5)
         finally:
             mended_at = time.time()
             try:

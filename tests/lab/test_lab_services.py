@@ -15,7 +15,7 @@ from trisite.drivers import daemons
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health, etcd_status, http_get
-from trisite.drivers.lab_monitoring import PROMETHEUS_PORT, api
+from trisite.drivers.lab_monitoring import PROMETHEUS_PORT, api, firing
 from trisite.drivers.lab_overlay import LAYERS
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.lab import build, session
@@ -47,6 +47,8 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     # As long as the campaign awaits its steady state (prove/measure.py STEADY_WAIT): right after the deployment
     # Ceph's PGs and the services' scrapes may still be settling on two loaded cores.
     assert until(lambda: not unhealthy(driver), within=STEADY_WAIT) is not None, unhealthy(driver)
+    for host in ("dc1-ops1", "dc2-ops1"):  # after a deployment, no alert of any severity
+        assert firing(host) == [], (host, firing(host))
     seen = session.status(LAB)["health"]
     assert isinstance(seen, list)
     layers = {h["layer"] for h in seen}

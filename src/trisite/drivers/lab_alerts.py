@@ -67,14 +67,17 @@ def expected(fault: str, roles: Mapping[str, str], found: Sequence[Rule]) -> lis
             wanted = _node_alerts(roles.get(device, ""))
         elif daemon == FRR_EXPORTER:
             wanted = ("ScrapeTargetDown",)
-    elif kind == "device":
+    elif kind in ("device", "vm"):  # a server or a VM gone: its node exporter with it
         wanted = _node_alerts(roles.get(what, ""))
+    elif kind == "site":  # every host of the site gone: its firewalls and its servers
+        wanted = ("FirewallDown", "NodeDown")
     elif kind == "uplink":
         wanted = ("BgpSessionDown", "InternetLineLost")
     elif kind == "bgp":
         wanted = ("BgpSessionDown",)
     elif kind == "man":
-        wanted = ("ManLinkDown", "BfdPeerDown")
+        # Not BfdPeerDown: OSPF's BFD sessions leave with their neighbour, so no session stays down to be seen.
+        wanted = ("ManLinkDown",)
     defined = {r.name for r in found}
     return [name for name in wanted if name in defined]
 

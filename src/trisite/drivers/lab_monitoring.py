@@ -31,12 +31,12 @@ from trisite.drivers.lab_overlay import MONITORING, MonitoringOverlay
 from trisite.drivers.netns import NETNS_DIR, call_in_netns, namespace
 from trisite.drivers.protocols import ServiceAction
 from trisite.errors import DriverError
-from trisite.render.monitoring.alerts_ha import EVENT as EVENT_SEVERITY
 
 RECORDER = Path(configs.__file__).with_name("alert_webhook_recorder.py")
 FRR_RUN = Path("/run/frr")
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
+CRITICAL = "critical"  # the severity of an alert that says something is down now
 TEXTFILE_DIR = "var/lib/prometheus/node-exporter"  # under a device's lab root (render/monitoring/metrics.py)
 SERVICES = {
     "prometheus": "prometheus",
@@ -302,15 +302,18 @@ def prometheus_health(device: str) -> Health:
     total, down = targets
     said = f"{total - len(down)}/{total} targets up"
     said += f" (down: {'; '.join(down[:3])}{' ...' if len(down) > 3 else ''})" if down else ""
-    # An alert of severity info records an event (HaMasterChanged: a failover happened, for its window), not a
-    # fault: listed, not held against the steady state, or a campaign would wait out every failover's window.
-    events = [a for a in alerts if a["labels"].get("severity") == EVENT_SEVERITY]
-    faults = [a for a in alerts if a not in events]
-    names = sorted({_alert_name(a["labels"]) for a in faults})
-    said += f", {len(faults)} alerts firing" + (f" ({', '.join(names)})" if names else "")
-    if events:
-        said += f", {len(events)} events ({', '.join(sorted({_alert_name(a['labels']) for a in events}))})"
-    return Health("monitoring", f"prometheus@{device}", total > 0 and not down and not faults, said)
+    # The steady state holds against critical alerts: something is down now. A warning tells of a degradation
+    # or of instability over a window (EtcdLeaderChurn: elections in the last 15 minutes), an info of an event
+    # (HaMasterChanged: a failover happened): listed, not held against it, or a campaign would wait out the
+    # window of every failover it causes.
+    by_severity: dict[str, list[str]] = {}
+    for a in alerts:
+        by_severity.setdefault(a["labels"].get("severity", ""), []).append(_alert_name(a["labels"]))
+    critical = sorted(set(by_severity.pop(CRITICAL, [])))
+    said += f", {len(critical)} critical alerts firing" + (f" ({', '.join(critical)})" if critical else "")
+    for severity, names in sorted(by_severity.items()):
+        said += f", {severity or 'no severity'}: {', '.join(sorted(set(names)))}"
+    return Health("monitoring", f"prometheus@{device}", total > 0 and not down and not critical, said)
 
 
 def alertmanager_health(device: str, size: int) -> Health:

@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -96,7 +97,9 @@ def lab_rules(rendered: str, design_scrape: float, ov: MonitoringOverlay) -> str
     for group in rules.get("groups", []):
         for rule in group.get("rules", []):
             if "alert" in rule and "for" in rule:
-                rule["for"] = f"{ov.for_s(lab_alerts.seconds(str(rule['for'])), design_scrape):g}s"
+                rendered_s = lab_alerts.seconds(str(rule["for"]))
+                lab_s = ov.for_s(rendered_s, design_scrape)
+                rule["for"] = rule["for"] if lab_s == rendered_s else f"{lab_s:g}s"
     return yaml.safe_dump(rules, sort_keys=False)
 
 
@@ -159,8 +162,15 @@ def node_exporter_args(port: int, textfile_dir: str, ov: MonitoringOverlay) -> l
 
 
 def frr_exporter_args(port: int, socket_dir: str) -> list[str]:
-    """tynany/frr_exporter reading the namespace's FRR instance through its daemons' sockets."""
-    return ["prometheus-frr-exporter", f"--web.listen-address=:{port}", f"--frr.socket.dir-path={socket_dir}"]
+    """tynany/frr_exporter reading the namespace's FRR instance through its daemons' sockets. Its BFD collector
+    (1.1.4, Debian's) asks vtysh instead, which finds the lab's FRR by its pathspace, named as the socket
+    directory (`vtysh -N`); without it the collector fails and no frr_bfd_* gauge exists."""
+    return [
+        "prometheus-frr-exporter",
+        f"--web.listen-address=:{port}",
+        f"--frr.socket.dir-path={socket_dir}",
+        f"--frr.vtysh.options=-N {PurePath(socket_dir).name}",
+    ]
 
 
 def prometheus_args(config: str, data: str, ov: MonitoringOverlay) -> list[str]:

@@ -96,6 +96,9 @@ DEFAULTS = Overlay(
 OVERLAYS = {o.name: o for o in (LAB, DEFAULTS)}
 
 
+FOR_KEPT_FROM_S = 3600.0  # rules that wait an hour or more watch daily jobs, not failovers: not shrunk
+
+
 @dataclass(frozen=True)
 class MonitoringOverlay:
     """Where the lab's Prometheus and Alertmanager differ from the rendered files (docs/lab.md):
@@ -115,7 +118,8 @@ class MonitoringOverlay:
       on the reference: NodeDown's 1m becomes 8 s), rounded up to a whole second and never below two
       evaluations: an alert waits as many evaluations as on a site, and the campaign's 21 rows fit in minutes
       instead of the better part of an hour (a site's `for` of 2m would hold every row of a controller two
-      minutes). The rule's expression and its severity, routes and inhibitions stay the rendered ones.
+      minutes). A `for` of an hour or more stays (daily jobs' freshness). The rule's expression and its
+      severity, routes and inhibitions stay the rendered ones.
     """
 
     scrape_interval_s: int
@@ -136,9 +140,10 @@ class MonitoringOverlay:
         return max(self.group_wait_s, self.group_interval_s)
 
     def for_s(self, design_for_s: float, design_scrape_s: float) -> float:
-        """A rule's `for` in the lab, for its rendered `for` and the design's scrape interval."""
-        if design_for_s <= 0:
-            return 0.0
+        """A rule's `for` in the lab, for its rendered `for` and the design's scrape interval; one of an hour or
+        more stays (a daily job's freshness: the lab does not run every job, and a campaign lasts minutes)."""
+        if design_for_s <= 0 or design_for_s >= FOR_KEPT_FROM_S:
+            return design_for_s
         ratio = min(1.0, self.scrape_interval_s / design_scrape_s)
         return float(max(2 * self.evaluation_interval_s, math.ceil(design_for_s * ratio)))
 

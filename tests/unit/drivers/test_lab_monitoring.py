@@ -166,7 +166,9 @@ def test_expected_alerts_and_time_to_alert(files: dict[str, str], tmp_path: Path
     roles = lab_alerts.node_roles([t for p, t in files.items() if p.endswith("targets/node.json")])
     assert lab_alerts.expected("service:dc2-fw1:node-exporter", roles, found) == ["FirewallDown"]
     assert lab_alerts.expected("device:dc1-ops1", roles, found) == ["NodeDown"]
-    assert lab_alerts.expected("man:man-12", roles, found) == ["ManLinkDown", "BfdPeerDown"]
+    assert lab_alerts.expected("vm:ra-ctl1", roles, found) == ["NodeDown"]  # a VM's links cut
+    assert lab_alerts.expected("site:dc1", roles, found) == ["FirewallDown", "NodeDown"]
+    assert lab_alerts.expected("man:man-12", roles, found) == ["ManLinkDown"]
     assert lab_alerts.expected("service:dc1-fw1:frr-exporter", roles, found) == ["ScrapeTargetDown"]
     assert lab_alerts.seconds("1m30s") == 90 and lab_alerts.seconds("250ms") == 0.25
     firewall = next(r for r in found if r.name == "FirewallDown")
@@ -199,7 +201,7 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
         encoding="utf-8",
     )
     expected = dict(driver.expected_alerts(["device:dc1-fw1", "man:man-12"]))
-    assert set(expected) == {"FirewallDown", "ManLinkDown", "BfdPeerDown"}
+    assert set(expected) == {"FirewallDown", "ManLinkDown"}
     # A line's loss: the site's last line mutes its sessions' alerts (the rendered inhibit rule): either comes.
     for fault in ("uplink:dc1-transit", "bgp:dc1-transit"):
         assert [n for n, _ in driver.expected_alerts([fault])] == ["InternetLineLost|BgpSessionDown"]
@@ -233,6 +235,13 @@ def test_each_rules_for_shrinks_with_the_scrape_interval_and_promtool_still_acce
     assert fors["ScrapeTargetDown"] == "16s"  # 2m x 2/15
     assert fors["BgpSessionDown"] == "4s"  # 10s x 2/15 = 1.3 s, raised to two evaluations
     assert fors["HaMasterChanged"] is None  # 0s: fires at once, as rendered
+    backups = yaml.safe_load(
+        configs.lab_rules(files["platform/monitoring/rules/backups.yml"], design_scrape, MONITORING)
+    )
+    kept = {
+        r.get("for") for g in backups["groups"] for r in g["rules"] if r["alert"] == "BackupNeverReported"
+    }
+    assert kept == {"26h", "2h"}  # an hour or more: a daily job's freshness, not shrunk
     assert [r["expr"] for g in lab["groups"] for r in g["rules"]] == [
         r["expr"] for g in yaml.safe_load(rendered)["groups"] for r in g["rules"]
     ]

@@ -119,10 +119,13 @@ def test_ha_alerts_watch_the_shared_metric_of_every_group() -> None:
 
 
 def test_no_alert_selects_a_label_its_exporter_lacks() -> None:
-    """The issue's ManLinkDown selected state="full": frr_exporter's OSPF gauges carry vrf, iface, area only."""
+    """The issue's ManLinkDown selected state="full": frr_exporter's OSPF gauges carry vrf, iface, area only (and
+    the target's own labels: job, host). Its neighbour count, per transit interface, against the design's."""
     exprs = " ".join(r["expr"] for r in _rules_of(_design("three-sites")))
-    assert "frr_ospf_neighbors{" not in exprs and 'state="' not in exprs
-    assert "frr_ospf_neighbor_adjacencies" in exprs and "frr_bfd_peer_state" in exprs
+    assert 'state="' not in exprs and "frr_bfd_peer_state" in exprs
+    assert (
+        'frr_ospf_neighbors{job="frr",host="dc1-fw1",iface="ix1.912"} < 3' in exprs
+    )  # dc1-fw2, dc2-fw1, dc2-fw2
 
 
 def test_every_service_of_the_design_is_scraped() -> None:

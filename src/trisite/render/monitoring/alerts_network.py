@@ -83,9 +83,9 @@ def host_alerts(f: Facts) -> list[Alert]:
     return found
 
 
-def _transit_side(f: Facts) -> tuple[Labels, Labels, Labels]:
-    """A firewall's frr target labels, with an OSPF adjacency's and a BFD session's labels on one of its MAN
-    transit interfaces (the only ones OSPF runs on), as frr_exporter labels them."""
+def _transit_side(f: Facts) -> tuple[Labels, Labels]:
+    """A firewall's frr target labels, with a BFD session's labels on one of its MAN transit interfaces (the
+    only ones OSPF runs on), as frr_exporter labels them."""
     transit = set(f.design.routing.transit_networks)
     for fw in f.scraped("frr"):
         mine = [i for i in interfaces(f.ix, fw["host"]) if i.network in transit]
@@ -96,18 +96,56 @@ def _transit_side(f: Facts) -> tuple[Labels, Labels, Labels]:
             i for h in f.ix.hosts if h != fw["host"] for i in interfaces(f.ix, h) if i.network == link.network
         ]
         peer = str(others[0].address.ip) if others else str(link.address.network.broadcast_address)
-        adjacency = {**fw, "vrf": "default", "iface": link.name, "area": f.design.routing.ospf.area}
-        return fw, adjacency, {**fw, "local": str(link.address.ip), "peer": peer}
+        return fw, {**fw, "local": str(link.address.ip), "peer": peer}
     fw = f.one("frr")
-    return (
-        fw,
-        {**fw, "vrf": "default", "iface": "eth0", "area": "0"},
-        {**fw, "local": "192.0.2.2", "peer": "192.0.2.1"},
+    return fw, {**fw, "local": "192.0.2.2", "peer": "192.0.2.1"}
+
+
+def _man_neighbours(f: Facts) -> list[tuple[Labels, int]]:
+    """Each firewall's MAN transit interfaces (its frr target's labels with the interface's, as frr_exporter
+    labels its OSPF gauges) and how many OSPF neighbours it has there by design: every other router on that
+    network, those of the far site as well as its own site's other firewall."""
+    transit = set(f.design.routing.transit_networks)
+    found = []
+    for fw in f.scraped("frr"):
+        for link in interfaces(f.ix, fw["host"]):
+            if link.network not in transit:
+                continue
+            others = {
+                h
+                for h in f.ix.hosts
+                if h != fw["host"] and any(i.network == link.network for i in interfaces(f.ix, h))
+            }
+            if others:
+                labels = {**fw, "vrf": "default", "iface": link.name, "area": f.design.routing.ospf.area}
+                found.append((labels, len(others)))
+    return found
+
+
+def _man_link_down(f: Facts) -> list[Alert]:
+    """A MAN link is down when a firewall sees fewer OSPF neighbours on its transit interface than the design
+    gives it (none rendered without MAN transit networks). Not `adjacencies == 0`: the site's other firewall
+    shares the transit network, so one adjacency stays when the link between the sites is cut; and an
+    adjacency count depends on who is DR, a neighbour count does not."""
+    designed = _man_neighbours(f)
+    if not designed:
+        return []
+    terms = [
+        f'frr_ospf_neighbors{{job="frr",host="{t["host"]}",iface="{t["iface"]}"}} < {n}' for t, n in designed
+    ]
+    labels, n = designed[0]
+    gauge = series("frr_ospf_neighbors", labels)
+    cases = (
+        Case("the far site's neighbours are lost", {gauge: f"{n}x10 {n - 2}x30"}, fires=(labels,)),
+        Case("one neighbour restarts", {gauge: f"{n}x20 {n - 1} {n}x19"}),
+        Case("every neighbour is there", {gauge: f"{n}x40"}),
     )
+    summary = "{{ $labels.host }} sees fewer OSPF neighbours on {{ $labels.iface }} than designed: a MAN link is down"
+    return [Alert("ManLinkDown", " or ".join(terms), "10s", "critical", summary, cases)]
 
 
 def routing_alerts(f: Facts) -> list[Alert]:
-    fw, adjacency, bfd = _transit_side(f)
+    fw, bfd = _transit_side(f)
     site = fw["site"]
     peers = [
         {
@@ -145,16 +183,7 @@ def routing_alerts(f: Facts) -> list[Alert]:
                 Case("one session is left", {bgp[0]: flips(1, 0, 1, 10), bgp[1]: steady(1, 10)}),
             ),
         ),
-        _down(
-            Alert(
-                "ManLinkDown",
-                'frr_ospf_neighbor_adjacencies{job="frr"} == 0',  # OSPF runs on MAN transit interfaces only
-                "10s",
-                "critical",
-                "{{ $labels.host }} has no OSPF adjacency on {{ $labels.iface }}: its MAN link is down",
-            ),
-            adjacency,
-        ),
+        *_man_link_down(f),
         _down(
             Alert(
                 "BfdPeerDown",

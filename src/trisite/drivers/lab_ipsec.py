@@ -38,6 +38,7 @@ CHARON = "/usr/lib/ipsec/charon"
 SWANCTL = "/usr/sbin/swanctl"
 DAEMON = "charon"
 READY_WITHIN_S = 10.0
+REOPEN_WITHIN_S, REOPEN_EVERY_S = 30.0, 1.0  # a link's two ends loaded: open within, tried every
 # Two pings 0.2 s apart into the tunnel (-I: out of its device, whatever the routing table prefers); their
 # answers may come back over the MAN, which a socket bound to the device does not see: not waited for long.
 PING = ("ping", "-q", "-n", "-c2", "-i0.2", "-W0.5", "-I")
@@ -120,23 +121,37 @@ class LabIpsec:
         self._reopen(device)
 
     def _reopen(self, device: str) -> None:
-        """Open again the links whose starting end loaded before this one: its first attempt met an end with
-        no such connection yet (NO_PROPOSAL_CHOSEN, which strongSwan takes as final, whatever keyingtries),
-        as happens when the sites deploy in parallel. The starting end's VIP holder initiates; its answer is
-        not awaited (the steady state's health reads the SAs)."""
-        mine = {(link.name, link.remote_addrs) for link in self.recorded().get(device, [])}
+        """Open the links this device loaded whose two ends are now loaded, from their starting end, and wait
+        until they are, re-initiating, at most REOPEN_WITHIN_S. A first attempt that met an end with no such
+        connection yet got NO_PROPOSAL_CHOSEN, which strongSwan takes as final whatever keyingtries, as happens
+        when the sites deploy in parallel: the last end of a link to load ends its step with the link open (or
+        says nothing, and the steady state's health tells)."""
+        deadline = time.monotonic() + REOPEN_WITHIN_S
+        while (pending := self._unopened(device)) and time.monotonic() < deadline:
+            for holder, ike, child, connecting in pending:
+                if not connecting:  # one still negotiating is left to finish
+                    self._initiate(holder, ike, child)
+            time.sleep(REOPEN_EVERY_S)
+
+    def _unopened(self, device: str) -> list[tuple[str, str, str, bool]]:
+        """(starting end's VIP holder, IKE_SA, CHILD_SA, whether an IKE_SA is negotiating) of each child not
+        installed, on the links this device loaded whose other end is loaded and held too."""
+        mine = {link.name for link in self.recorded().get(device, [])}
+        found = []
         for end in self.ends():
-            if (
-                (end.link.name, end.link.local_addrs) not in mine
-                or not end.link.initiator
-                or end.holder is None
-            ):
+            if end.link.name not in mine or not end.link.initiator or end.holder is None or end.peer is None:
                 continue
-            with contextlib.suppress(DriverError):  # its charon not answering yet
+            try:
                 sas = [sa for sa in self.sas(end.holder) if sa.name == end.link.name]
-                for child in end.link.children:
-                    if not any(sa.installed(child.name) for sa in sas):
-                        self._initiate(end.holder, end.link.name, child.name)
+            except DriverError:  # its charon not answering yet
+                sas = []
+            connecting = any(sa.state == "CONNECTING" for sa in sas)
+            found += [
+                (end.holder, end.link.name, child.name, connecting)
+                for child in end.link.children
+                if not any(sa.installed(child.name) for sa in sas)
+            ]
+        return found
 
     def _initiate(self, device: str, ike: str, child: str) -> None:
         """The CHILD_SA opened (with its IKE_SA if need be: --ike alone would open the IKE_SA only)."""

@@ -23,18 +23,14 @@ INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign
 VANTAGE_INTERVAL = 0.1  # the sites' connections to each other, probed through every row: lighter on the CPU
 HTTP_INTERVAL = INTERVAL
 RADOS_INTERVAL = 0.1  # a Ceph client's writes: one per placement group each time, on the lab's shared cores
-ALERT_MARGIN = (
-    5.0  # a fault lasts at most this much longer than its alerts' longest bound (it ends once all came)
-)
+ALERT_MARGIN = 5.0  # a fault lasts at most its alerts' longest bound and this (it ends once all came)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
 # The longest the steady state is awaited before a row is refused: a platform converging, and after a row the
 # services' own recovery (a Galera node's rejoin, Ceph's PGs active+clean again after a site's loss).
 STEADY_WAIT = 120.0
-OBSERVE = (
-    15.0  # the least a fault lasts: the longest outage watched for (longer while its alerts are awaited)
-)
-SETTLE = 10.0  # after mending, the time given to routing to come back before the next test (alerts resolve meanwhile)
+OBSERVE = 15.0  # the least a fault lasts, the longest outage watched for (more while alerts are awaited)
+SETTLE = 10.0  # after mending, for routing to come back before the next row (alerts resolve meanwhile)
 Say = Callable[[str, str], None]  # (phase, detail)
 
 

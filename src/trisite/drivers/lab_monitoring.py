@@ -117,8 +117,12 @@ class LabMonitoring:
         muted_by = lab_alerts.inhibitions(routing.read_text(encoding="utf-8")) if routing.is_file() else {}
         ov = self.overlay
 
+        # A site's loss may take the Alertmanager that notifies first: the next one in the cluster waits one
+        # peer timeout for it before notifying in its place.
+        waits = ov.peer_timeout_s if any(f.startswith("site:") for f in faults) else 0
+
         def bound(alternatives: str) -> float:
-            return max(
+            return waits + max(
                 lab_alerts.bound_s(
                     by_name[n],
                     ov.scrape_interval_s,
@@ -213,7 +217,7 @@ class LabMonitoring:
         self._start(device, "alert-recorder", recorder)
         flags = configs.cluster_flags(drop_in)
         return configs.alertmanager_args(
-            str(run / "alertmanager.yml"), str(run / "data"), ALERTMANAGER_PORT, flags
+            str(run / "alertmanager.yml"), str(run / "data"), ALERTMANAGER_PORT, flags, self.overlay
         )
 
     def _drop_in(self, device: str, root: Path) -> str:

@@ -183,11 +183,14 @@ def prometheus_args(config: str, data: str, ov: MonitoringOverlay) -> list[str]:
     ]
 
 
-def alertmanager_args(config: str, data: str, port: int, flags: list[str]) -> list[str]:
+def alertmanager_args(
+    config: str, data: str, port: int, flags: list[str], ov: MonitoringOverlay
+) -> list[str]:
     return [
         "prometheus-alertmanager",
         f"--config.file={config}",
         f"--storage.path={data}",
         f"--web.listen-address=:{port}",
         *flags,
+        f"--cluster.peer-timeout={ov.peer_timeout_s}s",
     ]

@@ -208,6 +208,8 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
     # The next scrape (2 s) ending at its timeout (2 s), the lab's `for` (30 s and 10 s rendered: 4 s each), two
     # evaluations (4 s), the Alertmanager's group interval (2 s).
     assert expected["FirewallDown"] == expected["ManLinkDown"] == 2 + 2 + 4 + 4 + 2
+    # A site's loss: one peer timeout more (2 s), for the Alertmanager after the lost one in the cluster.
+    assert dict(driver.expected_alerts(["site:dc1"]))["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2
     assert isinstance(driver, AlertDriver)
     assert driver.alert_times("FirewallDown", 0.0, 1.0) == (None, None)  # nothing notified yet
 

@@ -250,3 +250,20 @@ def test_a_driver_error_fails_its_row_and_the_campaign_goes_on() -> None:
     assert not first.ok and first.run is not None
     assert "could not be measured: dc2-ceph2: Ceph client probe" in first.run.refused
     assert then.run is not None and then.run.refused == ""
+
+
+class CountedHealth(LayeredFaults):
+    def health(self) -> list[Reading]:
+        self.reads = getattr(self, "reads", 0) + 1
+        return self.readings
+
+
+def test_a_healthy_reading_stands_for_the_check_just_after_an_unhealthy_one_never() -> None:
+    driver = CountedHealth(*["o" * 40] * 3, layers=frozenset({"vips"}), health=[])
+    assert measure.check(driver, CONTROLLER).ok and measure.check(driver, CONTROLLER).ok
+    assert driver.reads == 1  # back to back: read once
+    sick = CountedHealth(
+        *["o" * 40] * 2, layers=frozenset({"vips"}), health=[Reading("etcd", "core", False, "")]
+    )
+    assert not measure.check(sick, CONTROLLER).ok and not measure.check(sick, CONTROLLER).ok
+    assert sick.reads == 2  # a failing reading is read again, to see it mend

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ RADOS_INTERVAL = 0.1  # a Ceph client's writes: one per placement group each tim
 ALERT_MARGIN = 5.0  # a fault lasts at most its alerts' longest bound and this (it ends once all came)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
+HEALTH_FRESH = 5.0  # a reading of the services that found all healthy stands this long (the check just after)
 # The longest the steady state is awaited before a row is refused: a platform converging, and after a row the
 # services' own recovery (a Galera node's rejoin, Ceph's PGs active+clean again after a site's loss).
 STEADY_WAIT = 120.0
@@ -91,8 +93,27 @@ def check(driver: FaultDriver, scenario: Scenario, seconds: float | None = None)
     finally:
         history = probe.stop()
     path = steady(history, before=float("inf"))
-    unhealthy = tuple(guard.unhealthy(driver))
+    unhealthy = _unhealthy(driver)
     return replace(path, ok=path.ok and not unhealthy, unhealthy=unhealthy)
+
+
+# driver -> when its services last read all healthy (monotonic); weak: a driver gone takes its reading with it
+_healthy_at: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+
+
+def _unhealthy(driver: FaultDriver) -> tuple[str, ...]:
+    """The services not healthy. A reading that found all healthy less than HEALTH_FRESH seconds ago stands:
+    a row's check after its rollback and the next row's check before its fault come back to back, nothing
+    injected between, and reading every service of a lab takes seconds."""
+    fresh = _healthy_at.get(driver)
+    if fresh is not None and time.monotonic() - fresh < HEALTH_FRESH:
+        return ()
+    found = tuple(guard.unhealthy(driver))
+    if found:
+        _healthy_at.pop(driver, None)
+    else:
+        _healthy_at[driver] = time.monotonic()
+    return found
 
 
 def await_steady(driver: FaultDriver, scenario: Scenario, within: float | None = None) -> Steady:
@@ -208,6 +229,7 @@ def _inject(
     `enough(fault_at)` says every alert it should raise was notified, `observe` at most; always rolled back
     (also on SIGINT or SIGTERM); the probes stopped."""
     fault_at = None
+    _healthy_at.pop(driver, None)  # from the fault on, only a new reading says what is healthy
     with _terminate_as_interrupt():
         try:
             time.sleep(BASELINE)

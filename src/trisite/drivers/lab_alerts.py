@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,7 @@ class Notified:
     status: str  # firing, resolved
     received: float
     host: str
+    starts: float | None = None  # when Prometheus saw the alert become active (its startsAt), Unix time
 
 
 def notifications(log: Path) -> list[Notified]:
@@ -137,16 +139,31 @@ def notifications(log: Path) -> list[Notified]:
         entry: dict[str, Any] = json.loads(line)
         for alert in entry["alerts"]:
             found.append(
-                Notified(alert["name"], alert["labels"], alert["status"], entry["received"], entry["host"])
+                Notified(
+                    alert["name"],
+                    alert["labels"],
+                    alert["status"],
+                    entry["received"],
+                    entry["host"],
+                    _unix(alert.get("startsAt", "")),
+                )
             )
     return found
 
 
+def _unix(stamp: str) -> float | None:
+    """An RFC 3339 time of Alertmanager's as Unix time; None if absent."""
+    return datetime.fromisoformat(stamp).timestamp() if stamp else None
+
+
 def first(log: Path, name: str, status: str, since: float, **labels: str) -> float | None:
-    """When the first notification of alert NAME with STATUS (and LABELS) arrived after SINCE (Unix time)."""
+    """When the first notification of alert NAME with STATUS (and LABELS) arrived after SINCE (Unix time). A
+    firing one counts only for an alert that became active after SINCE: an alert still firing from before (a
+    group notified again) is not the fault's."""
     for n in notifications(log):
         matches = all(n.labels.get(k) == v for k, v in labels.items())
-        if n.name == name and n.status == status and n.received >= since and matches:
+        new = status != "firing" or n.starts is None or n.starts >= since
+        if n.name == name and n.status == status and n.received >= since and matches and new:
             return n.received
     return None
 

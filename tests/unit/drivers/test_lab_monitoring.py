@@ -183,6 +183,15 @@ def test_expected_alerts_and_time_to_alert(files: dict[str, str], tmp_path: Path
     )
     record(log, "dc2-ops1", {"status": "resolved", "alerts": [{**alert, "status": "resolved"}]}, 210)
     measured = lab_alerts.time_to_alert(log, "FirewallDown", 100, 200, host="dc2-fw1")
+    # An alert firing since before the fault, notified again after it, is not the fault's.
+    old = {**alert, "status": "firing", "startsAt": "1970-01-01T00:00:50Z"}
+    record(
+        log,
+        "dc3-ops1",
+        {"status": "firing", "alerts": [{**old, "labels": {**alert["labels"], "host": "x"}}]},
+        120,
+    )
+    assert lab_alerts.first(log, "FirewallDown", "firing", 100, host="x") is None
     assert measured == lab_alerts.TimeToAlert("FirewallDown", 40, 10)
     assert lab_alerts.time_to_alert(log, "FirewallDown", 100, 200, host="dc1-fw1").to_alert is None
 
@@ -207,8 +216,9 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
         assert [n for n, _ in driver.expected_alerts([fault])] == ["InternetLineLost|BgpSessionDown"]
     # The next scrape (2 s) ending at its timeout (2 s), the lab's `for` (30 s and 10 s rendered: 4 s each), two
     # evaluations (4 s), the Alertmanager's group interval (2 s).
-    assert expected["FirewallDown"] == expected["ManLinkDown"] == 2 + 2 + 4 + 4 + 2
-    # A site's loss: one peer timeout more (2 s), for the Alertmanager after the lost one in the cluster.
+    # A host taken away (here a firewall): one peer timeout more (2 s), for the Alertmanager after the lost one.
+    assert dict(driver.expected_alerts(["man:man-12"]))["ManLinkDown"] == 2 + 2 + 4 + 4 + 2  # no host taken
+    assert expected["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2
     assert dict(driver.expected_alerts(["site:dc1"]))["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2
     assert isinstance(driver, AlertDriver)
     assert driver.alert_times("FirewallDown", 0.0, 1.0) == (None, None)  # nothing notified yet

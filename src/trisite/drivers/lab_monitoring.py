@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from trisite.drivers import daemons, lab_alerts
+from trisite.drivers import daemons, lab_alerts, records
 from trisite.drivers import lab_monitoring_configs as configs
 from trisite.drivers.lab_health import Health
 from trisite.drivers.lab_overlay import MONITORING, MonitoringOverlay
@@ -148,9 +148,7 @@ class LabMonitoring:
 
     def _services(self) -> dict[str, Any]:
         """What every layer recorded it started (drivers/lab_services.py writes services.json)."""
-        path = self.lab_dir / "services.json"
-        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        return loaded
+        return records.read(self.lab_dir / "services.json")
 
     def _only(self) -> dict[str, list[str]]:
         """The jobs whose targets the lab runs on fewer hosts than the design: Ceph's MGRs (the deployment,

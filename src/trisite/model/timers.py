@@ -12,6 +12,11 @@ from __future__ import annotations
 # VRRPv3 (RFC 5798 6.1): Master_Down_Interval = 3 x Advertisement_Interval + Skew_Time,
 # Skew_Time = ((256 - Priority) x Advertisement_Interval) / 256. CARP uses advbase/advskew the same way.
 VRRP_DOWN_INTERVALS = 3
+# ucarp (CARP on Linux firewalls, and the lab's stand-in for OPNsense's kernel CARP) reads adverts through libpcap
+# with a 1 s capture timeout (ucarp.h: CAPTURE_TIMEOUT 1000). libpcap's memory-mapped capture (TPACKET_V3) hands
+# packets over in blocks that the kernel retires on that timeout, so a backup hears an advert up to 1 s late, and
+# sees its master-down timer expire when the next block (or its 1 s poll timeout) wakes it: up to 1 s late again.
+UCARP_CAPTURE_S = 1.0
 # Kolla-Ansible's keepalived template advertises every second (advert_int 1) on the API network.
 KOLLA_KEEPALIVED_ADVERT_S = 1.0
 # Kolla's HAProxy checks each API backend every 2 s and takes it out after 5 failures (haproxy_health_check:

@@ -28,6 +28,8 @@ class Convergence:
     ceph_grace_s: float | None = None  # osd_heartbeat_grace: a silent OSD's PGs stall until it is marked down
     ceph_election_s: float | None = None  # mon_election_timeout
     ceph_lease_s: float = timers.CEPH_MON_LEASE_S  # mon_lease (the design does not state it: Ceph's default)
+    # Every CARP group runs on ucarp (the lab's stand-in for OPNsense), not only those of Linux firewalls.
+    carp_by_ucarp: bool = False
 
     @property
     def api_backend_detect_s(self) -> float:
@@ -56,6 +58,7 @@ LAB = Convergence(
     ceph_grace_s=5.0,  # heartbeats every second, five missed
     ceph_election_s=3.0,
     ceph_lease_s=3.0,
+    carp_by_ucarp=True,
 )
 
 

@@ -43,9 +43,30 @@ def vip_outage(
     return (min(parts.values()) if parts else INF), len(parts)
 
 
+def by_ucarp(twin: TwinView, group: HaGroup) -> bool:
+    """CARP run by ucarp: on every member that is not an OPNsense firewall (the kernel's CARP), and in the lab."""
+    if group.protocol != "carp":
+        return False
+    opnsense = {f.name for f in twin.design.firewalls if f.platform == "opnsense"}
+    return twin.convergence.carp_by_ucarp or any(m.device not in opnsense for m in group.members)
+
+
+def ucarp_late_s(backups: list[float]) -> float:
+    """How much later than the kernel's CARP a ucarp backup may take the address, at worst (timers.UCARP_CAPTURE_S):
+    the last advert read late and the expiry seen late, a capture timeout each. When another backup's timer runs
+    out before it has read the new master's first advert, both hold the address, the later one's gratuitous ARP
+    winning the hosts, until the preferred one reads that one's advert and announces the address again: up to two
+    capture timeouts more (seen in the lab: dc2's two firewalls, 39 ms of skew apart, both took dc1's gateway)."""
+    capture = timers.UCARP_CAPTURE_S
+    first, *others = sorted(backups) or [0.0]
+    both = any(other - first < 2 * capture for other in others)
+    return 2 * capture + (2 * capture if both else 0.0)
+
+
 def _vip(twin: TwinView, group: HaGroup) -> ServiceSpec:
     master = max(group.members, key=lambda m: (m.priority, m.device)).device
     failover = {m.device: failover_s(group, m.priority) for m in group.members}
+    ucarp = by_ucarp(twin, group)
     deps = union(twin.host_deps(m.device) for m in group.members) | twin.topology.network_components(
         group.network
     )
@@ -59,6 +80,10 @@ def _vip(twin: TwinView, group: HaGroup) -> ServiceSpec:
         )
         took_over = 0 < outage < INF  # a backup's master-down timer ran from the last advert it heard
         phase = group.advert_interval_ms / 1000 if took_over else 0.0
+        backups = [failover[name] for name, _, p in members if p and name != master]
+        if took_over and ucarp and len(backups) == present:  # the master gone: a backup took over
+            late = ucarp_late_s(backups)
+            outage, phase = outage + late, phase + late
         return state(outage, degraded=parts > 1 or present < len(members), detail=detail, phase=phase)
 
     members = tuple(m.device for m in group.members)

@@ -12,6 +12,7 @@ from trisite.model import load_design, timers
 from trisite.model.design import Design
 from trisite.verify import sweep
 from trisite.verify.convergence import LAB, SITE, for_target
+from trisite.verify.layers_network import ucarp_late_s
 from trisite.verify.twin import Twin
 
 
@@ -65,6 +66,38 @@ def test_firewall_pair_of_site_1_lost(twin: Twin) -> None:
     assert outcome.services["vip/dmz-gw"].phase_s == 1.0
     assert outcome.services["vip/dc1-mgmt-gw"].phase_s == 0.0  # down: no takeover to time
     assert twin.evaluate(frozenset({"man:man-12"})).services["route/dc1-dc2"].phase_s == 0.0  # BFD: no phase
+
+
+def test_the_lab_runs_carp_with_ucarp_whose_backups_read_adverts_a_capture_late() -> None:
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+    kernel = 3 + 56 / 256  # dc2-fw1 (priority 200) takes dc1's gateways, as OPNsense's kernel CARP does
+    site = Twin(design).evaluate(frozenset({"site:dc1"})).services["vip/cloud-gw"]
+    assert (site.outage_s, site.phase_s) == (pytest.approx(kernel), 1.0)
+    # In the lab ucarp runs them: read late, seen late; and dc2-fw2, 10/256 s of skew behind, may take the
+    # address too until dc2-fw1 reads its advert and announces it again (the lab's Godzilla: 3.5 to 5.5 s).
+    lab = Twin(design, LAB).evaluate(frozenset({"site:dc1"})).services["vip/cloud-gw"]
+    capture = timers.UCARP_CAPTURE_S
+    assert (lab.outage_s, lab.phase_s) == (pytest.approx(kernel + 4 * capture), 1.0 + 4 * capture)
+    kept = Twin(design, LAB).evaluate(frozenset({"firewall:dc2-fw1"})).services["vip/cloud-gw"]
+    assert (kept.outage_s, kept.phase_s) == (0.0, 0.0)  # a backup lost: the master keeps the address
+
+
+def test_carp_on_linux_firewalls_is_ucarp_on_the_site_too() -> None:
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
+    linux = [
+        f.model_copy(update={"platform": "linux"}) if f.kind == "physical" else f for f in design.firewalls
+    ]
+    twin = Twin(design.model_copy(update={"firewalls": linux}))
+    got = twin.evaluate(frozenset({"firewall:dc1-fw1"})).services["vip/dc1-mgmt-gw"]
+    # dc1-fw2 alone takes over: no other backup to race it, the two capture timeouts only
+    assert got.outage_s == pytest.approx(3 + 156 / 256 + 2 * timers.UCARP_CAPTURE_S)
+
+
+def test_ucarp_lateness_counts_a_second_master_only_when_a_backup_can_race_the_first() -> None:
+    capture = timers.UCARP_CAPTURE_S
+    assert ucarp_late_s([3.2]) == 2 * capture
+    assert ucarp_late_s([3.25, 3.2]) == 4 * capture
+    assert ucarp_late_s([3.2, 3.2 + 2 * capture]) == 2 * capture
 
 
 def test_single_firewall_loss_is_a_carp_failover(twin: Twin) -> None:

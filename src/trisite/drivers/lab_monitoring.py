@@ -117,10 +117,11 @@ class LabMonitoring:
         muted_by = lab_alerts.inhibitions(routing.read_text(encoding="utf-8")) if routing.is_file() else {}
         ov = self.overlay
 
-        # A fault that takes hosts away (a site, a device, a VM) may take the Alertmanager that notifies first,
-        # or its site's way out (a site's two firewalls): the next one in the cluster waits one peer timeout for
-        # it before notifying in its place.
-        waits = ov.peer_timeout_s if any(f.startswith(("site:", "device:", "vm:")) for f in faults) else 0
+        # A fault that takes hosts away (a site, a device, a VM) may take an Alertmanager, or its site's way out
+        # (a site's two firewalls): Prometheus waits for it with the batch that carries the alert, and the next
+        # Alertmanager in the cluster waits one peer timeout for it before notifying in its place.
+        lost = ov.alertmanager_timeout_s + ov.peer_timeout_s
+        waits = lost if any(f.startswith(("site:", "device:", "vm:")) for f in faults) else 0
 
         def bound(alternatives: str) -> float:
             return waits + max(

@@ -68,6 +68,8 @@ def prometheus_config(
         scrape_interval=f"{ov.scrape_interval_s}s", evaluation_interval=f"{ov.evaluation_interval_s}s"
     )
     config["rule_files"] = [f"{rules_root or etc}/{path}" for path in config.get("rule_files", [])]
+    for sender in config.get("alerting", {}).get("alertmanagers", []):
+        sender["timeout"] = f"{ov.alertmanager_timeout_s}s"
     jobs = [job for job in config.get("scrape_configs", []) if scraped(str(job["job_name"]), layers)]
     for job in jobs:
         for sd in job.get("file_sd_configs", []):

@@ -115,7 +115,8 @@ class MonitoringOverlay:
       them would say the same thing forty-one times;
     - Prometheus keeps its data for `retention`, not the design's 90 days;
     - the Alertmanagers wait `peer_timeout_s` per position in their cluster (15 s by default) before notifying in
-      the place of a member before them, which a site's loss may take;
+      the place of a member before them, which a site's loss may take; and Prometheus waits
+      `alertmanager_timeout_s` for a lost one with each batch of alerts;
     - each alerting rule's `for` shrinks in the ratio of the lab's scrape interval to the design's (2 s to 15 s
       on the reference: NodeDown's 1m becomes 8 s), rounded up to a whole second and never below two
       evaluations: an alert waits as many evaluations as on a site, and the campaign's 21 rows fit in minutes
@@ -134,6 +135,9 @@ class MonitoringOverlay:
     # Alertmanager's --cluster.peer-timeout (15 s by default): each member of the cluster waits its position
     # times this before notifying, for a member before it to have done so; shrunk as the scrapes are.
     peer_timeout_s: int = 2
+    # How long Prometheus waits for each Alertmanager with a batch of alerts (rendered 3 s): a lost one holds
+    # every batch this long (render/monitoring/metrics.ALERTMANAGER_TIMEOUT_S).
+    alertmanager_timeout_s: int = 2
 
     @property
     def scrape_timeout_s(self) -> int:

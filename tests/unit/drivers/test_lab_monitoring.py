@@ -69,6 +69,10 @@ def test_prometheus_scrapes_only_what_the_lab_runs_every_few_seconds(
     assert config["global"]["scrape_interval"] == f"{MONITORING.scrape_interval_s}s"
     assert config["rule_files"] == [f"{etc}/rules/*.yml"]
     assert config["scrape_configs"][0]["file_sd_configs"][0]["files"] == [f"{etc}/targets/node/*.json"]
+    # A lost Alertmanager holds each batch of alerts this long (rendered 3 s, Prometheus's default 10 s).
+    assert [s["timeout"] for s in config["alerting"]["alertmanagers"]] == [
+        f"{MONITORING.alertmanager_timeout_s}s"
+    ]
     promtool_accepts(text, tmp_path)
 
 
@@ -216,10 +220,11 @@ def test_the_lab_tells_the_campaign_which_alerts_a_fault_raises_and_when(
         assert [n for n, _ in driver.expected_alerts([fault])] == ["InternetLineLost|BgpSessionDown"]
     # The next scrape (2 s) ending at its timeout (2 s), the lab's `for` (30 s and 10 s rendered: 4 s each), two
     # evaluations (4 s), the Alertmanager's group interval (2 s).
-    # A host taken away (here a firewall): one peer timeout more (2 s), for the Alertmanager after the lost one.
+    # A host taken away (here a firewall): Prometheus's wait for a lost Alertmanager with the alert's batch (2 s)
+    # and one peer timeout (2 s), for the Alertmanager after the lost one.
     assert dict(driver.expected_alerts(["man:man-12"]))["ManLinkDown"] == 2 + 2 + 4 + 4 + 2  # no host taken
-    assert expected["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2
-    assert dict(driver.expected_alerts(["site:dc1"]))["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2
+    assert expected["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2 + 2
+    assert dict(driver.expected_alerts(["site:dc1"]))["FirewallDown"] == 2 + 2 + 4 + 4 + 2 + 2 + 2
     assert isinstance(driver, AlertDriver)
     assert driver.alert_times("FirewallDown", 0.0, 1.0) == (None, None)  # nothing notified yet
 

@@ -172,6 +172,9 @@ def test_alertmanagers_form_one_cluster_prometheus_alerts_all() -> None:
         assert peers == {addr for d, addr in addresses.items() if d != device}
     prometheus = yaml.safe_load(files["platform/monitoring/prometheus.yml"].content)
     (alerting,) = prometheus["alerting"]["alertmanagers"]
+    assert (
+        alerting["timeout"] == "3s"
+    )  # a lost site's Alertmanager holds every batch of alerts this long, not 10 s
     assert {t.replace(":9093", ":9094") for t in alerting["static_configs"][0]["targets"]} == set(
         addresses.values()
     )

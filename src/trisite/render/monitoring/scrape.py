@@ -204,7 +204,14 @@ def prometheus_config(design: Design, ix: Index, found: Targets) -> dict[str, An
             "evaluation_interval": f"{m.scrape_interval_s}s",
             "external_labels": {"platform": design.platform.name},
         },
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": alertmanagers}]}]},
+        "alerting": {
+            "alertmanagers": [
+                {
+                    "timeout": f"{metrics.ALERTMANAGER_TIMEOUT_S}s",
+                    "static_configs": [{"targets": alertmanagers}],
+                }
+            ]
+        },
         "rule_files": ["rules/*.yml"],
         "scrape_configs": scrape_configs(design, ix, found),
     }

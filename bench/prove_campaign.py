@@ -42,7 +42,22 @@ def prove(out: Path) -> tuple[float, int]:
     args = [str(TRISITE), "prove", str(REFERENCE), "--target", "lab", "--name", NAME, "-o", str(out)]
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0 or not (out / "campaign.json").is_file():
+        print(done.stdout[-4000:], done.stderr[-4000:], sep="\n")
     return time.perf_counter() - started, done.returncode
+
+
+def report(took: float, code: int, journal: dict[str, Any]) -> None:
+    held = held_s(journal["results"])
+    ratio = f"{took / held:.2f}x" if held else "- (no fault was held)"
+    print(
+        f"`trisite prove ... --target lab`: {took:.0f} s, exit {code}; budget {BUDGET_S} s: {took / BUDGET_S:.0%}"
+    )
+    print(f"baseline, the faults held (fault to rollback, summed): {held:.0f} s; ratio {ratio}")
+    for line in summary(journal):
+        print(line)
+    for key, wall in row_walls(journal["results"], journal["finished"]):
+        print(f"  {key:60} {wall:6.1f} s")
 
 
 def held_s(rows: list[dict[str, Any]]) -> float:
@@ -82,18 +97,11 @@ def main(out: Path) -> None:
         pipelines.deploy_job(loaded, "lab", lab=NAME)
         print(f"lab up with services and deployed in {time.perf_counter() - started:.1f} s")
         took, code = prove(out)
-        journal = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
-        held = held_s(journal["results"])
-        print(
-            f"`trisite prove ... --target lab`: {took:.0f} s, exit {code}; budget {BUDGET_S} s: {took / BUDGET_S:.0%}"
-        )
-        print(
-            f"baseline, the faults held (fault to rollback, summed): {held:.0f} s; ratio {took / held:.2f}x"
-        )
-        for line in summary(journal):
-            print(line)
-        for key, wall in row_walls(journal["results"], journal["finished"]):
-            print(f"  {key:60} {wall:6.1f} s")
+        journal = out / "campaign.json"
+        if journal.is_file():
+            report(took, code, json.loads(journal.read_text(encoding="utf-8")))
+        else:
+            print(f"`trisite prove` wrote no journal (exit {code}, {took:.0f} s)")
     finally:
         build.down(NAME)
 

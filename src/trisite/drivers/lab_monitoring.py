@@ -119,7 +119,8 @@ class LabMonitoring:
 
         # A fault that takes hosts away (a site, a device, a VM) may take an Alertmanager, or its site's way out
         # (a site's two firewalls): Prometheus waits for it with the batch that carries the alert, and the next
-        # Alertmanager in the cluster waits one peer timeout for it before notifying in its place.
+        # Alertmanager in the cluster waits one peer timeout for it before notifying in its place. (Prometheus
+        # sends at most 64 alerts a batch: with more queued, each batch would wait again; a row raises a few.)
         lost = ov.alertmanager_timeout_s + ov.peer_timeout_s
         waits = lost if any(f.startswith(("site:", "device:", "vm:")) for f in faults) else 0
 

@@ -22,7 +22,8 @@ REASONS = {
     "device:": (
         "the lost firewall's CARP addresses move once three adverts are missed, counted from the last advert "
         "heard, which left 0 to 1 s before the loss; the twin counts the whole three adverts and the skew (the "
-        "worst case), so a measurement can be up to one advert interval shorter"
+        "worst case), so a measurement can be up to one advert interval shorter (and up to ucarp's lateness "
+        "shorter where ucarp runs CARP, as in the lab)"
     ),
     "uplink:": (
         "the lab cuts the line's cable: the firewall sees its interface go down and drops the session at once, "

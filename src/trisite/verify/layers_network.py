@@ -3,6 +3,9 @@ and routing between sites over the MAN transit networks."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
+
 from trisite.model import Design, timers
 from trisite.model.network import HaGroup
 from trisite.model.site import Uplink
@@ -32,19 +35,39 @@ def failover_s(group: HaGroup, priority: int) -> float:
 
 
 def vip_outage(
-    members: list[tuple[str, int, Presence]], master: str, failover: dict[str, float]
-) -> tuple[float, int]:
-    """Earliest time a member holds the address in some part, and in how many parts members remain."""
-    parts: dict[str, float] = {}
+    members: list[tuple[str, int, Presence]],
+    master: str,
+    failover: dict[str, float],
+    late: Callable[[list[float]], float] | None = None,
+) -> tuple[float, int, float]:
+    """Earliest time a member holds the address in some part, in how many parts members remain, and how much of
+    that time is ucarp's lateness (`late`, given the failovers of a part's backups; none for VRRP or kernel CARP)."""
+    parts: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for name, _, presence in members:
         for part, delay in presence.items():
-            takeover = delay if name == master else max(delay, failover[name])
-            parts[part] = min(parts.get(part, INF), takeover)
-    return (min(parts.values()) if parts else INF), len(parts)
+            parts[part].append((name, delay))
+    earliest = min((_takeover(held, master, failover, late) for held in parts.values()), default=(INF, 0.0))
+    return earliest[0], len(parts), earliest[1]
+
+
+def _takeover(
+    held: list[tuple[str, float]],
+    master: str,
+    failover: dict[str, float],
+    late: Callable[[list[float]], float] | None,
+) -> tuple[float, float]:
+    """In one part: when a member holds the address, and how late it was; only the backups of the same part can
+    race each other (the others hear none of their adverts)."""
+    kept = min((delay for name, delay in held if name == master), default=INF)
+    backups = [(name, delay) for name, delay in held if name != master]
+    first = min((max(delay, failover[name]) for name, delay in backups), default=INF)
+    lateness = late([failover[name] for name, _ in backups]) if late and backups else 0.0
+    return (kept, 0.0) if kept <= first + lateness else (first + lateness, lateness)
 
 
 def by_ucarp(twin: TwinView, group: HaGroup) -> bool:
-    """CARP run by ucarp: on every member that is not an OPNsense firewall (the kernel's CARP), and in the lab."""
+    """CARP run by ucarp: in the lab, and on a site in a group with any member that is not an OPNsense firewall
+    (a mixed group is timed as ucarp throughout: the worst case)."""
     if group.protocol != "carp":
         return False
     opnsense = {f.name for f in twin.design.firewalls if f.platform == "opnsense"}
@@ -53,14 +76,15 @@ def by_ucarp(twin: TwinView, group: HaGroup) -> bool:
 
 def ucarp_late_s(backups: list[float]) -> float:
     """How much later than the kernel's CARP a ucarp backup may take the address, at worst (timers.UCARP_CAPTURE_S):
-    the last advert read late and the expiry seen late, a capture timeout each. When another backup's timer runs
-    out before it has read the new master's first advert, both hold the address, the later one's gratuitous ARP
-    winning the hosts, until the preferred one reads that one's advert and announces the address again: up to two
-    capture timeouts more (seen in the lab: dc2's two firewalls, 39 ms of skew apart, both took dc1's gateway)."""
+    the last advert read late and the expiry seen late, a capture timeout each. Another backup whose timer runs out
+    before it has read the new master's first advert (its own two late captures and the reading of that advert:
+    within three captures of the first) holds the address too, its gratuitous ARP winning the hosts, until the
+    preferred one reads its advert and announces the address again: up to two captures more (seen in the lab:
+    dc2's two firewalls, 39 ms of skew apart, both took dc1's gateway)."""
     capture = timers.UCARP_CAPTURE_S
     first, *others = sorted(backups) or [0.0]
-    both = any(other - first < 2 * capture for other in others)
-    return 2 * capture + (2 * capture if both else 0.0)
+    race = any(other - first < 3 * capture for other in others)
+    return 2 * capture + (2 * capture if race else 0.0)
 
 
 def _vip(twin: TwinView, group: HaGroup) -> ServiceSpec:
@@ -73,17 +97,13 @@ def _vip(twin: TwinView, group: HaGroup) -> ServiceSpec:
 
     def evaluate(ctx: Context) -> ServiceState:
         members = [(m.device, m.priority, twin.presence(ctx, m.device, group.network)) for m in group.members]
-        outage, parts = vip_outage(members, master, failover)
+        outage, parts, lateness = vip_outage(members, master, failover, ucarp_late_s if ucarp else None)
         present = sum(bool(p) for _, _, p in members)
         detail = f"{present}/{len(members)} members" + (
             f", held in {parts} separated parts" if parts > 1 else ""
         )
         took_over = 0 < outage < INF  # a backup's master-down timer ran from the last advert it heard
-        phase = group.advert_interval_ms / 1000 if took_over else 0.0
-        backups = [failover[name] for name, _, p in members if p and name != master]
-        if took_over and ucarp and len(backups) == present:  # the master gone: a backup took over
-            late = ucarp_late_s(backups)
-            outage, phase = outage + late, phase + late
+        phase = group.advert_interval_ms / 1000 + lateness if took_over else 0.0
         return state(outage, degraded=parts > 1 or present < len(members), detail=detail, phase=phase)
 
     members = tuple(m.device for m in group.members)

@@ -34,5 +34,5 @@ ALERTMANAGER_PORT = 9093
 ALERTMANAGER_CLUSTER_PORT = 9094  # gossip between Alertmanagers, TCP and UDP
 # Prometheus sends each batch of alerts to every Alertmanager at once and waits for all of them before the next
 # batch (notifier.sendAll): an Alertmanager whose site is lost holds every notification this long, not the
-# default 10 s. One that answers does so in milliseconds; one that misses it still has the others and their gossip.
+# default 10 s. One that answers does so in milliseconds; a batch one misses, the others received.
 ALERTMANAGER_TIMEOUT_S = 3

@@ -366,6 +366,8 @@ class LabDriver:
     def service(self, device: str, name: str, action: ServiceAction) -> None:
         if name == "pdns":
             self.services.pdns(device, self.root(device), action)
+        elif name == "pdns-health":
+            self.services.pdns_health(device, self.root(device), action)
         elif name in MONITORING_SERVICES:
             self.monitoring.service(device, self.root(device), name, action)
         elif name == "frr":

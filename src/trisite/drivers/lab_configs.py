@@ -6,6 +6,7 @@ Pure functions: artifacts' text in, configurations out; `drivers/lab_services.py
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ from trisite.drivers.lab_overlay import (
     Overlay,
 )
 from trisite.errors import DriverError
+from trisite.render.dns_records import STATE_DIR
 
 Files = Mapping[str, str]
 KEYSTONE_PORT = 5000  # the stand-in's API on the internal VIP (Keystone's)
@@ -224,6 +226,23 @@ def pdns_conf(rendered: Sequence[str], root: str, run: str, ov: Overlay) -> str:
         f"query-cache-ttl={ov.pdns_cache_ttl_s}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def health_state_dir(zone: str, state_dir: str) -> str:
+    """A rendered zone whose LUA records read the DNS health agent's state files in `state_dir` (each lab
+    device's own: the namespaces share one file system)."""
+    return zone.replace(f"'{STATE_DIR}/", f"'{state_dir}/")
+
+
+def health_config(rendered: str, state_dir: str, ov: Overlay) -> str:
+    """The DNS health agent's rendered configuration with the lab's state directory and the overlay's interval
+    (the rendered one when the overlay keeps it)."""
+    document = json.loads(rendered)
+    document["state_dir"] = state_dir
+    for record in document["records"]:
+        if ov.dns_health_interval_s is not None:
+            record["interval_s"] = ov.dns_health_interval_s
+    return json.dumps(document, indent=2) + "\n"
 
 
 def failover_records(zone: str) -> list[tuple[str, list[str]]]:

@@ -5,7 +5,8 @@ inventory, Kolla's globals and Kayobe's address allocation, PowerDNS's zones); w
 here and only here (docs/lab.md, "The services"):
 
 - timers: the fast failover the issue asks for (etcd 50/500 ms with pre-vote, VRRPv3 adverts every 0.1 s
-  without preemption, PowerDNS health checks every second without caches); `DEFAULTS` are the tools' own,
+  without preemption, the DNS health agent every 0.1 s and PowerDNS's own checks every second, without
+  caches); `DEFAULTS` are the tools' own,
   the baseline `bench/lab_services.py` measures against in the same run;
 - plain HTTP between etcd members (Kubespray sets up TLS; the lab has no PKI for them);
 - keepalived + HAProxy stand in for kube-vip on the Kubernetes API address (one way of holding a VIP for all);
@@ -52,6 +53,7 @@ class Overlay:
     haproxy_check_fall: int  # failed checks in a row that take a stand-in out
     pdns_check_interval_s: int  # lua-health-checks-interval
     pdns_cache_ttl_s: int  # cache-ttl and query-cache-ttl (0: every query runs its LUA record)
+    dns_health_interval_s: float | None  # the DNS health agent's checks (None: the design's, as rendered)
     galera_suspect: str  # evs.suspect_timeout (ISO 8601): how soon a silent node is suspected
     galera_inactive: str  # evs.inactive_timeout: how soon it is declared gone
     galera_keepalive: str  # evs.keepalive_period: galera refuses one of a third of suspect_timeout or more
@@ -70,13 +72,15 @@ LAB = Overlay(
     haproxy_check_fall=convergence.LAB.api_check_fall,
     pdns_check_interval_s=1,
     pdns_cache_ttl_s=0,
+    dns_health_interval_s=0.1,
     galera_suspect=f"PT{convergence.LAB.galera_suspect_s:g}S",
     galera_inactive="PT2S",
     galera_keepalive="PT0.3S",
     galera_join_retrans="PT0.3S",
 )
 # The tools' own defaults (etcd 3.4, keepalived, Kolla's HAProxy checks, PowerDNS 4.7 with the rendered
-# lua-health-checks-interval of 5 s, galera-4's evs timers).
+# lua-health-checks-interval of 5 s and the DNS health agent at the design's interval, 5 s by default,
+# galera-4's evs timers).
 DEFAULTS = Overlay(
     name="defaults",
     etcd_heartbeat_ms=100,
@@ -88,6 +92,7 @@ DEFAULTS = Overlay(
     haproxy_check_fall=convergence.SITE.api_check_fall,
     pdns_check_interval_s=5,
     pdns_cache_ttl_s=20,
+    dns_health_interval_s=None,
     galera_suspect=f"PT{convergence.SITE.galera_suspect_s:g}S",
     galera_inactive="PT15S",
     galera_keepalive="PT1S",

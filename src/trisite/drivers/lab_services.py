@@ -193,15 +193,38 @@ class LabServices:
                 f"{device}: no /etc/powerdns/pdns.d/*.conf to start PowerDNS with", device=device
             )
         run = self.run / device / "pdns"
-        run.mkdir(parents=True, exist_ok=True)
+        (run / "zones").mkdir(parents=True, exist_ok=True)
+        for zone in sorted((etc / "zones").glob("*.zone")):  # the agent's state files: this device's own
+            text = lab_configs.health_state_dir(zone.read_text(encoding="utf-8"), str(run / "health"))
+            (run / "zones" / zone.name).write_text(text, encoding="utf-8")
         named = (etc / "named.conf").read_text(encoding="utf-8")
-        (run / "named.conf").write_text(named.replace("/etc/powerdns/", f"{etc}/"), encoding="utf-8")
+        named = named.replace("/etc/powerdns/zones/", f"{run}/zones/").replace("/etc/powerdns/", f"{etc}/")
+        (run / "named.conf").write_text(named, encoding="utf-8")
         conf = lab_configs.pdns_conf(rendered, str(root), str(run), self.overlay)
         conf = conf.replace(f"{etc}/named.conf", str(run / "named.conf"))
         (run / "pdns.conf").write_text(conf, encoding="utf-8")
         self._start(device, "pdns", ["pdns_server", f"--config-dir={run}"])
         records = [r for zone in sorted((etc / "zones").glob("*.zone")) for r in self._failover(zone)]
         self._record("dns", device, records)
+
+    def pdns_health(self, device: str, root: Path, action: ServiceAction) -> None:
+        """trisite's DNS health agent, the rendered program with its rendered configuration, its state files
+        where this device's PowerDNS reads them and its interval the overlay's."""
+        if action == "stop":
+            daemons.stop(self.run, device, "pdns-health")
+            return
+        program, config = root / "usr/local/libexec/trisite-dns-health", root / "etc/trisite/dns-health.json"
+        if not program.exists() or not config.exists():
+            raise DriverError(f"{device}: no DNS health agent or configuration to start", device=device)
+        run = self.run / device / "pdns"
+        run.mkdir(parents=True, exist_ok=True)
+        text = lab_configs.health_config(
+            config.read_text(encoding="utf-8"), str(run / "health"), self.overlay
+        )
+        (run / "dns-health.json").write_text(text, encoding="utf-8")
+        self._start(
+            device, "pdns-health", [sys.executable, str(program), "--config", str(run / "dns-health.json")]
+        )
 
     @staticmethod
     def _failover(zone: Path) -> list[tuple[str, list[str]]]:

@@ -67,11 +67,17 @@ class HealthCheck(Strict):
     type: Literal["tcp", "http", "https"] = "tcp"
     port: int = Field(ge=1, le=65535)
     path: str | None = None
-    interval_s: int = Field(default=5, ge=1)
+    # trisite's DNS health agent checks this often (0.1 s at the least); PowerDNS's own checks, its fallback,
+    # run every whole second at the most (lua-health-checks-interval).
+    interval_s: float = Field(default=5, ge=0.1, le=3600)
+    timeout_s: float = Field(
+        default=2, gt=0, le=60
+    )  # a target that has not answered by then failed its check
 
 
 class DnsFailover(Strict):
-    """Answer with the first healthy target, in order (PowerDNS LUA `ifportup`/`ifurlup`)."""
+    """Answer with the first healthy target, in order (a PowerDNS LUA record fed by trisite's DNS health agent,
+    PowerDNS's own `ifportup`/`ifurlup` checks when the agent is silent)."""
 
     targets: list[IPAddress] = Field(min_length=2)
     check: HealthCheck

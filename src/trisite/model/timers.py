@@ -49,8 +49,8 @@ OVIRT_HOST_FENCE_S = 60.0  # host non-responsive, then fenced through its BMC be
 OVIRT_VM_BOOT_S = 60.0  # an HA VM boots on another host
 OVIRT_ENGINE_RESTART_S = 300.0  # ovirt-ha-agent notices the engine VM is gone and starts it elsewhere
 
-# --- DNS failover (PowerDNS LUA records) --------------------------------------------------------------------------
-DNS_CHECK_FAILURES = 1  # ifportup marks a target down after one failed check
+# --- DNS failover (PowerDNS LUA records fed by trisite's DNS health agent) ----------------------------------------
+DNS_CHECK_FAILURES = 1  # the agent (its `fall`), like ifportup, marks a target down after one failed check
 
 HOUR_S = 3600.0
 YEAR_S = 365.0 * 24 * HOUR_S

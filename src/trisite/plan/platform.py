@@ -44,6 +44,8 @@ def services(artifact: Artifact) -> tuple[tuple[str, ServiceAction], ...]:
         found = ("prometheus-blackbox-exporter", "reload")
     elif component == "powerdns":
         found = ("pdns", "restart")
+    elif component == "dns-health":
+        found = ("pdns-health", "restart")
     elif component == "switch":
         found = ("lldpd", "restart") if "lldpd" in artifact.apply.target else ("networking", "reload")
     elif component == "vpn":

@@ -1,9 +1,11 @@
 """Authoritative DNS with PowerDNS (bind backend): the zones, with failover records as LUA records that answer
-with the first healthy target, served identically by every DNS server of the design."""
+with the first healthy target (as trisite's DNS health agent sees them, render/dns_health.py), served identically
+by every DNS server of the design."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 
 from trisite.model import Design, Index
 from trisite.model.operations import DnsZone
@@ -15,8 +17,10 @@ SOA_TIMERS = "3600 600 1209600 300"  # refresh, retry, expire, negative-answer T
 
 
 def _interval(design: Design) -> int:
+    """PowerDNS's own checks (the agent's fallback) as often as the design's most frequent check, in the whole
+    seconds PowerDNS counts (1 at the least)."""
     checks = [r.failover.check.interval_s for z in design.dns for r in z.records if r.failover]
-    return min(checks, default=5)
+    return max(1, math.ceil(min(checks, default=5)))
 
 
 def serial(body: list[str]) -> int:

@@ -3,17 +3,20 @@ as raw text, so a quote, a backslash or a newline in it cannot end a string earl
 
 Failover records are PowerDNS LUA records. PowerDNS 4.7 (Debian 12) gives `ifportup` a flat list of
 addresses and picks among the live ones at random; `ifurlup` takes preference sets. The design says "the first
-healthy target, in order", so a TCP check asks `ifportup` for every live target and returns the first of them
-in the design's order (all of them when none is live, as PowerDNS does: the first target then answers).
+healthy target, in order", so the record asks for every live target and returns the first of them in the
+design's order (the first target when none is live, as PowerDNS does). Which are live comes from trisite's DNS
+health agent (agents/dns_health.py), which checks as often as the design asks; PowerDNS's own checks, in
+rounds of whole seconds, decide when the agent's state file is missing or stale.
 """
 
 from __future__ import annotations
 
+import math
 from ipaddress import IPv4Address, IPv6Address
 
 from trisite.errors import RenderError
 from trisite.model import dns_values
-from trisite.model.operations import DnsRecord, DnsZone
+from trisite.model.operations import DnsRecord, DnsZone, HealthCheck
 
 MAX_STRING = 255  # bytes of one <character-string> (RFC 1035 3.3)
 
@@ -80,21 +83,53 @@ def _lua_chunks(code: str) -> str:
     return " ".join(f'"{c}"' for c in chunks)
 
 
-def lua(zone: DnsZone, record: DnsRecord) -> str:
-    """The LUA record answering with the first healthy target of a failover record."""
+STATE_DIR = "/run/trisite-dns-health"  # the agent's state files (render/dns_health.py)
+
+
+def fqdn(zone: DnsZone, record: DnsRecord) -> str:
+    return zone.name if record.name == "@" else f"{record.name}.{zone.name}"
+
+
+def state_name(zone: DnsZone, record: DnsRecord) -> str:
+    """The agent's state file of a failover record (a file name: the owner names are letters, digits, `_.-*`)."""
+    return f"{fqdn(zone, record)}-{record.type}"
+
+
+def stale_s(check: HealthCheck) -> int:
+    """How old the agent's word may be, in whole seconds (Lua's os.time()): three rounds and a check's timeout,
+    three seconds at the least, before PowerDNS's own checks decide."""
+    return max(3, math.ceil(3 * check.interval_s + check.timeout_s))
+
+
+def _native(zone: DnsZone, record: DnsRecord, targets: str) -> str:
+    """PowerDNS's own check of the targets, every live one (all of them when none is)."""
+    assert record.failover is not None
+    check = record.failover.check
+    options = "{selector='all', backupSelector='all'}"
+    if check.type == "tcp":
+        return f"ifportup({check.port}, {targets}, {options})"
+    path = check.path or "/"
+    _checked(zone, record, dns_values.path_problem(path))
+    sets = (
+        "{" + ", ".join(f"{{'{t}'}}" for t in record.failover.targets) + "}"
+    )  # in order: the first live set
+    return f"ifurlup('{check.type}://{fqdn(zone, record)}:{check.port}{path}', {sets}, {options})"
+
+
+def lua(zone: DnsZone, record: DnsRecord, state_dir: str = STATE_DIR) -> str:
+    """The LUA record answering with the first healthy target of a failover record: healthy as the agent's
+    state file says while it is fresh, as PowerDNS's own checks say otherwise (they run on every query, so
+    they are current when the agent stops); the first target when none is healthy."""
     assert record.failover is not None
     targets = "{" + ", ".join(f"'{t}'" for t in record.failover.targets) + "}"
-    check = record.failover.check  # its interval is pdns.conf's lua-health-checks-interval
-    if check.type == "tcp":
-        options = "{selector='all', backupSelector='all'}"
-        code = (
-            f";local up = {{}} for _, a in ipairs(ifportup({check.port}, {targets}, {options})) do up[a] = true end"
-            f" for _, a in ipairs({targets}) do if up[a] then return a end end"
-        )
-    else:
-        path = check.path or "/"
-        _checked(zone, record, dns_values.path_problem(path))
-        host = zone.name if record.name == "@" else f"{record.name}.{zone.name}"
-        sets = "{" + ", ".join(f"{{'{t}'}}" for t in record.failover.targets) + "}"
-        code = f"ifurlup('{check.type}://{host}:{check.port}{path}', {sets})"  # sets: in order
+    state = f"{state_dir}/{state_name(zone, record)}"
+    code = (
+        f";local T = {targets} local up = {{}}"
+        f" for _, a in ipairs({_native(zone, record, 'T')}) do up[a] = true end"
+        f" local ok, f = pcall(function() return io.open('{state}') end)"
+        " if ok and f then local l = f:read('*l') or '' f:close() local s = tonumber(l:match('^%d+'))"
+        f" if s and math.abs(os.time() - s) <= {stale_s(record.failover.check)} then"
+        " up = {} for a in l:gmatch('%S+') do up[a] = true end end end"
+        " for _, a in ipairs(T) do if up[a] then return a end end return T[1]"
+    )
     return f"{record.type} {_lua_chunks(code)}"

@@ -155,8 +155,10 @@ def _dns_failover(zone: DnsZone, record: DnsRecord, apis: dict[str, str]) -> Ser
     targets = [str(t) for t in record.failover.targets]
     watched = [apis.get(t) for t in targets]
     needs = (f"dns/{zone.name}", *sorted({w for w in watched if w}))
-    # failed checks mark the target down, then resolvers' caches expire
-    switch = record.failover.check.interval_s * timers.DNS_CHECK_FAILURES + record.ttl
+    # failed checks mark the target down (a silent one's last check fails at its timeout), then resolvers'
+    # caches expire
+    check = record.failover.check
+    switch = check.interval_s * timers.DNS_CHECK_FAILURES + check.timeout_s + record.ttl
 
     def evaluate(ctx: Context) -> ServiceState:
         if ctx.results[f"dns/{zone.name}"].status == "down":

@@ -88,8 +88,24 @@ def test_a_failover_record_returns_the_first_live_target_in_order() -> None:
         name="www", type="A", failover=DnsFailover(targets=["192.0.2.20", "192.0.2.21"], check=check)
     )
     (line,) = [x for x in zone_file(zone(record)).splitlines() if x.startswith("www ")]
-    assert line.startswith('www 300 IN LUA A ";local up = {} for _, a in ipairs(ifportup(443, ')
-    assert "{'192.0.2.20', '192.0.2.21'}" in line and "{{" not in line  # 4.7: a flat list, no sets
+    assert line.startswith("www 300 IN LUA A \";local T = {'192.0.2.20', '192.0.2.21'} local up = {}")
+    assert "ifportup(443, T, " in line and "{{" not in line  # 4.7: a flat list, no sets
+    assert line.replace('" "', " ").endswith(
+        'for _, a in ipairs(T) do if up[a] then return a end end return T[1]"'
+    )
+
+
+def test_a_failover_record_reads_the_agent_state_while_it_is_fresh() -> None:
+    """The agent's word counts for three of its rounds plus a check's timeout (3 s at the least), in the
+    whole seconds Lua's os.time() counts; older, PowerDNS's own checks decide."""
+    for interval, timeout, stale in ((0.1, 2.0, 3), (5, 2, 17), (1, 0.5, 4)):
+        check = HealthCheck(type="tcp", port=443, interval_s=interval, timeout_s=timeout)
+        record = DnsRecord(
+            name="@", type="AAAA", failover=DnsFailover(targets=["2001:db8::1", "2001:db8::2"], check=check)
+        )
+        text = zone_file(zone(record))
+        assert "io.open('/run/trisite-dns-health/example.net-AAAA')" in text.replace('" "', " ")
+        assert f"math.abs(os.time() - s) <= {stale} then" in text.replace('" "', " ")
 
 
 def test_an_http_check_path_cannot_break_out_of_the_lua_string() -> None:

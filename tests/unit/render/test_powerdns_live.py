@@ -7,6 +7,7 @@ pdns_server skips the test unless TRISITE_REQUIRE_TOOLS=1 (CI), as in test_check
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
 import threading
@@ -27,6 +28,8 @@ from tests.unit.render.test_checkers import tool
 from trisite.model import Index, load_design
 from trisite.model.operations import DnsFailover, DnsRecord, DnsZone, HealthCheck
 from trisite.render import dns as render_dns
+from trisite.render import dns_health
+from trisite.render.dns_records import STATE_DIR
 
 pytestmark = pytest.mark.slow  # health checks run once a second: a switch takes a few
 
@@ -95,7 +98,7 @@ class Served:
     zone_text: str
 
 
-def design_zone(service_port: int) -> DnsZone:
+def design_zone(service_port: int, interval_s: float = 1) -> DnsZone:
     return DnsZone(
         name="example.net",
         servers=[SERVER],
@@ -109,26 +112,36 @@ def design_zone(service_port: int) -> DnsZone:
                 ttl=1,
                 failover=DnsFailover(
                     targets=[PRIMARY, SECONDARY],
-                    check=HealthCheck(type="tcp", port=service_port, interval_s=1),
+                    check=HealthCheck(type="tcp", port=service_port, interval_s=interval_s),
                 ),
             ),
         ],
     )
 
 
-def write_config(root: Path, service_port: int) -> str:
-    """The rendered files of SERVER under root, named.conf pointing at root's zone files."""
+def write_config(root: Path, service_port: int, interval_s: float = 1) -> str:
+    """The rendered files of SERVER under root, named.conf pointing at root's zone files, the zone's LUA at
+    root/health for the DNS health agent's state, and the agent's program and configuration."""
     design = load_design(EXAMPLES / "three-sites" / "design.yaml").design
-    design = design.model_copy(update={"dns": [design_zone(service_port)]})
+    design = design.model_copy(update={"dns": [design_zone(service_port, interval_s)]})
     artifacts = {
         a.path.split("/powerdns/", 1)[1]: a.content for a in render_dns.render(design, Index(design))
     }
     (root / "zones").mkdir()
-    zone_text = artifacts["zones/example.net.zone"]
+    zone_text = artifacts["zones/example.net.zone"].replace(f"'{STATE_DIR}/", f"'{root}/health/")
     (root / "zones" / "example.net.zone").write_text(zone_text, encoding="utf-8")
     named = artifacts["named.conf"].replace("/etc/powerdns/zones/", f"{root}/zones/")
     (root / "named.conf").write_text(named, encoding="utf-8")
     (root / "pdns.conf").write_text(artifacts["pdns.d/trisite.conf"], encoding="utf-8")
+    agent = {
+        a.path.rsplit("/", 1)[1]: a.content
+        for a in dns_health.render(design, Index(design))
+        if SERVER in a.path
+    }
+    config = json.loads(agent["dns-health.json"])
+    config["state_dir"] = str(root / "health")
+    (root / "dns-health.json").write_text(json.dumps(config), encoding="utf-8")
+    (root / "trisite-dns-health").write_text(agent["trisite-dns-health"], encoding="utf-8")
     return zone_text
 
 
@@ -148,38 +161,49 @@ def targets() -> Iterator[dict[str, Service | None]]:
             service.close()
 
 
-@pytest.fixture
-def powerdns(tmp_path: Path, targets: dict[str, Service | None]) -> Iterator[Served]:
+@contextlib.contextmanager
+def running_powerdns(root: Path, service_port: int, interval_s: float = 1, *extra: str) -> Iterator[Served]:
     binary = tool("pdns_server", "/usr/sbin/pdns_server")
-    service = targets[PRIMARY]
-    assert service is not None
-    zone_text = write_config(tmp_path, service.port)
+    zone_text = write_config(root, service_port, interval_s)
     port = free_port("127.0.0.1")
     command = [
         binary,
-        f"--config-dir={tmp_path}",  # reads the rendered pdns.conf; the rest points it at this directory
-        f"--bind-config={tmp_path}/named.conf",
+        f"--config-dir={root}",  # reads the rendered pdns.conf; the rest points it at this directory
+        f"--bind-config={root}/named.conf",
         "--local-address=127.0.0.1",
         f"--local-port={port}",
-        f"--socket-dir={tmp_path}",
+        f"--socket-dir={root}",
         "--guardian=no",
         "--daemon=no",
         "--disable-syslog",
         "--write-pid=no",
         "--cache-ttl=0",  # no packet cache: every query runs the record's Lua, so a random pick would show
+        *extra,
     ]
-    with (tmp_path / "pdns.log").open("w") as log:
+    with (root / "pdns.log").open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for("PowerDNS answering", lambda: query(port, "example.net", "SOA")[0], "NOERROR", 10)
         yield Served(port, zone_text)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def powerdns(tmp_path: Path, targets: dict[str, Service | None]) -> Iterator[Served]:
+    service = targets[PRIMARY]
+    assert service is not None
+    with running_powerdns(tmp_path, service.port) as served:
+        yield served
 
 
 def test_plain_records_are_served_as_written(powerdns: Served) -> None:
@@ -213,3 +237,40 @@ def test_failover_answers_the_first_live_target_and_follows_its_port(
     primary.close()
     targets[PRIMARY] = None
     wait_for("the first target's port closed again", www, ("NOERROR", [SECONDARY]))
+
+
+def test_the_health_agent_switches_the_answer_and_powerdns_checks_take_over_when_it_stops(
+    tmp_path: Path, targets: dict[str, Service | None]
+) -> None:
+    """The rendered agent, checking every 0.1 s, moves the answer while PowerDNS's own checks (made hourly
+    here) still see the first target up; once the agent stops, its state goes stale and PowerDNS's view
+    answers again."""
+    primary = targets[PRIMARY]
+    assert primary is not None
+    hourly = "--lua-health-checks-interval=3600"
+    with running_powerdns(tmp_path, primary.port, 0.1, hourly) as served:
+
+        def www() -> tuple[str, list[str]]:
+            return query(served.port, "www.example.net", "A")
+
+        wait_for("PowerDNS's own first check", www, ("NOERROR", [PRIMARY]))
+        agent = subprocess.Popen(
+            [
+                "/usr/bin/python3",
+                str(tmp_path / "trisite-dns-health"),
+                "--config",
+                str(tmp_path / "dns-health.json"),
+            ]
+        )
+        try:
+            wait_for("the agent's first round", (tmp_path / "health/www.example.net-A").exists, True)
+            assert www() == ("NOERROR", [PRIMARY])
+            primary.close()
+            targets[PRIMARY] = None
+            wait_for("the agent seeing the first target closed", www, ("NOERROR", [SECONDARY]))
+            state = (tmp_path / "health/www.example.net-A").read_text(encoding="ascii").split()
+            assert state[1:] == [SECONDARY]
+        finally:
+            stop(agent)
+        # PowerDNS's own view (the first target up, checked an hour ago) once the agent's word is stale
+        wait_for("the agent's state stale", www, ("NOERROR", [PRIMARY]), deadline_s=15)

@@ -14,7 +14,7 @@ from tests.lab.helpers import deployed_lab, until
 from trisite.drivers import daemons
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
-from trisite.drivers.lab_health import Health, etcd_status, http_get
+from trisite.drivers.lab_health import Health, dns_answer, etcd_status, http_get
 from trisite.drivers.lab_monitoring import PROMETHEUS_PORT, api, firing
 from trisite.drivers.lab_overlay import LAYERS
 from trisite.drivers.netns import call_in_netns, namespace
@@ -59,7 +59,8 @@ def test_every_layer_is_healthy_after_the_deployment(driver: LabDriver) -> None:
     assert regions == {(layer, r) for layer in ("galera", "rabbitmq") for r in ("region-a", "region-b")}
     names = {h["name"] for h in seen}
     monitoring = {f"prometheus@dc{n}-ops1" for n in (1, 2)} | {f"alertmanager@dc{n}-ops1" for n in (1, 2, 3)}
-    others = {"core", "k8s-core", "region-a", "region-b", "dc1-ops1", "dc2-ops1", "dc3-ops1", "main"}
+    servers = {f"dc{n}-ops1" for n in (1, 2, 3)}
+    others = {"core", "k8s-core", "region-a", "region-b", "main"} | servers | {f"{s} agent" for s in servers}
     vpn = {"wg-admin dc1-fw1", "wg-admin dc1-fw2"}
     assert others | monitoring | {"ops-config"} | vpn == names
 
@@ -133,6 +134,32 @@ def test_the_region_vip_moves_when_its_holder_dies(driver: LabDriver) -> None:
         assert until(lambda: bool(call_in_netns(client, lambda: http_get(f"http://{vip}:5000/"))), 10)
     finally:
         driver.set_component(f"vm:{old}", up=True)
+    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+
+
+def answers(server: str, name: str = "www.example.net") -> list[str]:
+    return call_in_netns(namespace(server), lambda: dns_answer("127.0.0.1", name, 0.5))
+
+
+def test_every_dns_server_answers_region_b_once_region_a_refuses_and_region_a_again_after(
+    driver: LabDriver,
+) -> None:
+    """region-a's HAProxies stopped (its public VIP refuses 443): each server's health agent sees it and its
+    PowerDNS answers region-b's address; with them started again, region-a's. A crashed agent is restarted."""
+    servers = ("dc1-ops1", "dc2-ops1", "dc3-ops1")
+    region_a, region_b = "198.51.100.20", "198.51.100.21"
+    assert until(lambda: all(answers(s) == [region_a] for s in servers), within=15) is not None
+    for device in REGION_A:
+        driver.service_fault(device, "haproxy", "stop")
+    try:
+        switched = until(lambda: all(answers(s) == [region_b] for s in servers), within=10)
+        assert switched is not None, [answers(s) for s in servers]
+    finally:
+        for device in REGION_A:
+            driver.service_fault(device, "haproxy", "start")
+    assert until(lambda: all(answers(s) == [region_a] for s in servers), within=15) is not None
+    driver.service_fault("dc3-ops1", "pdns-health", "kill")
+    assert until(lambda: daemons.running(driver.services.run, "dc3-ops1", "pdns-health"), within=10)
     assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
 
 

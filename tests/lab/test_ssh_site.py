@@ -68,11 +68,13 @@ def test_a_put_is_atomic_and_leaves_nothing_beside_the_file(host: SshHost, tmp_p
 
 
 def test_services_go_through_systemctl(host: SshHost, tmp_path: Path) -> None:
-    """A stand-in systemctl (no systemd runs here) that logs its arguments and knows two units."""
+    """A stand-in systemctl (no systemd runs here) that logs its arguments and knows two units; units are read
+    again and enabled before they start."""
     log, stub = tmp_path / "systemctl.log", tmp_path / "systemctl"
     stub.write_text(
         "#!/bin/sh\n"
         f'echo "$@" >> {log}\n'
+        'case "$1" in daemon-reload) exit 0 ;; esac\n'
         'case "$2" in frr|nftables) exit 0 ;; esac\n'
         'echo "Failed to $1 $2.service: Unit $2.service not found." >&2\nexit 5\n'
     )
@@ -82,10 +84,14 @@ def test_services_go_through_systemctl(host: SshHost, tmp_path: Path) -> None:
         ssh.service(host.device, "nftables", "reload")
         with pytest.raises(DriverError) as caught:
             ssh.service(host.device, "ucarp-vip1", "start")
-    assert log.read_text().splitlines() == ["restart frr", "reload nftables", "start ucarp-vip1"]
+    assert log.read_text().splitlines() == [
+        *("daemon-reload", "enable frr", "restart frr"),  # a unit read again and enabled before it starts
+        "reload nftables",
+        *("daemon-reload", "enable ucarp-vip1"),  # refused: never started
+    ]
     assert str(caught.value) == (
-        f"{host.device}: systemctl start ucarp-vip1: Failed to start ucarp-vip1.service: Unit ucarp-vip1.service "
-        "not found."
+        f"{host.device}: systemctl enable ucarp-vip1: Failed to enable ucarp-vip1.service: Unit "
+        "ucarp-vip1.service not found."
     )
 
 

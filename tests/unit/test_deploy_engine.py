@@ -58,6 +58,9 @@ def test_the_plan_follows_the_seed_order_and_waits_across_sites_only_where_it_mu
     assert "kayobe/region-a" in PLAN.by_id["kayobe/region-b"].after  # its Keystone comes from region-a
     assert PLAN.by_id["vfw1:filter"].phase == "first-vms"
     assert PLAN.by_id["dc1-fw1:remove-temporary-rules"].phase == "cleanup"
+    dns = PLAN.by_id["dc2-ops1:dns"]  # PowerDNS and its health agent, together
+    assert set(dns.services) == {("pdns", "restart"), ("pdns-health", "restart")}
+    assert "dc2/dc2-ops1/dns-health/trisite-dns-health" in dns.files
 
 
 def test_a_cycle_or_an_unknown_dependency_is_refused() -> None:

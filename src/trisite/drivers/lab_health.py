@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import dns.exception
 import dns.message
@@ -91,6 +93,22 @@ def failover_records(device: str, records: Sequence[Sequence[object]]) -> Health
     return Health("dns", device, bool(wanted) and not bad, said or "no failover records")
 
 
+def health_agent(device: str, config: str) -> Health:
+    """The DNS health agent of a server (its lab configuration's path): every record's state file written
+    within three of its rounds and a check's timeout, the age PowerDNS's LUA records still trust."""
+    document = json.loads(Path(config).read_text(encoding="utf-8"))
+    ages = []
+    for record in document["records"]:
+        state = Path(document["state_dir"]) / record["state"]
+        words = state.read_text(encoding="ascii").split() if state.exists() else []
+        ages.append((record, time.time() - int(words[0]) if words else None))
+    late = [r["state"] for r, age in ages if age is None or age > 3 * r["interval_s"] + r["timeout_s"] + 1]
+    known = [age for _, age in ages if age is not None]
+    detail = f"{len(ages) - len(late)}/{len(ages)} records checked" + (f" ({late[0]} is not)" if late else "")
+    detail += f", the oldest {max(known):.0f} s ago" if known else ""
+    return Health("dns", f"{device} agent", not late, detail)
+
+
 def galera(region: str, members: Sequence[Sequence[str]]) -> Health:
     """Every Galera node of the region (device, socket) Primary, Synced and ready in a cluster of all."""
     return Health("galera", region, *lab_galera.health(members))
@@ -112,6 +130,7 @@ def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
     found = [etcd(unit, m) for unit, m in sorted(recorded.get("etcd", {}).items())]  # type: ignore[arg-type]
     found += [vips(g, r) for g, r in sorted(recorded.get("vips", {}).items())]  # type: ignore[arg-type]
     found += [failover_records(d, r) for d, r in sorted(recorded.get("dns", {}).items())]  # type: ignore[arg-type]
+    found += [health_agent(d, str(c)) for d, c in sorted(recorded.get("dns-health", {}).items())]
     found += [Health("ceph", c, *lab_ceph.status(r)) for c, r in sorted(recorded.get("ceph", {}).items())]  # type: ignore[arg-type]
     found += [galera(g, n) for g, n in sorted(recorded.get("galera", {}).items())]  # type: ignore[arg-type]
     found += [rabbitmq(g, n) for g, n in sorted(recorded.get("rabbitmq", {}).items())]  # type: ignore[arg-type]

@@ -225,6 +225,7 @@ class LabServices:
         self._start(
             device, "pdns-health", [sys.executable, str(program), "--config", str(run / "dns-health.json")]
         )
+        self._record("dns-health", device, str(run / "dns-health.json"))
 
     @staticmethod
     def _failover(zone: Path) -> list[tuple[str, list[str]]]:

@@ -235,9 +235,14 @@ class SshDriver:
         if action not in get_args(ServiceAction):
             raise DriverError(f"{device}: service {name}: unknown action {action}", device=device)
         systemctl = self._access(device).systemctl
-        done = self.exec(device, [systemctl, action, name])
-        if done.returncode != 0:
-            raise DriverError(f"{device}: systemctl {action} {name}: {_last_line(done)}", device=device)
+        # A unit the deployment just wrote (ucarp's, the backup timers, the DNS health agent) is read again
+        # before it starts, and enabled: a platform that must survive a power cut starts it at boot as well.
+        before = [["daemon-reload"], ["enable", name]] if action in ("start", "restart") else []
+        for words in [*before, [action, name]]:
+            done = self.exec(device, [systemctl, *words])
+            if done.returncode != 0:
+                said = " ".join(words)
+                raise DriverError(f"{device}: systemctl {said}: {_last_line(done)}", device=device)
 
     def observe(self, device: str, what: str) -> str:
         if what == "nftables":

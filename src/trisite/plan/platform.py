@@ -26,7 +26,13 @@ FIREWALL_STEPS = (
     ("ha", ("keepalived", "ucarp"), ()),
 )
 # Files a host gets in a phase, by component.
-HOST_STEPS: dict[str, Phase] = {"switch": "switches", "vpn": "vpn", "powerdns": "dns", "backup": "backups"}
+HOST_STEPS: dict[str, Phase] = {
+    "switch": "switches",
+    "vpn": "vpn",
+    "powerdns": "dns",
+    "dns-health": "dns",
+    "backup": "backups",
+}
 TOOLS = {"cephadm": "storage", "ovirt": "virtualization", "kayobe": "clouds", "kubespray": "containers"}
 BOOTSTRAP_FILE = "/etc/nftables.d/trisite-bootstrap.nft"
 

@@ -3,6 +3,7 @@ the tools' inputs name, the overlay's timers, and configurations the daemons' ow
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -101,3 +102,17 @@ def test_pdns_overlay_and_failover_records(files: dict[str, str]) -> None:
     assert "cache-ttl=0" in conf
     zone = files["dc1/dc1-ops1/powerdns/zones/example.net.zone"]
     assert lab_configs.failover_records(zone) == [("www.example.net.", ["198.51.100.20", "198.51.100.21"])]
+
+
+def test_the_health_agent_runs_at_the_overlay_s_interval_with_each_device_s_own_state(
+    files: dict[str, str],
+) -> None:
+    rendered = files["dc1/dc1-ops1/dns-health/dns-health.json"]
+    lab = json.loads(lab_configs.health_config(rendered, "/lab/run/dc1-ops1/pdns/health", LAB))
+    assert lab["state_dir"] == "/lab/run/dc1-ops1/pdns/health"
+    assert [r["interval_s"] for r in lab["records"]] == [0.1]
+    kept = json.loads(lab_configs.health_config(rendered, "/x", DEFAULTS))
+    assert [r["interval_s"] for r in kept["records"]] == [5]  # the design's, as rendered
+    zone = lab_configs.health_state_dir(files["dc1/dc1-ops1/powerdns/zones/example.net.zone"], "/lab/h")
+    assert "io.open('/lab/h/www.example.net-A')" in zone.replace('" "', " ")
+    assert "/run/trisite-dns-health" not in zone

@@ -264,3 +264,14 @@ def test_structured_files_parse(tree: tuple[Path, list[Artifact]]) -> None:
         assert doc["set"]["system"]["hostname"] == path.parts[-3]
     for path in of(tree, "redfish"):
         assert json.loads(path.read_text())["operations"]
+
+
+def test_the_dns_health_agent_unit_passes_systemd(tree: tuple[Path, list[Artifact]], tmp_path: Path) -> None:
+    analyze = tool("systemd-analyze")
+    units = of(tree, "dns-health", ".service")
+    assert units, "no DNS health agent unit rendered"
+    for path in units:
+        (tmp_path / path.name).write_text(path.read_text(), encoding="utf-8")
+        result = run("env", f"SYSTEMD_UNIT_PATH={tmp_path}:", analyze, "verify", str(tmp_path / path.name))
+        # verify exits 0 on a key it does not know or a value it cannot parse: it says so, "ignoring"
+        assert result.returncode == 0 and not result.stderr.strip(), f"{path}: {result.stdout}{result.stderr}"

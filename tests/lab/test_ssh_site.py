@@ -68,30 +68,37 @@ def test_a_put_is_atomic_and_leaves_nothing_beside_the_file(host: SshHost, tmp_p
 
 
 def test_services_go_through_systemctl(host: SshHost, tmp_path: Path) -> None:
-    """A stand-in systemctl (no systemd runs here) that logs its arguments and knows two units; units are read
-    again and enabled before they start."""
+    """A stand-in systemctl (no systemd runs here) that logs its arguments and knows two units; a changed unit
+    is read again and a disabled one enabled before it starts."""
     log, stub = tmp_path / "systemctl.log", tmp_path / "systemctl"
     stub.write_text(
         "#!/bin/sh\n"
         f'echo "$@" >> {log}\n'
         'case "$1" in daemon-reload) exit 0 ;; esac\n'
+        # frr: a changed, disabled unit; nftables: enabled, unchanged; anything else: unknown
+        'case "$1 $3" in "show frr") printf "NeedDaemonReload=yes\\nUnitFileState=disabled\\n"; exit 0 ;;\n'
+        '  "show nftables") printf "NeedDaemonReload=no\\nUnitFileState=enabled\\n"; exit 0 ;;\n'
+        '  show*) printf "NeedDaemonReload=no\\nUnitFileState=\\n"; exit 0 ;; esac\n'
         'case "$2" in frr|nftables) exit 0 ;; esac\n'
         'echo "Failed to $1 $2.service: Unit $2.service not found." >&2\nexit 5\n'
     )
     stub.chmod(0o755)
     with driver_for(host, systemctl=str(stub)) as ssh:
         ssh.service(host.device, "frr", "restart")
+        ssh.service(host.device, "nftables", "start")
         ssh.service(host.device, "nftables", "reload")
         with pytest.raises(DriverError) as caught:
             ssh.service(host.device, "ucarp-vip1", "start")
+    show = "show --property=NeedDaemonReload,UnitFileState"
     assert log.read_text().splitlines() == [
-        *("daemon-reload", "enable frr", "restart frr"),  # a unit read again and enabled before it starts
+        *(f"{show} frr", "daemon-reload", "enable frr", "restart frr"),  # read again, enabled, started
+        *(f"{show} nftables", "start nftables"),  # enabled and unchanged: started only
         "reload nftables",
-        *("daemon-reload", "enable ucarp-vip1"),  # refused: never started
+        *(f"{show} ucarp-vip1", "start ucarp-vip1"),
     ]
     assert str(caught.value) == (
-        f"{host.device}: systemctl enable ucarp-vip1: Failed to enable ucarp-vip1.service: Unit "
-        "ucarp-vip1.service not found."
+        f"{host.device}: systemctl start ucarp-vip1: Failed to start ucarp-vip1.service: Unit ucarp-vip1.service "
+        "not found."
     )
 
 

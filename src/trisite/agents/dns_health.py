@@ -11,14 +11,13 @@ hung or was never installed) it falls back to PowerDNS's own checks, which it ke
 
 It runs on every DNS server, one per server, and checks from there, as PowerDNS's own checks do. It is rendered by
 trisite (render/dns_health.py) with its configuration and systemd unit, and needs nothing but Python 3's standard
-library: the DNS servers do not have trisite installed.
+library (Python 3.8 or later): the DNS servers do not have trisite installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import ssl
 import sys
@@ -66,6 +65,13 @@ def _field(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _positive(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = _field(data, key, kind, where)
+    if not 0 < value < 86400:  # also refuses NaN
+        raise ConfigError(f"{where}{key}: {value} is not a positive number of seconds or checks")
+    return value
+
+
 def _record(data: Any, where: str) -> Record:
     if not isinstance(data, dict):
         raise ConfigError(f"{where.rstrip('.')}: expected an object")
@@ -75,58 +81,62 @@ def _record(data: Any, where: str) -> Record:
     targets = _field(data, "targets", list, where)
     if not targets or not all(isinstance(t, str) and t for t in targets):
         raise ConfigError(f"{where}targets: expected a list of addresses")
-    port, interval, timeout = (
-        _field(data, "port", int, where),
-        _field(data, "interval_s", float, where),
-        _field(data, "timeout_s", float, where),
-    )
+    port = _field(data, "port", int, where)
     if not 1 <= port <= 65535:
         raise ConfigError(f"{where}port: {port} is not a port")
-    for key, value in (("interval_s", interval), ("timeout_s", timeout)):
-        if value <= 0:
-            raise ConfigError(f"{where}{key}: {value} is not positive")
     state = _field(data, "state", str, where)
-    if "/" in state or state.startswith("."):
+    if not state or "/" in state or state.startswith("."):
         raise ConfigError(f"{where}state: {state!r} is not a file name")
-    return Record(
-        state,
-        kind,
-        port,
-        tuple(targets),
-        str(data.get("host", "")),
-        str(data.get("path", "/")),
-        interval,
-        timeout,
-    )
+    host, path = (_field(data, k, str, where) if kind != "tcp" else "" for k in ("host", "path"))
+    if kind != "tcp" and (not host or not path.startswith("/") or any(c.isspace() for c in host + path)):
+        raise ConfigError(f"{where}: an HTTP check needs a host and a path starting with / (no spaces)")
+    interval, timeout = (_positive(data, k, float, where) for k in ("interval_s", "timeout_s"))
+    return Record(state, kind, port, tuple(targets), host, path, interval, timeout)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number this agent accepts")
 
 
 def load(path: Path) -> Config:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as error:
         raise ConfigError(f"{path}: {error}") from None
     where = f"{path}: "
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected an object")
-    records = _field(data, "records", list, where)
-    return Config(
-        Path(_field(data, "state_dir", str, where)),
-        max(1, _field(data, "fall", int, where)),
-        max(1, _field(data, "rise", int, where)),
-        tuple(_record(r, f"{where}records[{i}].") for i, r in enumerate(records)),
+    records = tuple(
+        _record(r, f"{where}records[{i}].") for i, r in enumerate(_field(data, "records", list, where))
     )
+    states = [r.state for r in records]
+    twice = sorted({s for s in states if states.count(s) > 1})
+    if twice:
+        raise ConfigError(f"{where}records: two records write the state {twice[0]!r}")
+    fall, rise = (_positive(data, k, int, where) for k in ("fall", "rise"))
+    return Config(Path(_field(data, "state_dir", str, where)), fall, rise, records)
 
 
 async def _http_ok(record: Record, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    """An answer 200, as PowerDNS's ifurlup wants it."""
     request = f"GET {record.path} HTTP/1.1\r\nHost: {record.host}\r\nConnection: close\r\n\r\n"
     writer.write(request.encode("ascii", "replace"))
     await writer.drain()
     status = (await reader.readline()).split()
-    return len(status) >= 2 and status[1].isdigit() and 200 <= int(status[1]) < 400
+    return len(status) >= 2 and status[1] == b"200"
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates are not checked, as PowerDNS's ifurlup does not: the check asks whether the service
+    answers, and an internal CA the DNS server does not trust must not turn every target down."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 async def probe(record: Record, address: str, tls: ssl.SSLContext | None) -> bool:
-    """One check of one target: a TCP connection accepted, or an HTTP answer below 400, within the timeout."""
+    """One check of one target: a TCP connection accepted, or an HTTP answer 200, within the timeout."""
 
     async def check() -> bool:
         sni = record.host if record.kind == "https" else None
@@ -134,13 +144,13 @@ async def probe(record: Record, address: str, tls: ssl.SSLContext | None) -> boo
         try:
             return True if record.kind == "tcp" else await _http_ok(record, reader, writer)
         finally:
-            writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError):
-                await writer.wait_closed()
+            # Closed at once, without waiting for a TLS close from a peer that may never send it: a check
+            # lasts its timeout at the most.
+            writer.transport.abort()
 
     try:
         return await asyncio.wait_for(check(), record.timeout_s)
-    except (OSError, ssl.SSLError, TimeoutError, ValueError):
+    except (OSError, ssl.SSLError, asyncio.TimeoutError, ValueError):  # noqa: UP041 - a different class before 3.11
         return False
 
 
@@ -174,24 +184,30 @@ def write_state(state_dir: Path, record: Record, healthy: list[str]) -> None:
     temporary.replace(state_dir / record.state)
 
 
-async def watch(config: Config, record: Record, rounds: int | None = None) -> None:
-    """Check the record's targets every interval_s (all at once), then write who is healthy."""
-    health = Health(config.fall, config.rise)
-    tls = ssl.create_default_context() if record.kind == "https" else None
+async def watch_target(
+    config: Config, record: Record, address: str, health: Health, rounds: int | None
+) -> None:
+    """Check one target every interval_s (or as soon as its last check ended, when that took longer), then
+    write the record's state once every target has been checked: a silent target, whose checks last their
+    timeout, never delays what the others' checks show."""
+    tls = tls_context() if record.kind == "https" else None
     done = 0
     while rounds is None or done < rounds:
         start = time.monotonic()
-        results = await asyncio.gather(*(probe(record, a, tls) for a in record.targets))
-        for address, passed in zip(record.targets, results, strict=True):
-            health.update(address, passed)
-        write_state(config.state_dir, record, [a for a in record.targets if health.up[a]])
+        health.update(address, await probe(record, address, tls))
+        if all(a in health.up for a in record.targets):
+            write_state(config.state_dir, record, [a for a in record.targets if health.up[a]])
         done += 1
         await asyncio.sleep(max(0.0, start + record.interval_s - time.monotonic()))
 
 
 async def run(config: Config, rounds: int | None = None) -> None:
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    await asyncio.gather(*(watch(config, r, rounds) for r in config.records))
+    watches = []
+    for record in config.records:
+        health = Health(config.fall, config.rise)
+        watches += [watch_target(config, record, a, health, rounds) for a in record.targets]
+    await asyncio.gather(*watches)
 
 
 def main(argv: list[str] | None = None) -> int:

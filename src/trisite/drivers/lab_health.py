@@ -94,14 +94,18 @@ def failover_records(device: str, records: Sequence[Sequence[object]]) -> Health
 
 
 def health_agent(device: str, config: str) -> Health:
-    """The DNS health agent of a server (its lab configuration's path): every record's state file written
-    within three of its rounds and a check's timeout, the age PowerDNS's LUA records still trust."""
-    document = json.loads(Path(config).read_text(encoding="utf-8"))
-    ages = []
-    for record in document["records"]:
-        state = Path(document["state_dir"]) / record["state"]
-        words = state.read_text(encoding="ascii").split() if state.exists() else []
-        ages.append((record, time.time() - int(words[0]) if words else None))
+    """The DNS health agent of a server (its lab configuration's path) alive and keeping up: every record's
+    state file written within three of its rounds and a check's timeout. (The LUA records trust a state for as
+    long as the rendered interval says, which may be longer.)"""
+    try:
+        document = json.loads(Path(config).read_text(encoding="utf-8"))
+        ages = []
+        for record in document["records"]:
+            state = Path(document["state_dir"]) / record["state"]
+            words = state.read_text(encoding="ascii").split() if state.exists() else []
+            ages.append((record, time.time() - int(words[0]) if words else None))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return Health("dns", f"{device} agent", False, f"its configuration or state cannot be read: {error}")
     late = [r["state"] for r, age in ages if age is None or age > 3 * r["interval_s"] + r["timeout_s"] + 1]
     known = [age for _, age in ages if age is not None]
     detail = f"{len(ages) - len(late)}/{len(ages)} records checked" + (f" ({late[0]} is not)" if late else "")

@@ -235,14 +235,21 @@ class SshDriver:
         if action not in get_args(ServiceAction):
             raise DriverError(f"{device}: service {name}: unknown action {action}", device=device)
         systemctl = self._access(device).systemctl
-        # A unit the deployment just wrote (ucarp's, the backup timers, the DNS health agent) is read again
-        # before it starts, and enabled: a platform that must survive a power cut starts it at boot as well.
-        before = [["daemon-reload"], ["enable", name]] if action in ("start", "restart") else []
+        before = self._unit_chores(device, systemctl, name) if action in ("start", "restart") else []
         for words in [*before, [action, name]]:
             done = self.exec(device, [systemctl, *words])
             if done.returncode != 0:
                 said = " ".join(words)
                 raise DriverError(f"{device}: systemctl {said}: {_last_line(done)}", device=device)
+
+    def _unit_chores(self, device: str, systemctl: str, name: str) -> list[list[str]]:
+        """Before a unit starts: systemd reads its file again if the deployment changed it, and a disabled unit
+        is enabled (the ones trisite writes, ucarp's, the backup timers, the DNS health agent, and instances such
+        as wg-quick@wg0), so that it starts at boot as well. Static, masked, alias and enabled units are left."""
+        shown = self.exec(device, [systemctl, "show", "--property=NeedDaemonReload,UnitFileState", name])
+        found = dict(line.split("=", 1) for line in shown.stdout.splitlines() if "=" in line)
+        chores = [["daemon-reload"]] if found.get("NeedDaemonReload") == "yes" else []
+        return chores + ([["enable", name]] if found.get("UnitFileState") == "disabled" else [])
 
     def observe(self, device: str, what: str) -> str:
         if what == "nftables":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from trisite.errors import RenderError
 from trisite.model import Design, Index, timers
 from trisite.model.operations import DnsRecord, DnsZone
 from trisite.render.artifact import Apply, Artifact
@@ -46,6 +47,10 @@ def config(design: Design, server: str) -> str:
     records = [
         _record(z, r) for z in design.dns if server in z.servers for r in z.records if r.failover is not None
     ]
+    states = [str(r["state"]) for r in records]
+    twice = sorted({s for s in states if states.count(s) > 1})
+    if twice:  # `www` of example.net and `@` of www.example.net, both served here
+        raise RenderError(f"dns: two failover records of {server} are the same name and type: {twice[0]}")
     document = {
         "_comment": header("DNS health agent"),
         "state_dir": STATE_DIR,
@@ -64,6 +69,7 @@ def unit() -> str:
         "Description=trisite DNS health agent: checks the failover records' targets for PowerDNS",
         "After=network-online.target",
         "Wants=network-online.target",
+        "StartLimitIntervalSec=0",  # restarted however often it fails: PowerDNS falls back meanwhile
         "",
         "[Service]",
         f"ExecStartPre={run} --check",
@@ -73,7 +79,12 @@ def unit() -> str:
         "DynamicUser=yes",
         f"RuntimeDirectory={STATE_DIR.removeprefix('/run/')}",
         "RuntimeDirectoryMode=0755",
+        "RuntimeDirectoryPreserve=restart",  # its state stays fresh across a restart
         "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=",
+        "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+        "SystemCallFilter=@system-service",
+        "PrivateDevices=yes",
         "ProtectSystem=strict",
         "ProtectHome=yes",
         "PrivateTmp=yes",

@@ -155,10 +155,11 @@ def _dns_failover(zone: DnsZone, record: DnsRecord, apis: dict[str, str]) -> Ser
     targets = [str(t) for t in record.failover.targets]
     watched = [apis.get(t) for t in targets]
     needs = (f"dns/{zone.name}", *sorted({w for w in watched if w}))
-    # failed checks mark the target down (a silent one's last check fails at its timeout), then resolvers'
-    # caches expire
+    # The agent's next check of a silent target starts within an interval and fails at its timeout (a refused
+    # one at once); each further failed check it needs takes the longer of the two; then resolvers' caches expire.
     check = record.failover.check
-    switch = check.interval_s * timers.DNS_CHECK_FAILURES + check.timeout_s + record.ttl
+    more = (timers.DNS_CHECK_FAILURES - 1) * max(check.interval_s, check.timeout_s)
+    switch = check.interval_s + check.timeout_s + more + record.ttl
 
     def evaluate(ctx: Context) -> ServiceState:
         if ctx.results[f"dns/{zone.name}"].status == "down":

@@ -68,11 +68,61 @@ def test_a_tcp_check_passes_on_an_open_port_and_fails_on_a_closed_one(listener: 
     assert not asyncio.run(dns_health.probe(record(closed_port(), "127.0.0.1"), "127.0.0.1", None))
 
 
-def test_a_silent_target_fails_at_the_timeout() -> None:
-    """192.0.2.1 (TEST-NET-1) is not routed: the connection never completes, the check fails at 0.2 s."""
-    start = time.monotonic()
-    assert not asyncio.run(dns_health.probe(record(443, "192.0.2.1", timeout=0.2), "192.0.2.1", None))
-    assert time.monotonic() - start < 5  # bounded by the timeout, not by the kernel's SYN retries
+@pytest.fixture
+def silent() -> Iterator[int]:
+    """A port that accepts connections and never answers a request."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
+
+
+def test_a_target_that_never_answers_fails_at_the_timeout(silent: int) -> None:
+    """The check is cut at its timeout and the connection dropped at once (no wait for a clean close)."""
+    for kind in ("http", "https"):  # https: the handshake never completes
+        start = time.monotonic()
+        watched = record(silent, "127.0.0.1", kind=kind, timeout=0.3)
+        assert not asyncio.run(dns_health.probe(watched, "127.0.0.1", dns_health.tls_context()))
+        assert 0.25 <= time.monotonic() - start < 5, kind  # it waited for the answer, and no longer than that
+
+
+def test_a_silent_target_does_not_delay_what_the_others_show(tmp_path: Path) -> None:
+    """127.0.0.2 accepts and never answers (its checks last their 3 s timeout); 127.0.0.1's answers stop: the
+    state says so after its own next check, not after the silent target's."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as hung:
+        hung.bind(("127.0.0.2", port))
+        hung.listen(16)
+        watched = Record(
+            "www.example.net-A",
+            "http",
+            port,
+            ("127.0.0.2", "127.0.0.1"),
+            "www.example.net",
+            "/health",
+            0.05,
+            3.0,
+        )
+        state = tmp_path / watched.state
+
+        def healthy() -> list[str]:
+            return state.read_text(encoding="ascii").split()[1:] if state.exists() else ["?"]
+
+        async def scenario() -> float:
+            agent = asyncio.ensure_future(dns_health.run(Config(tmp_path, 1, 1, (watched,))))
+            while healthy() != ["127.0.0.1"]:  # the silent one's first check has failed
+                await asyncio.sleep(0.02)
+            server.shutdown()
+            server.server_close()  # refused from now on
+            start = time.monotonic()
+            while healthy() != []:
+                await asyncio.sleep(0.02)
+            agent.cancel()
+            return time.monotonic() - start
+
+        assert asyncio.run(asyncio.wait_for(scenario(), 30)) < 2.5  # within the silent check's 3 s
 
 
 def test_an_http_check_asks_the_record_s_name_and_path_and_wants_an_answer_below_400(web: int) -> None:
@@ -123,7 +173,14 @@ def test_a_round_writes_the_healthy_targets_in_order_with_the_time(tmp_path: Pat
         (lambda c: c["records"][0].update(targets=[]), "records[0].targets: expected a list of addresses"),
         (
             lambda c: c["records"][0].update(interval_s=0),
-            "records[0].interval_s: 0.0 is not positive",
+            "records[0].interval_s: 0.0 is not a positive number",
+        ),
+        (lambda c: c.update(fall=0), "fall: 0 is not a positive number"),
+        (lambda c: c["records"][0].update(timeout_s=float("nan")), "NaN is not a number this agent accepts"),
+        (lambda c: c["records"][0].update(check="http"), "records[0].host: missing"),
+        (
+            lambda c: c["records"].append(c["records"][0]),
+            "records: two records write the state 'www.example.net-A'",
         ),
         (lambda c: c["records"][0].update(state="../etc/passwd"), "records[0].state: '../etc/passwd' is not"),
     ],

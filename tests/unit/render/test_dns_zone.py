@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from tests.conftest import EXAMPLES
 from trisite.errors import RenderError
+from trisite.model import load_design
 from trisite.model.operations import DnsFailover, DnsRecord, DnsZone, HealthCheck
+from trisite.render import dns_health
 from trisite.render.dns import zone_file
 from trisite.render.dns_records import quoted
 
@@ -115,3 +120,23 @@ def test_an_http_check_path_cannot_break_out_of_the_lua_string() -> None:
     )
     with pytest.raises(RenderError, match="not a plain URL path"):
         zone_file(zone(record))
+
+
+def test_two_failover_records_with_one_state_file_on_a_server_are_refused() -> None:
+    """`www` of example.net and `@` of www.example.net are one name: the agent would write one state for both."""
+    check = HealthCheck(type="tcp", port=443)
+    www = DnsRecord(
+        name="www", type="A", failover=DnsFailover(targets=["192.0.2.20", "192.0.2.21"], check=check)
+    )
+    apex = DnsRecord(
+        name="@", type="A", failover=DnsFailover(targets=["192.0.2.30", "192.0.2.31"], check=check)
+    )
+    here = ["dc1-ops1"]
+    zones = [
+        zone(www).model_copy(update={"servers": here}),
+        zone(apex).model_copy(update={"name": "www.example.net", "servers": here}),
+    ]
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design.model_copy(update={"dns": zones})
+    with pytest.raises(RenderError, match=r"two failover records of dc1-ops1 .*: www\.example\.net-A"):
+        dns_health.config(design, "dc1-ops1")
+    assert json.loads(dns_health.config(design.model_copy(update={"dns": zones[:1]}), "dc1-ops1"))["records"]

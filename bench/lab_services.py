@@ -3,7 +3,9 @@ lab overlay's (drivers/lab_overlay.py), in one run on one lab:
 
 - etcd: a new leader after the leader is killed (the two others agree on one), target <= 1 s;
 - an API VIP: the longest gap between answers of a client polling region-a's internal VIP every 20 ms when the
-  controller holding it dies (its NICs cut, as the lab's node fault does), target <= 1.3 s;
+  controller holding it dies (its NICs cut, as the lab's node fault does), target <= 1.3 s: through HAProxy to a
+  stand-in (`/health`); and, printed beside it, the gap of the whole API path (`/`: a write in the region's
+  Galera, which lost a node with the controller; Galera's own target is the `galera` mode's);
 - DNS: the time from region-a's HAProxies stopping until the failover record answers region-b's address,
   target <= 0.4 s (`dns`: this row alone, on a lab with the VIPs and DNS);
 - monitoring: a firewall's node exporter stopped until its rendered alert (FirewallDown) is notified firing
@@ -121,29 +123,34 @@ def holder() -> str | None:
     return None
 
 
-def vip_gap(driver: LabDriver) -> float:
+def vip_gap(driver: LabDriver) -> tuple[float, float]:
+    """The longest gaps a client sees while the VIP's holder dies: through HAProxy to a stand-in (`/health`,
+    the VIP layer's own path), and through to the region's database (`/`: a write in Galera, which lost the
+    dead controller's node and stalls writes meanwhile)."""
     until(lambda: holder() is not None, 30)
     old = holder()
     assert old is not None
-    answered: list[float] = []
+    answered: dict[str, list[float]] = {"/health": [], "/": []}
     stop = threading.Event()
 
     def client() -> None:
         while not stop.is_set():
-            if http_get(f"http://{VIP}:5000/", timeout=0.2):
-                answered.append(time.monotonic())
+            for path, times in answered.items():
+                if http_get(f"http://{VIP}:5000{path}", timeout=0.2):
+                    times.append(time.monotonic())
             time.sleep(0.02)
 
     thread = threading.Thread(target=lambda: call_in_netns(namespace(CLIENT), client), daemon=True)
     thread.start()
-    until(lambda: len(answered) > 5, 10)
+    until(lambda: min(len(t) for t in answered.values()) > 5, 10)
     driver.set_component(f"vm:{old}", up=False)  # the controller dies: its NICs go dark
     time.sleep(8)  # the window the client polls through (default timers take ~4 s)
     stop.set()
     thread.join()
     driver.set_component(f"vm:{old}", up=True)
-    until(lambda: all(h.ok for h in driver.health()), 30, 0.2)
-    return max(b - a for a, b in itertools.pairwise(answered))
+    until(lambda: all(h.ok for h in driver.health()), 60, 0.2)
+    vip, api = (max(b - a for a, b in itertools.pairwise(t)) for t in answered.values())
+    return vip, api
 
 
 def dns_failover(driver: LabDriver) -> float:
@@ -355,10 +362,12 @@ def time_to_alert(driver: LabDriver, files: dict[str, str], rounds: int) -> None
 
 def measure(files: dict[str, str], overlay: Overlay, rounds: int) -> dict[str, list[float]]:
     driver = redeploy(files, overlay)
-    found: dict[str, list[float]] = {"etcd": [], "vip": [], "dns": []}
+    found: dict[str, list[float]] = {"etcd": [], "vip": [], "api": [], "dns": []}
     for _ in range(rounds):
         found["etcd"].append(etcd_election(driver))
-        found["vip"].append(vip_gap(driver))
+        vip, api = vip_gap(driver)
+        found["vip"].append(vip)
+        found["api"].append(api)
         found["dns"].append(dns_failover(driver))
     return found
 
@@ -432,17 +441,24 @@ def main_dns(rounds: int) -> None:
 
 
 def report(results: dict[str, dict[str, list[float]]], rounds: int) -> None:
-    labels = {"etcd": "etcd new leader", "vip": "API VIP client gap", "dns": "DNS failover answer"}
-    targets = {"etcd": 1.0, "vip": 1.3, "dns": 0.4}
+    labels = {
+        "etcd": "etcd new leader",
+        "vip": "API VIP client gap",
+        "api": "API write gap (+Galera)",
+        "dns": "DNS failover answer",
+    }
+    targets = {"etcd": 1.0, "vip": 1.3, "dns": 0.4}  # the write gap: Galera's own target is main_galera's
     print(f"{rounds} rounds each; median (max) seconds")
     for key, label in labels.items():
         base, lab = results[DEFAULTS.name][key], results[LAB.name][key]
         ratio = statistics.median(base) / max(statistics.median(lab), 1e-3)
-        verdict = "ok" if max(lab) <= targets[key] else "OVER"
+        target = targets.get(key)
+        verdict = (
+            "" if target is None else f"target <= {target:g} s: {'ok' if max(lab) <= target else 'OVER'}"
+        )
         print(
-            f"{label:22} defaults {statistics.median(base):6.2f} ({max(base):5.2f})   "
-            f"lab {statistics.median(lab):5.2f} ({max(lab):5.2f})   x{ratio:4.1f} faster   "
-            f"target <= {targets[key]:g} s: {verdict}"
+            f"{label:23} defaults {statistics.median(base):6.2f} ({max(base):5.2f})   "
+            f"lab {statistics.median(lab):5.2f} ({max(lab):5.2f})   x{ratio:4.1f} faster   {verdict}"
         )
 
 

@@ -110,19 +110,18 @@ def _native(zone: DnsZone, record: DnsRecord, targets: str) -> str:
         return f"ifportup({check.port}, {targets}, {options})"
     path = check.path or "/"
     _checked(zone, record, dns_values.path_problem(path))
-    sets = (
-        "{" + ", ".join(f"{{'{t}'}}" for t in record.failover.targets) + "}"
-    )  # in order: the first live set
+    # one set per target, in order: ifurlup answers from the first set with a live member
+    sets = "{" + ", ".join(f"{{'{t}'}}" for t in record.failover.targets) + "}"
     return f"ifurlup('{check.type}://{fqdn(zone, record)}:{check.port}{path}', {sets}, {options})"
 
 
-def lua(zone: DnsZone, record: DnsRecord, state_dir: str = STATE_DIR) -> str:
+def lua(zone: DnsZone, record: DnsRecord) -> str:
     """The LUA record answering with the first healthy target of a failover record: healthy as the agent's
     state file says while it is fresh, as PowerDNS's own checks say otherwise (they run on every query, so
     they are current when the agent stops); the first target when none is healthy."""
     assert record.failover is not None
     targets = "{" + ", ".join(f"'{t}'" for t in record.failover.targets) + "}"
-    state = f"{state_dir}/{state_name(zone, record)}"
+    state = f"{STATE_DIR}/{state_name(zone, record)}"
     code = (
         f";local T = {targets} local up = {{}}"
         f" for _, a in ipairs({_native(zone, record, 'T')}) do up[a] = true end"

@@ -8,9 +8,10 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from trisite.errors import RenderError
-from trisite.model import load_design
+from trisite.model import Index, load_design
 from trisite.model.operations import DnsFailover, DnsRecord, DnsZone, HealthCheck
 from trisite.render import dns_health
+from trisite.render.dns import render as render_dns
 from trisite.render.dns import zone_file
 from trisite.render.dns_records import quoted
 
@@ -140,3 +141,16 @@ def test_two_failover_records_with_one_state_file_on_a_server_are_refused() -> N
     with pytest.raises(RenderError, match=r"two failover records of dc1-ops1 .*: www\.example\.net-A"):
         dns_health.config(design, "dc1-ops1")
     assert json.loads(dns_health.config(design.model_copy(update={"dns": zones[:1]}), "dc1-ops1"))["records"]
+
+
+@pytest.mark.parametrize(("interval", "rendered"), [(0.1, 1), (1, 1), (2.5, 3), (5, 5)])
+def test_powerdns_checks_as_often_as_the_design_in_whole_seconds(interval: float, rendered: int) -> None:
+    """PowerDNS's own checks, the agent's fallback, count whole seconds: the design's interval rounded up."""
+    check = HealthCheck(type="tcp", port=443, interval_s=interval)
+    record = DnsRecord(
+        name="www", type="A", failover=DnsFailover(targets=["192.0.2.20", "192.0.2.21"], check=check)
+    )
+    zones = [zone(record).model_copy(update={"servers": ["dc1-ops1"]})]
+    design = load_design(EXAMPLES / "three-sites" / "design.yaml").design.model_copy(update={"dns": zones})
+    (conf,) = [a.content for a in render_dns(design, Index(design)) if a.path.endswith("pdns.d/trisite.conf")]
+    assert f"lua-health-checks-interval={rendered}\n" in conf

@@ -70,9 +70,8 @@ class HealthCheck(Strict):
     # trisite's DNS health agent checks this often (0.1 s at the least); PowerDNS's own checks, its fallback,
     # run every whole second at the most (lua-health-checks-interval).
     interval_s: float = Field(default=5, ge=0.1, le=3600)
-    timeout_s: float = Field(
-        default=2, gt=0, le=60
-    )  # a target that has not answered by then failed its check
+    # a target that has not answered by then failed its check
+    timeout_s: float = Field(default=2, gt=0, le=60)
 
 
 class DnsFailover(Strict):

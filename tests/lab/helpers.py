@@ -62,7 +62,7 @@ def deployed_lab(
     build.STATE_ROOT = tmp_path_factory.mktemp("lab")
     loaded = load_design(REFERENCE)
     try:
-        session.up(loaded, name, str(REFERENCE), layers=frozenset(layers))
+        session.up(loaded, name, str(REFERENCE), layers=sorted(layers))
         pipelines.deploy_job(loaded, "lab", lab=name)
         yield session.driver_for(name)
     finally:

@@ -82,6 +82,13 @@ NETWORK_CAPABILITIES = frozenset(
 )
 
 
+def _read_layer(layer: str, read: Callable[[], list[Health]]) -> list[Health]:
+    try:
+        return read()
+    except (TrisiteError, OSError, KeyError, ValueError) as exc:
+        return [Health(layer, "reading", False, f"could not be read: {exc}")]
+
+
 class LabDriver:
     """The lab's driver; `layers` are the upper layers the lab was brought up with (drivers/lab_services.py),
     `overlay` their timers (drivers/lab_overlay.py)."""
@@ -346,13 +353,9 @@ class LabDriver:
             ("backups", self.backups.health),
             ("vpn", self.vpn.health),
         ]
-        found: list[Health] = []
-        for layer, read in readers:
-            try:
-                found += read()
-            except (TrisiteError, OSError, KeyError, ValueError) as exc:
-                found.append(Health(layer, "reading", False, f"could not be read: {exc}"))
-        return found
+        with ThreadPoolExecutor(max_workers=len(readers)) as pool:  # each waits on daemons, not on cores
+            found = list(pool.map(lambda r: _read_layer(*r), readers))
+        return [h for healths in found for h in healths]
 
     # -- monitoring proven (prove/alerts.py's AlertDriver) --------------------------------------------------------
     def expected_alerts(self, faults: Sequence[str]) -> list[tuple[str, float]]:

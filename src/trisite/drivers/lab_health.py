@@ -9,8 +9,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import dns.exception
@@ -21,6 +23,7 @@ import dns.rdatatype
 from trisite.drivers import lab_ceph, lab_galera, lab_rabbitmq
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns, namespace
+from trisite.errors import TrisiteError
 
 
 @dataclass(frozen=True)
@@ -124,18 +127,42 @@ def rabbitmq(region: str, members: Sequence[Sequence[str]]) -> Health:
     host = LocalHost()
 
     def run(device: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
-        return host.in_netns(namespace(device), argv, check=False, timeout=30)
+        return host.in_netns(namespace(device), argv, check=False, timeout=lab_rabbitmq.CTL_WAIT_S)
 
     return Health("rabbitmq", region, *lab_rabbitmq.health(nodes, run))
 
 
 def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
-    """The health of every deployed service of the lab, from its services.json."""
-    found = [etcd(unit, m) for unit, m in sorted(recorded.get("etcd", {}).items())]  # type: ignore[arg-type]
-    found += [vips(g, r) for g, r in sorted(recorded.get("vips", {}).items())]  # type: ignore[arg-type]
-    found += [failover_records(d, r) for d, r in sorted(recorded.get("dns", {}).items())]  # type: ignore[arg-type]
-    found += [health_agent(d, str(c)) for d, c in sorted(recorded.get("dns-health", {}).items())]
-    found += [Health("ceph", c, *lab_ceph.status(r)) for c, r in sorted(recorded.get("ceph", {}).items())]  # type: ignore[arg-type]
-    found += [galera(g, n) for g, n in sorted(recorded.get("galera", {}).items())]  # type: ignore[arg-type]
-    found += [rabbitmq(g, n) for g, n in sorted(recorded.get("rabbitmq", {}).items())]  # type: ignore[arg-type]
-    return found
+    """The health of every deployed service of the lab, from its services.json, each asked at the same time (a
+    reading waits on daemons, not on this machine's cores); one whose reading fails is unhealthy with why."""
+    asked: list[tuple[str, str, Callable[[], Health]]] = []
+    for unit, members in sorted(recorded.get("etcd", {}).items()):
+        asked.append(("etcd", unit, partial(etcd, unit, members)))  # type: ignore[arg-type]
+    for group, found in sorted(recorded.get("vips", {}).items()):
+        asked.append(("vips", group, partial(vips, group, found)))  # type: ignore[arg-type]
+    for device, records in sorted(recorded.get("dns", {}).items()):
+        asked.append(("dns", device, partial(failover_records, device, records)))  # type: ignore[arg-type]
+    for device, config in sorted(recorded.get("dns-health", {}).items()):
+        asked.append(("dns", f"{device} agent", partial(health_agent, device, str(config))))
+    for cluster, ceph in sorted(recorded.get("ceph", {}).items()):
+        asked.append(("ceph", cluster, partial(_ceph, cluster, ceph)))  # type: ignore[arg-type]
+    for region, nodes in sorted(recorded.get("galera", {}).items()):
+        asked.append(("galera", region, partial(galera, region, nodes)))  # type: ignore[arg-type]
+    for region, nodes in sorted(recorded.get("rabbitmq", {}).items()):
+        asked.append(("rabbitmq", region, partial(rabbitmq, region, nodes)))  # type: ignore[arg-type]
+    if not asked:
+        return []
+    with ThreadPoolExecutor(max_workers=len(asked)) as pool:
+        return list(pool.map(lambda a: guarded(*a), asked))
+
+
+def guarded(layer: str, name: str, reading: Callable[[], Health]) -> Health:
+    """A reading, or its failure (a CLI timing out, a record half written) as an unhealthy Health."""
+    try:
+        return reading()
+    except (TrisiteError, OSError, KeyError, ValueError, TypeError) as error:
+        return Health(layer, name, False, f"could not be read: {error}")
+
+
+def _ceph(cluster: str, recorded: dict[str, object]) -> Health:
+    return Health("ceph", cluster, *lab_ceph.status(recorded))

@@ -28,6 +28,10 @@ DIST_PORT = 25672
 PROMETHEUS_PORT = 15692
 # One scheduler and small tables: ~100 MiB a node instead of a scheduler per core and a million processes.
 LEAN_ERL_ARGS = "+S 1:1 +SDio 1 +A 1 +P 65536"
+# What a health reading gives one node: rabbitmqctl's own bound on its calls to the cluster, and the wait for
+# the CLI (an Erlang VM booted each time), after which the node counts as not answering and a peer is asked.
+CTL_TIMEOUT_S = 10
+CTL_WAIT_S = 20
 EPMD = ["epmd"]  # Erlang's port mapper, one per namespace, in the foreground: supervised like the node
 
 
@@ -131,7 +135,8 @@ Run = Callable[[str, list[str]], subprocess.CompletedProcess[str]]
 
 def cluster(node: Node, run: Run) -> list[str]:
     """The running nodes of the cluster as `node` sees it."""
-    done = run(node.device, ctl_args(node, "cluster_status", "--formatter", "json"))
+    argv = ctl_args(node, "cluster_status", "--formatter", "json", "--timeout", str(CTL_TIMEOUT_S))
+    done = run(node.device, argv)
     return running_nodes(done.stdout) if done.returncode == 0 else []
 
 
@@ -171,10 +176,19 @@ def await_startup(node: Node, run: Run, within: float = 90) -> None:
 
 
 def health(members: Sequence[Node], run: Run) -> tuple[bool, str]:
-    """All the region's nodes running in one cluster, as its first answering node reports."""
+    """All the region's nodes running in one cluster, as its first answering node reports (a node whose CLI does
+    not answer in time is passed over, and named)."""
     wanted = sorted(m.name for m in members)
+    silent: list[str] = []
     for node in members:
-        seen = cluster(node, run)
+        try:
+            seen = cluster(node, run)
+        except DriverError:
+            seen = []
         if seen:
-            return seen == wanted, f"{len(seen)}/{len(wanted)} running nodes (as {node.device} sees it)"
+            quiet = f"; {', '.join(silent)} did not answer" if silent else ""
+            return seen == wanted and not silent, (
+                f"{len(seen)}/{len(wanted)} running nodes (as {node.device} sees it{quiet})"
+            )
+        silent.append(node.device)
     return False, f"0/{len(wanted)} running nodes: no node answers"

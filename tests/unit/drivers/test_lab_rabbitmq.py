@@ -4,12 +4,14 @@ named by its internal address, one classic-config cluster, the Prometheus plugin
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import EXAMPLES
 from trisite.drivers import lab_configs, lab_rabbitmq
+from trisite.errors import DriverError
 from trisite.model import load_design
 from trisite.render import render
 
@@ -53,3 +55,43 @@ def test_running_nodes_from_cluster_status() -> None:
     assert lab_rabbitmq.running_nodes(json.dumps(status)) == ["rabbit@198.18.41.11", "rabbit@198.18.41.12"]
     assert lab_rabbitmq.running_nodes("Error: unable to perform an operation") == []
     assert lab_rabbitmq.running_nodes("[]") == []
+
+
+NODES = [lab_rabbitmq.Node(f"ra-ctl{n}", f"198.18.40.1{n}", f"/run/lab/ra-ctl{n}/rabbitmq") for n in (1, 2, 3)]
+ALL = json.dumps({"running_nodes": [n.name for n in NODES]})
+
+
+def answering(answers: dict[str, str | None]) -> tuple[lab_rabbitmq.Run, list[list[str]]]:
+    """A fake `run`: each device's cluster_status output, or a timeout (None) as LocalHost raises it."""
+    asked: list[list[str]] = []
+
+    def run(device: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        asked.append(argv)
+        said = answers[device]
+        if said is None:
+            raise DriverError(f"{device}: rabbitmqctl: no answer within 20 s")
+        return subprocess.CompletedProcess(argv, 0, said, "")
+
+    return run, asked
+
+
+def test_a_node_whose_cli_hangs_is_passed_over_and_named() -> None:
+    run, asked = answering({"ra-ctl1": None, "ra-ctl2": ALL, "ra-ctl3": ALL})
+    ok, detail = lab_rabbitmq.health(NODES, run)
+    assert not ok
+    assert detail == "3/3 running nodes (as ra-ctl2 sees it; ra-ctl1 did not answer)"
+    assert asked[0][-2:] == ["--timeout", str(lab_rabbitmq.CTL_TIMEOUT_S)]  # the CLI bounds its own calls
+
+
+def test_the_first_answering_node_decides() -> None:
+    run, asked = answering({"ra-ctl1": ALL, "ra-ctl2": None, "ra-ctl3": None})
+    assert lab_rabbitmq.health(NODES, run) == (True, "3/3 running nodes (as ra-ctl1 sees it)")
+    assert len(asked) == 1
+    two = json.dumps({"running_nodes": [n.name for n in NODES[1:]]})
+    run, _ = answering({"ra-ctl1": "", "ra-ctl2": two, "ra-ctl3": ALL})
+    assert lab_rabbitmq.health(NODES, run) == (
+        False,
+        "2/3 running nodes (as ra-ctl2 sees it; ra-ctl1 did not answer)",
+    )
+    run, _ = answering({"ra-ctl1": None, "ra-ctl2": None, "ra-ctl3": None})
+    assert lab_rabbitmq.health(NODES, run) == (False, "0/3 running nodes: no node answers")

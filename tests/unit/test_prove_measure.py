@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from trisite.drivers.lab import LabDriver
 from trisite.drivers.protocols import ProbeResult
 from trisite.errors import DriverError
 from trisite.prove import injected, measure
+from trisite.prove.measure import baseline_s  # as written: the fixture below stands in for it
 from trisite.prove.outage import measure as outage_of
 from trisite.prove.outage import steady
 from trisite.prove.scenarios import Scenario
@@ -64,6 +66,7 @@ class FakeFaults:
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("BASELINE", "OBSERVE", "SETTLE", "CHECK", "STEADY_WAIT"):
         monkeypatch.setattr(measure, name, 0.0)
+    monkeypatch.setattr(measure, "baseline_s", lambda _before: 0.0)  # the fakes' paces are not real time
 
 
 def test_a_broken_steady_state_refuses_to_inject(tmp_path: Path) -> None:
@@ -196,3 +199,33 @@ def test_a_sites_components_are_cut_at_once_one_batch_per_namespace(tmp_path: Pa
     assert took < 17 * 0.05  # what one after another would take at least
     with pytest.raises(DriverError, match="no component cable:nope"):
         driver.set_components(["cable:nope"], False)
+
+
+def test_a_check_whose_probes_were_starved_probes_again_longer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four answers where the steady state needs ten (an HTTP answer every 0.15 s on two loaded cores) judge
+    nothing: the check probes again for twice as long, and the row's baseline lasts long enough at that pace."""
+    slept: list[float] = []
+    monkeypatch.setattr(measure.time, "sleep", slept.append)
+    monkeypatch.setattr(measure, "CHECK", 0.6)
+    driver = FakeFaults("oooo", "o" * 8, "o" * 16)
+    found = measure.check(driver, ROW)
+    assert found.ok and found.probes == 16 and slept == [0.6, 1.2, 2.4]
+    assert driver.patterns == []
+    starved = replace(found, pace_s=0.15)
+    monkeypatch.setattr(measure, "BASELINE", 2.0)
+    assert baseline_s(starved) == pytest.approx(2 * (measure.SUSTAINED + 2) * 0.15)
+    assert baseline_s(replace(found, pace_s=0.02)) == 2.0  # a pace as asked: the usual two seconds
+
+
+def test_a_dead_path_is_judged_at_once_and_a_starved_one_at_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lost probes are probes sent: a path down is judged by the first window. Probes that stay too few are
+    judged after STARVED_STRETCH times the first window (not enough answers: the steady state does not hold)."""
+    slept: list[float] = []
+    monkeypatch.setattr(measure.time, "sleep", slept.append)
+    monkeypatch.setattr(measure, "CHECK", 0.6)
+    down = measure.check(FakeFaults("x" * 30), ROW)
+    assert not down.ok and slept == [0.6]
+    slept.clear()
+    starved = measure.check(FakeFaults(*["oo"] * 10), ROW)
+    assert not starved.ok and slept == [0.6, 1.2, 2.4, 4.8, 9.6]
+    assert slept[-1] == 0.6 * measure.STARVED_STRETCH

@@ -27,6 +27,7 @@ RADOS_INTERVAL = 0.1  # a Ceph client's writes: one per placement group each tim
 ALERT_MARGIN = 5.0  # a fault lasts at most its alerts' longest bound and this (it ends once all came)
 BASELINE = 2.0  # probing before the fault, to prove the path works
 CHECK = 0.6  # the steady-state hypothesis checked before the row and after its rollback
+STARVED_STRETCH = 16  # a check's window doubles while its probes were too few to judge, up to this many times
 HEALTH_FRESH = 5.0  # a reading of the services that found all healthy stands this long (the check just after)
 # The longest the steady state is awaited before a row is refused: a platform converging, and after a row the
 # services' own recovery (a Galera node's rejoin, Ceph's PGs active+clean again after a site's loss).
@@ -85,16 +86,30 @@ class Measurement:
 def check(driver: FaultDriver, scenario: Scenario, seconds: float | None = None) -> Steady:
     """The steady-state hypothesis now: the scenario's path answers its last sustained probes (probed for
     CHECK seconds, or as long as SUSTAINED probes of its kind take, and more), and every service the target
-    reports on is healthy."""
+    reports on is healthy. Probes too slow to send SUSTAINED in that time (each answer waits for a starved load
+    balancer and API on two loaded cores) judge nothing: the path is probed again, twice as long each time, up to
+    STARVED_STRETCH times the first window; lost probes are sent probes, so a dead path is judged at once."""
     every = interval(scenario.probe)
-    probe = driver.probe(scenario.source, scenario.target, every, scenario.probe)
-    try:
-        time.sleep(seconds if seconds is not None else max(CHECK, (SUSTAINED + 2) * every))
-    finally:
-        history = probe.stop()
+    window = seconds if seconds is not None else max(CHECK, (SUSTAINED + 2) * every)
+    longest = window * STARVED_STRETCH
+    while True:
+        history = _probed(driver, scenario, every, window)
+        if len(history) >= SUSTAINED or window >= longest:
+            break
+        window *= 2
     path = steady(history, before=float("inf"))
     unhealthy = _unhealthy(driver)
-    return replace(path, ok=path.ok and not unhealthy, unhealthy=unhealthy)
+    pace = history[-1].sent / (len(history) - 1) if len(history) > 1 else window
+    return replace(path, ok=path.ok and not unhealthy, unhealthy=unhealthy, pace_s=pace)
+
+
+def _probed(driver: FaultDriver, scenario: Scenario, every: float, seconds: float) -> list[ProbeResult]:
+    probe = driver.probe(scenario.source, scenario.target, every, scenario.probe)
+    try:
+        time.sleep(seconds)
+    finally:
+        history = probe.stop()
+    return history
 
 
 # driver -> when its services last read all healthy (monotonic); weak: a driver gone takes its reading with it
@@ -157,6 +172,7 @@ def measure_row(
         observe=observe,
         say=say,
         stop=probes,
+        baseline=baseline_s(before),
         enough=lambda fault_at: alerts.all_fired(driver, wanted, fault_at),
     )
     say("rolled back", _count(len(cut), "component"))
@@ -169,7 +185,7 @@ def measure_row(
     if not baseline.ok:  # the path was down when the fault came: no outage can be said to begin there
         outage = Outage(None, outage.lost, outage.probes)
     seen = tuple(
-        _seen(v, h.origin, found, window.fault_at)
+        _seen(v, h.origin, found, window)
         for (v, h), found in zip(watching, window.histories[1:], strict=True)
     )
     raised = alerts.seen(driver, wanted, window.fault_at, window.mended_at)
@@ -212,6 +228,7 @@ class _Window:
     fault_at: float  # wall-clock time of the injection
     mended_at: float  # and of the rollback
     histories: list[list[ProbeResult]]  # of the probes stopped, in their order
+    baseline_s: float  # probed before the fault
 
 
 def _inject(
@@ -224,15 +241,17 @@ def _inject(
     say: Say,
     stop: Sequence[ProbeHandle],
     enough: Callable[[float], bool] = lambda _: True,
+    baseline: float | None = None,
 ) -> _Window:
     """The baseline, the fault journaled then injected, watched for OBSERVE seconds at least and until
     `enough(fault_at)` says every alert it should raise was notified, `observe` at most; always rolled back
     (also on SIGINT or SIGTERM); the probes stopped."""
     fault_at = None
+    lead = BASELINE if baseline is None else baseline
     _healthy_at.pop(driver, None)  # from the fault on, only a new reading says what is healthy
     with _terminate_as_interrupt():
         try:
-            time.sleep(BASELINE)
+            time.sleep(lead)
             if state is not None:
                 injected.write(state, name, cut)  # journaled before it is done
             fault_at = time.time()
@@ -247,15 +266,21 @@ def _inject(
                 _rollback(driver, cut, state)
             finally:
                 histories = [handle.stop() for handle in stop]
-    return _Window(fault_at if fault_at is not None else mended_at, mended_at, histories)
+    return _Window(fault_at if fault_at is not None else mended_at, mended_at, histories, lead)
 
 
-def _seen(vantage: Vantage, origin: float | None, history: list[ProbeResult], fault_at: float) -> Seen:
-    """A vantage's outage, on its own probes' clock (`fault_at`: the fault's wall-clock time)."""
-    fault_s = fault_at - origin if origin is not None else BASELINE
+def _seen(vantage: Vantage, origin: float | None, history: list[ProbeResult], window: _Window) -> Seen:
+    """A vantage's outage, on its own probes' clock (its origin: Unix time of its first probe)."""
+    fault_s = window.fault_at - origin if origin is not None else window.baseline_s
     path = steady(history, fault_s)
     outage = measure(history, VANTAGE_INTERVAL, after=fault_s)
     return Seen(vantage, outage if path.ok else Outage(None, outage.lost, outage.probes), path.ok)
+
+
+def baseline_s(before: Steady) -> float:
+    """How long the row probes before its fault: BASELINE, or twice what the steady-state check took to send
+    the probes the baseline needs, at the pace it saw (a starved HTTP probe sends a few a second)."""
+    return max(BASELINE, 2 * (SUSTAINED + 2) * before.pace_s)
 
 
 def refused(before: Steady, why: str) -> Measurement:

@@ -56,6 +56,7 @@ class Steady:
     lost: int  # probes lost before the fault
     probes: int  # probes sent before the fault
     unhealthy: tuple[str, ...] = ()  # the target's services that were not healthy (the steady state fails)
+    pace_s: float = 0.0  # seconds between two probes as they were sent (0: not known)
 
     @property
     def text(self) -> str:

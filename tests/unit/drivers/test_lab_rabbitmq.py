@@ -57,7 +57,9 @@ def test_running_nodes_from_cluster_status() -> None:
     assert lab_rabbitmq.running_nodes("[]") == []
 
 
-NODES = [lab_rabbitmq.Node(f"ra-ctl{n}", f"198.18.40.1{n}", f"/run/lab/ra-ctl{n}/rabbitmq") for n in (1, 2, 3)]
+NODES = [
+    lab_rabbitmq.Node(f"ra-ctl{n}", f"198.18.40.1{n}", f"/run/lab/ra-ctl{n}/rabbitmq") for n in (1, 2, 3)
+]
 ALL = json.dumps({"running_nodes": [n.name for n in NODES]})
 
 

@@ -18,6 +18,10 @@ from trisite.lab import build, session
 from trisite.model import load_design
 
 REFERENCE = EXAMPLES / "three-sites" / "design.yaml"
+# How long a test gives the services to read healthy again after its fault: what it proves is that they recover,
+# and a reading of the whole lab takes seconds on two loaded cores (a CI machine busier than this one took 30 s
+# for an etcd member's restart).
+RECOVERY_S = 60.0
 
 
 def until(check: Callable[[], bool], within: float) -> float | None:

@@ -11,7 +11,7 @@ from functools import partial
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import deployed_lab, until
+from tests.lab.helpers import RECOVERY_S, deployed_lab, until
 from trisite.drivers import lab_galera
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health, http_get
@@ -76,7 +76,7 @@ def test_a_killed_mariadbd_leaves_the_cluster_writable_and_rejoins(driver: LabDr
     rejoined = until(lambda: lab_galera.synced(lab_galera.status(socket(driver, victim)), 3), within=60)
     assert rejoined is not None, lab_galera.status(socket(driver, victim))
     assert until(lambda: writes_by(driver, victim, survivor) > before, within=10) is not None
-    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+    assert until(lambda: not unhealthy(driver), within=RECOVERY_S) is not None, unhealthy(driver)
 
 
 def test_each_region_has_three_running_rabbitmq_nodes_with_their_metrics(driver: LabDriver) -> None:

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import EXAMPLES
-from tests.lab.helpers import deployed_lab, until
+from tests.lab.helpers import RECOVERY_S, deployed_lab, until
 from trisite.drivers import daemons
 from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
@@ -104,7 +104,7 @@ def test_killing_the_etcd_leader_elects_another(driver: LabDriver) -> None:
         assert elected is not None, driver.health()
     finally:
         driver.service_fault(old, "etcd", "start")
-    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+    assert until(lambda: not unhealthy(driver), within=RECOVERY_S) is not None, unhealthy(driver)
 
 
 def leader_among(gone: str) -> bool:
@@ -134,7 +134,7 @@ def test_the_region_vip_moves_when_its_holder_dies(driver: LabDriver) -> None:
         assert until(lambda: bool(call_in_netns(client, lambda: http_get(f"http://{vip}:5000/"))), 10)
     finally:
         driver.set_component(f"vm:{old}", up=True)
-    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+    assert until(lambda: not unhealthy(driver), within=RECOVERY_S) is not None, unhealthy(driver)
 
 
 def answers(server: str, name: str = "www.example.net") -> list[str]:
@@ -160,7 +160,7 @@ def test_every_dns_server_answers_region_b_once_region_a_refuses_and_region_a_ag
     assert until(lambda: all(answers(s) == [region_a] for s in servers), within=15) is not None
     driver.service_fault("dc3-ops1", "pdns-health", "kill")
     assert until(lambda: daemons.running(driver.services.run, "dc3-ops1", "pdns-health"), within=10)
-    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+    assert until(lambda: not unhealthy(driver), within=RECOVERY_S) is not None, unhealthy(driver)
 
 
 def test_a_killed_daemon_is_restarted_by_its_supervisor(driver: LabDriver) -> None:
@@ -168,7 +168,7 @@ def test_a_killed_daemon_is_restarted_by_its_supervisor(driver: LabDriver) -> No
     assert daemons.running(run, "dc2-ops1", "pdns")
     driver.service_fault("dc2-ops1", "pdns", "kill")
     assert until(lambda: daemons.running(run, "dc2-ops1", "pdns"), within=10) is not None
-    assert until(lambda: not unhealthy(driver), within=30) is not None, unhealthy(driver)
+    assert until(lambda: not unhealthy(driver), within=RECOVERY_S) is not None, unhealthy(driver)
 
 
 def test_a_controller_row_is_measured_through_the_public_api_and_a_quorum_loss_refused(

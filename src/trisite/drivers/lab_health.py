@@ -129,7 +129,11 @@ def rabbitmq(region: str, members: Sequence[Sequence[str]]) -> Health:
     def run(device: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
         return host.in_netns(namespace(device), argv, check=False, timeout=lab_rabbitmq.CTL_WAIT_S)
 
-    return Health("rabbitmq", region, *lab_rabbitmq.health(nodes, run))
+    def metrics(node: lab_rabbitmq.Node) -> str | None:
+        url = f"http://{node.address}:{lab_rabbitmq.PROMETHEUS_PORT}/metrics"
+        return call_in_netns(namespace(node.device), lambda: http_get(url, timeout=2.0))
+
+    return Health("rabbitmq", region, *lab_rabbitmq.health(nodes, run, [metrics(n) for n in nodes]))
 
 
 def read(recorded: dict[str, dict[str, object]]) -> list[Health]:

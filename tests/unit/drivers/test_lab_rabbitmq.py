@@ -97,3 +97,44 @@ def test_the_first_answering_node_decides() -> None:
     )
     run, _ = answering({"ra-ctl1": None, "ra-ctl2": None, "ra-ctl3": None})
     assert lab_rabbitmq.health(NODES, run) == (False, "0/3 running nodes: no node answers")
+
+
+def metrics(node: lab_rabbitmq.Node, cluster: str = "rabbitmq-cluster-id-Ab3") -> str:
+    """What a node's Prometheus plugin serves, its identity among the rest."""
+    return (
+        "# TYPE rabbitmq_identity_info untyped\n"
+        f'rabbitmq_identity_info{{rabbitmq_node="{node.name}",rabbitmq_cluster="rabbit@vm",'
+        f'rabbitmq_cluster_permanent_id="{cluster}"}} 1\n'
+        "rabbitmq_erlang_processes_used 348\n"
+    )
+
+
+def test_the_nodes_endpoints_prove_one_cluster_without_the_cli() -> None:
+    run, asked = answering({})
+    ok, detail = lab_rabbitmq.health(NODES, run, [metrics(n) for n in NODES])
+    assert (ok, detail) == (True, "3/3 nodes running in one cluster (their metrics)")
+    assert asked == []  # no Erlang VM booted
+
+
+@pytest.mark.parametrize(
+    "why",
+    ["a node paused (its plugin stopped)", "a node in a cluster of its own", "an endpoint of another node"],
+)
+def test_what_the_endpoints_do_not_prove_the_cli_decides(why: str) -> None:
+    served: list[str | None] = [metrics(n) for n in NODES]
+    if why.startswith("a node paused"):
+        served[2] = None
+    elif why.startswith("a node in a cluster"):
+        served[2] = metrics(NODES[2], cluster="rabbitmq-cluster-id-Zz9")
+    else:
+        served[2] = metrics(NODES[1])
+    two = json.dumps({"running_nodes": [n.name for n in NODES[:2]]})
+    run, asked = answering({"ra-ctl1": two, "ra-ctl2": two, "ra-ctl3": two})
+    assert lab_rabbitmq.health(NODES, run, served) == (False, "2/3 running nodes (as ra-ctl1 sees it)")
+    assert len(asked) == 1
+
+
+def test_an_identity_read_from_the_exposition_format() -> None:
+    assert lab_rabbitmq.identity(metrics(NODES[0])) == ("rabbit@198.18.40.11", "rabbitmq-cluster-id-Ab3")
+    assert lab_rabbitmq.identity("rabbitmq_erlang_processes_used 348\n") is None
+    assert lab_rabbitmq.identity(None) is None

@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.lab.helpers import RECOVERY_S, deployed_lab, until
-from trisite.drivers import lab_galera
+from trisite.drivers import lab_galera, lab_rabbitmq
+from trisite.drivers.host import LocalHost
 from trisite.drivers.lab import LabDriver
 from trisite.drivers.lab_health import Health, http_get
 from trisite.drivers.netns import call_in_netns, namespace
@@ -83,6 +84,14 @@ def test_each_region_has_three_running_rabbitmq_nodes_with_their_metrics(driver:
     rabbitmq = {h.name: h for h in driver.health() if h.layer == "rabbitmq"}
     assert set(rabbitmq) == set(REGIONS)
     assert all(h.ok and h.detail.startswith("3/3 running nodes") for h in rabbitmq.values()), rabbitmq
+    # The CLI's view, which health falls back to when the endpoints do not show one cluster: the same three.
+    for region, members in driver.services.recorded()["rabbitmq"].items():
+        assert isinstance(members, list)
+        nodes = [lab_rabbitmq.Node(*m) for m in members]
+        seen = lab_rabbitmq.cluster(
+            nodes[0], lambda d, argv: LocalHost().in_netns(namespace(d), argv, check=False)
+        )
+        assert seen == sorted(n.name for n in nodes), (region, seen)
     recorded = driver.services.recorded()["rabbitmq"]
     for region, members in recorded.items():
         assert isinstance(members, list)

@@ -229,3 +229,31 @@ def test_a_dead_path_is_judged_at_once_and_a_starved_one_at_last(monkeypatch: py
     starved = measure.check(FakeFaults(*["oo"] * 10), ROW)
     assert not starved.ok and slept == [0.6, 1.2, 2.4, 4.8, 9.6]
     assert slept[-1] == 0.6 * measure.STARVED_STRETCH
+
+
+def test_a_path_down_whose_silent_attempts_are_slow_is_judged_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An HTTP probe of a VIP nobody holds waits its whole timeout each time: two lost of three sent is a path
+    down, not a starved probe, and is not probed again."""
+    slept: list[float] = []
+    monkeypatch.setattr(measure.time, "sleep", slept.append)
+    monkeypatch.setattr(measure, "CHECK", 0.6)
+    found = measure.check(FakeFaults("oxx"), ROW)
+    assert not found.ok and found.lost == 2 and slept == [0.6]
+
+
+def test_the_row_probes_its_baseline_as_long_as_the_checks_pace_asks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before the row sent its probes 0.2 s apart (the fake stamps them so): the row then probes
+    twice twelve of those, 4.8 s, before its fault."""
+    slept: list[float] = []
+    monkeypatch.setattr(measure.time, "sleep", slept.append)
+    monkeypatch.setattr(measure, "baseline_s", baseline_s)
+    monkeypatch.setattr(
+        Probe, "stop", lambda self: [ProbeResult(i, i * 0.2, c == "o") for i, c in enumerate(self.pattern)]
+    )
+    driver = FakeFaults("o" * 30, "o" * 40, "o" * 30, state=tmp_path)
+    measure.measure_row(driver, ROW, ["uplink:dc1-transit"], tmp_path, lambda *_: None)
+    assert slept[1] == pytest.approx(2 * (measure.SUSTAINED + 2) * 0.2)  # after the check's own window

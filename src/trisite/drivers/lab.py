@@ -83,9 +83,10 @@ NETWORK_CAPABILITIES = frozenset(
 
 
 def _read_layer(layer: str, read: Callable[[], list[Health]]) -> list[Health]:
+    """A layer's readings, or its failure as one unhealthy entry saying why."""
     try:
         return read()
-    except (TrisiteError, OSError, KeyError, ValueError) as exc:
+    except (TrisiteError, OSError, KeyError, ValueError, TypeError) as exc:
         return [Health(layer, "reading", False, f"could not be read: {exc}")]
 
 
@@ -353,7 +354,7 @@ class LabDriver:
             ("backups", self.backups.health),
             ("vpn", self.vpn.health),
         ]
-        with ThreadPoolExecutor(max_workers=len(readers)) as pool:  # each waits on daemons, not on cores
+        with ThreadPoolExecutor(max_workers=len(readers)) as pool:  # each mostly waits on daemons
             found = list(pool.map(lambda r: _read_layer(*r), readers))
         return [h for healths in found for h in healths]
 

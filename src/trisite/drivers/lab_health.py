@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +25,10 @@ from trisite.drivers import lab_ceph, lab_galera, lab_rabbitmq
 from trisite.drivers.host import LocalHost
 from trisite.drivers.netns import call_in_netns, namespace
 from trisite.errors import TrisiteError
+
+# One rabbitmqctl at a time: each boots an Erlang VM (seconds of CPU on two loaded cores); two regions' at once
+# would slow each other past their wait, and a node would be named silent for no fault of its own.
+CLI_TURN = threading.Semaphore(1)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,8 @@ def rabbitmq(region: str, members: Sequence[Sequence[str]]) -> Health:
     host = LocalHost()
 
     def run(device: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
-        return host.in_netns(namespace(device), argv, check=False, timeout=lab_rabbitmq.CTL_WAIT_S)
+        with CLI_TURN:
+            return host.in_netns(namespace(device), argv, check=False, timeout=lab_rabbitmq.CTL_WAIT_S)
 
     def metrics(node: lab_rabbitmq.Node) -> str | None:
         url = f"http://{node.address}:{lab_rabbitmq.PROMETHEUS_PORT}/metrics"
@@ -138,7 +144,8 @@ def rabbitmq(region: str, members: Sequence[Sequence[str]]) -> Health:
 
 def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
     """The health of every deployed service of the lab, from its services.json, each asked at the same time (a
-    reading waits on daemons, not on this machine's cores); one whose reading fails is unhealthy with why."""
+    reading mostly waits on daemons; the one CPU-heavy question, rabbitmqctl, takes turns); one whose reading
+    fails is unhealthy with why."""
     asked: list[tuple[str, str, Callable[[], Health]]] = []
     for unit, members in sorted(recorded.get("etcd", {}).items()):
         asked.append(("etcd", unit, partial(etcd, unit, members)))  # type: ignore[arg-type]
@@ -169,4 +176,5 @@ def guarded(layer: str, name: str, reading: Callable[[], Health]) -> Health:
 
 
 def _ceph(cluster: str, recorded: dict[str, object]) -> Health:
+    """A Ceph cluster's status, as its MONs report it (drivers/lab_ceph.py)."""
     return Health("ceph", cluster, *lab_ceph.status(recorded))

@@ -17,7 +17,7 @@ from trisite.drivers.protocols import FaultDriver, ProbeHandle, ProbeResult
 from trisite.errors import DriverError, TrisiteError
 from trisite.prove import alerts, guard, injected
 from trisite.prove.alerts import AlertSeen
-from trisite.prove.outage import SUSTAINED, Outage, Steady, measure, steady
+from trisite.prove.outage import HICCUP, SUSTAINED, Outage, Steady, measure, steady
 from trisite.prove.scenarios import Scenario, Vantage
 
 INTERVAL = 0.02  # seconds between probes (the report reads it from the campaign, never types it again)
@@ -88,13 +88,15 @@ def check(driver: FaultDriver, scenario: Scenario, seconds: float | None = None)
     CHECK seconds, or as long as SUSTAINED probes of its kind take, and more), and every service the target
     reports on is healthy. Probes too slow to send SUSTAINED in that time (each answer waits for a starved load
     balancer and API on two loaded cores) judge nothing: the path is probed again, twice as long each time, up to
-    STARVED_STRETCH times the first window; lost probes are sent probes, so a dead path is judged at once."""
+    STARVED_STRETCH times the first window, unless more than HICCUP were lost (a path down is judged at once,
+    however slowly its silent attempts time out)."""
     every = interval(scenario.probe)
     window = seconds if seconds is not None else max(CHECK, (SUSTAINED + 2) * every)
     longest = window * STARVED_STRETCH
     while True:
         history = _probed(driver, scenario, every, window)
-        if len(history) >= SUSTAINED or window >= longest:
+        lost = sum(1 for p in history if not p.ok)
+        if len(history) >= SUSTAINED or lost > HICCUP or window >= longest:
             break
         window *= 2
     path = steady(history, before=float("inf"))

@@ -96,7 +96,10 @@ def test_the_first_answering_node_decides() -> None:
         "2/3 running nodes (as ra-ctl2 sees it; ra-ctl1 did not answer)",
     )
     run, _ = answering({"ra-ctl1": None, "ra-ctl2": None, "ra-ctl3": None})
-    assert lab_rabbitmq.health(NODES, run) == (False, "0/3 running nodes: no node answers")
+    assert lab_rabbitmq.health(NODES, run) == (
+        False,
+        "0/3 running nodes: no node answers (ra-ctl1, ra-ctl2, ra-ctl3 asked)",
+    )
 
 
 def metrics(node: lab_rabbitmq.Node, cluster: str = "rabbitmq-cluster-id-Ab3") -> str:
@@ -112,7 +115,7 @@ def metrics(node: lab_rabbitmq.Node, cluster: str = "rabbitmq-cluster-id-Ab3") -
 def test_the_nodes_endpoints_prove_one_cluster_without_the_cli() -> None:
     run, asked = answering({})
     ok, detail = lab_rabbitmq.health(NODES, run, [metrics(n) for n in NODES])
-    assert (ok, detail) == (True, "3/3 nodes running in one cluster (their metrics)")
+    assert (ok, detail) == (True, "3/3 running nodes with one cluster id (their metrics)")
     assert asked == []  # no Erlang VM booted
 
 
@@ -138,3 +141,18 @@ def test_an_identity_read_from_the_exposition_format() -> None:
     assert lab_rabbitmq.identity(metrics(NODES[0])) == ("rabbit@198.18.40.11", "rabbitmq-cluster-id-Ab3")
     assert lab_rabbitmq.identity("rabbitmq_erlang_processes_used 348\n") is None
     assert lab_rabbitmq.identity(None) is None
+
+
+def test_an_identity_without_its_cluster_id_proves_nothing() -> None:
+    served = 'rabbitmq_identity_info{rabbitmq_node="rabbit@198.18.40.11",rabbitmq_cluster="rabbit@vm"} 1\n'
+    assert lab_rabbitmq.identity(served) is None
+    assert lab_rabbitmq.one_cluster(NODES[:1], [lab_rabbitmq.identity(served)]) is None
+
+
+def test_no_other_node_is_asked_once_the_reading_has_lasted_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lab_rabbitmq, "CTL_DEADLINE_S", 0.0)
+    run, asked = answering({"ra-ctl1": None, "ra-ctl2": ALL, "ra-ctl3": ALL})
+    assert lab_rabbitmq.health(NODES, run) == (False, "0/3 running nodes: no node answers (ra-ctl1 asked)")
+    assert len(asked) == 1

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import dns.exception
 import dns.message
@@ -142,25 +143,32 @@ def rabbitmq(region: str, members: Sequence[Sequence[str]]) -> Health:
     return Health("rabbitmq", region, *lab_rabbitmq.health(nodes, run, [metrics(n) for n in nodes]))
 
 
+def _ceph(cluster: str, recorded: dict[str, object]) -> Health:
+    """A Ceph cluster's status, as its MONs report it (drivers/lab_ceph.py)."""
+    return Health("ceph", cluster, *lab_ceph.status(recorded))
+
+
+# (layer, section of services.json, reader of one entry: its key, its recorded value)
+READERS: tuple[tuple[str, str, Callable[[str, Any], Health]], ...] = (
+    ("etcd", "etcd", etcd),
+    ("vips", "vips", vips),
+    ("dns", "dns", failover_records),
+    ("dns", "dns-health", health_agent),
+    ("ceph", "ceph", _ceph),
+    ("galera", "galera", galera),
+    ("rabbitmq", "rabbitmq", rabbitmq),
+)
+
+
 def read(recorded: dict[str, dict[str, object]]) -> list[Health]:
     """The health of every deployed service of the lab, from its services.json, each asked at the same time (a
     reading mostly waits on daemons; the one CPU-heavy question, rabbitmqctl, takes turns); one whose reading
     fails is unhealthy with why."""
-    asked: list[tuple[str, str, Callable[[], Health]]] = []
-    for unit, members in sorted(recorded.get("etcd", {}).items()):
-        asked.append(("etcd", unit, partial(etcd, unit, members)))  # type: ignore[arg-type]
-    for group, found in sorted(recorded.get("vips", {}).items()):
-        asked.append(("vips", group, partial(vips, group, found)))  # type: ignore[arg-type]
-    for device, records in sorted(recorded.get("dns", {}).items()):
-        asked.append(("dns", device, partial(failover_records, device, records)))  # type: ignore[arg-type]
-    for device, config in sorted(recorded.get("dns-health", {}).items()):
-        asked.append(("dns", f"{device} agent", partial(health_agent, device, str(config))))
-    for cluster, ceph in sorted(recorded.get("ceph", {}).items()):
-        asked.append(("ceph", cluster, partial(_ceph, cluster, ceph)))  # type: ignore[arg-type]
-    for region, nodes in sorted(recorded.get("galera", {}).items()):
-        asked.append(("galera", region, partial(galera, region, nodes)))  # type: ignore[arg-type]
-    for region, nodes in sorted(recorded.get("rabbitmq", {}).items()):
-        asked.append(("rabbitmq", region, partial(rabbitmq, region, nodes)))  # type: ignore[arg-type]
+    asked = [
+        (layer, f"{key} agent" if section == "dns-health" else key, partial(reader, key, value))
+        for layer, section, reader in READERS
+        for key, value in sorted(recorded.get(section, {}).items())
+    ]
     if not asked:
         return []
     with ThreadPoolExecutor(max_workers=len(asked)) as pool:
@@ -173,8 +181,3 @@ def guarded(layer: str, name: str, reading: Callable[[], Health]) -> Health:
         return reading()
     except (TrisiteError, OSError, KeyError, ValueError, TypeError) as error:
         return Health(layer, name, False, f"could not be read: {error}")
-
-
-def _ceph(cluster: str, recorded: dict[str, object]) -> Health:
-    """A Ceph cluster's status, as its MONs report it (drivers/lab_ceph.py)."""
-    return Health("ceph", cluster, *lab_ceph.status(recorded))
